@@ -1,0 +1,72 @@
+//! `Discount`: what a coupon takes off an order.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::decimal::decimal_str;
+use super::Currency;
+
+/// `{"type": "percentage", "value": "15"}` or `{"type": "fixed", "value": "10.00", "currency": "EUR"}`.
+///
+/// Bounds (checked by the server): a percentage is `0 < value <= 100` with at most 4 fraction
+/// digits; a fixed amount is `> 0` with at most 2 and needs an ISO 4217 `currency`.
+///
+/// Unknown fields are refused even though a coupon response carries this type: the shape is a
+/// closed union (a new kind of discount would be a new `type`, which old clients cannot read
+/// either), and refusing `{"type": "percentage", "currency": "EUR"}` catches a real mistake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Discount {
+    /// A share of the order amount, in percent.
+    Percentage {
+        /// Percent, `"15"` for 15 %.
+        #[serde(with = "decimal_str")]
+        value: Decimal,
+    },
+    /// A fixed amount off, in one currency.
+    Fixed {
+        /// The amount, `"10.00"`.
+        #[serde(with = "decimal_str")]
+        value: Decimal,
+        /// The amount's currency; a redeem in another currency is `currency_mismatch`.
+        currency: Currency,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+    use serde_json::json;
+
+    use super::Discount;
+    use crate::api::Currency;
+
+    #[test]
+    fn both_kinds_round_trip() {
+        let percentage = json!({"type": "percentage", "value": "15"});
+        let fixed = json!({"type": "fixed", "value": "10.00", "currency": "EUR"});
+        let parsed: Discount = serde_json::from_value(percentage.clone()).unwrap();
+        assert_eq!(parsed, Discount::Percentage { value: Decimal::new(15, 0) });
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), percentage);
+        let parsed: Discount = serde_json::from_value(fixed.clone()).unwrap();
+        let expected =
+            Discount::Fixed { value: Decimal::new(1000, 2), currency: Currency::from("EUR") };
+        assert_eq!(parsed, expected);
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), fixed);
+    }
+
+    #[test]
+    fn numbers_unknown_kinds_and_stray_fields_are_rejected() {
+        let bad = [
+            json!({"type": "percentage", "value": 15}),
+            json!({"type": "fixed", "value": 10.5, "currency": "EUR"}),
+            json!({"type": "fixed", "value": "10.00"}),
+            json!({"type": "bogus", "value": "1"}),
+            json!({"value": "1"}),
+            json!({"type": "percentage", "value": "15", "currency": "EUR"}),
+        ];
+        for value in bad {
+            assert!(serde_json::from_value::<Discount>(value.clone()).is_err(), "{value}");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The wire contract of the coupon service (`shared/API.md`): request and response bodies,
+//! query strings, error codes, problem bodies and header names.
+//!
+//! The server (`coupon-node`) and this crate's client both use these types, so the two cannot
+//! drift. This module needs only serde, serde_json, rust_decimal, chrono (and thiserror for
+//! one small error type): the node depends on it with the `http` feature off.
+//!
+//! Conventions that every type follows:
+//! - Money and percentages are `Decimal`s written as JSON strings; a JSON number is refused.
+//! - Times are `DateTime<Utc>` in RFC 3339.
+//! - Request bodies and query strings deny unknown fields (the server answers 422), response
+//!   bodies ignore them (a client must keep working when the server adds a field).
+//! - Absent and `null` optional fields mean the same thing on input.
+
+mod alert;
+mod cluster;
+mod consistency;
+mod coupon;
+mod currency;
+pub mod decimal;
+mod discount;
+mod error_code;
+mod external_id;
+pub mod header;
+mod history;
+mod id;
+mod idempotency_key;
+mod problem;
+mod redemption;
+mod rejection;
+mod validate;
+
+pub use alert::{Alert, AlertList};
+pub use cluster::{AddMemberRequest, ClusterMember, ClusterStatus, InitClusterRequest, NodeRole};
+pub use consistency::{CodeQuery, ReadConsistency, ReadQuery};
+pub use coupon::{Coupon, CreateCouponRequest, Metadata};
+pub use currency::Currency;
+pub use discount::Discount;
+pub use error_code::ErrorCode;
+pub use external_id::ExternalId;
+pub use history::{HistoryPage, HistoryQuery, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX};
+pub use id::{AlertId, CouponId, NodeId, RedemptionId};
+pub use idempotency_key::{IdempotencyKey, InvalidIdempotencyKey, IDEMPOTENCY_KEY_LENGTH_MAX};
+pub use problem::{FieldError, Problem, ABOUT_BLANK, JSON_CONTENT_TYPE, PROBLEM_CONTENT_TYPE};
+pub use redemption::{RedeemRequest, RedeemResponse, Redemption};
+pub use rejection::RejectionReason;
+pub use validate::{ValidateQuery, ValidateResponse};

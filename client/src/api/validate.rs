@@ -1,0 +1,89 @@
+//! `GET /coupons/{id}/validate`: would a redeem succeed now? Never consumes a use.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::decimal::option_decimal_str;
+use super::{CouponId, Currency, ExternalId, ReadConsistency, RejectionReason};
+
+/// Query of the validate endpoint; the same inputs as a redeem, minus `order_id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateQuery {
+    /// Checked against `per_user_limit` when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<ExternalId>,
+    /// For the discount amount and `min_order_amount`.
+    #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
+    pub order_amount: Option<Decimal>,
+    /// Checked against a fixed discount's currency when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Currency>,
+    /// Absent: linearizable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<ReadConsistency>,
+}
+
+/// 200 answer of validate, valid or not.
+///
+/// Every optional field is omitted when `None` and read back from either an absent field or
+/// `null`, so both of API.md's examples (`{"valid": true, "coupon_id": 42, "remaining": 97,
+/// "discount_amount": "7.50"}` and `{"valid": false, "reason": "expired"}`) are exact
+/// round-trips. The server should still send `coupon_id` and `remaining` whenever it knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidateResponse {
+    /// Whether a redeem with these inputs would succeed now.
+    pub valid: bool,
+    /// The coupon checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_id: Option<CouponId>,
+    /// Uses left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u64>,
+    /// What a redeem would take off; absent when it cannot be computed (a percentage without
+    /// `order_amount`) or the coupon is not valid.
+    #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
+    pub discount_amount: Option<Decimal>,
+    /// Why not; absent when `valid`. The same word a redeem would return as its 409 `code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RejectionReason>,
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+    use serde_json::json;
+
+    use super::{ValidateQuery, ValidateResponse};
+    use crate::api::{CouponId, RejectionReason};
+
+    #[test]
+    fn api_md_examples_round_trip() {
+        let valid =
+            json!({"valid": true, "coupon_id": 42, "remaining": 97, "discount_amount": "7.50"});
+        let invalid = json!({"valid": false, "reason": "expired"});
+        let parsed: ValidateResponse = serde_json::from_value(valid.clone()).unwrap();
+        assert_eq!(parsed.coupon_id, Some(CouponId(42)));
+        assert_eq!(parsed.discount_amount, Some(Decimal::new(750, 2)));
+        assert_eq!(parsed.reason, None);
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), valid);
+        let parsed: ValidateResponse = serde_json::from_value(invalid.clone()).unwrap();
+        assert_eq!(parsed.reason, Some(RejectionReason::Expired));
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), invalid);
+    }
+
+    #[test]
+    fn nulls_read_as_absent() {
+        let body = json!({"valid": true, "coupon_id": 1, "remaining": 2, "discount_amount": null, "reason": null});
+        let parsed: ValidateResponse = serde_json::from_value(body).unwrap();
+        assert_eq!(parsed.discount_amount, None);
+        assert_eq!(parsed.reason, None);
+    }
+
+    #[test]
+    fn query_rejects_unknown_parameters() {
+        let typo = json!({"user": "u-1"});
+        assert!(serde_json::from_value::<ValidateQuery>(typo).is_err());
+        assert_eq!(serde_json::to_value(ValidateQuery::default()).unwrap(), json!({}));
+    }
+}
