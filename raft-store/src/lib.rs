@@ -1,1 +1,33 @@
-//! placeholder
+//! raft-store: the replicated coupon state.
+//!
+//! The coupon domain, the commands that go through the Raft log, the pure `apply` that decides
+//! them, and openraft's log storage and state machine over a narrow storage `Backend` (sled in
+//! production, an in-memory disk that can lose unflushed writes in simulation).
+//!
+//! This crate knows nothing of HTTP: it must never depend on node, client, axum or reqwest.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod apply;
+pub mod command;
+pub mod domain;
+pub mod error;
+pub mod idempotency;
+pub mod keyspace;
+pub mod limits;
+pub mod log_store;
+pub mod node_info;
+pub mod outcome;
+#[cfg(madsim)]
+pub mod sim_runtime;
+pub mod snapshot;
+pub mod state_machine;
+pub mod state_meta;
+pub mod state_reader;
+pub mod storage;
+pub mod type_config;
+
+pub use error::{Result, StoreError};
+pub use log_store::LogStore;
+pub use node_info::NodeInfo;
+pub use state_machine::{StateHandle, StateMachine};
+pub use type_config::{NodeId, Raft, TypeConfig};

@@ -1,0 +1,101 @@
+//! `Change`: one write that apply decided on, and the one place that turns changes into stored
+//! key-value writes (with the invariants asserted on the way in).
+
+use crate::domain::{
+    Alert, Coupon, CouponCode, CouponId, OrderId, Redemption, RedemptionId, Timestamp, UserId,
+};
+use crate::error::Result;
+use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
+use crate::keyspace::{
+    self, Alerts, CodeIndex, CouponRedemptions, Coupons, IdempotencyExpiry, IdempotencyRecords,
+    OrderRedemptions, Redemptions, UndeliveredAlerts, UserRedemptionCounts,
+};
+use crate::storage::PendingWrites;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    PutCoupon(Coupon),
+    IndexCode {
+        code: CouponCode,
+        coupon_id: CouponId,
+    },
+    /// Stores a redemption and lists it in its coupon's history.
+    PutRedemption(Redemption),
+    /// Live redemptions of a coupon by a user; zero removes the entry.
+    SetUserRedemptions {
+        coupon_id: CouponId,
+        user_id: UserId,
+        count: u32,
+    },
+    /// The live redemption of a coupon for an order; `None` frees the order.
+    SetOrderRedemption {
+        coupon_id: CouponId,
+        order_id: OrderId,
+        redemption_id: Option<RedemptionId>,
+    },
+    RecordIdempotency {
+        key: IdempotencyKey,
+        record: Box<IdempotencyRecord>,
+    },
+    ForgetIdempotency {
+        key: IdempotencyKey,
+        recorded_at: Timestamp,
+    },
+    /// Stores an alert; an undelivered one is also listed for the webhook.
+    PutAlert(Alert),
+}
+
+pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<()> {
+    match change {
+        Change::PutCoupon(coupon) => {
+            debug_assert!(
+                coupon.times_redeemed <= coupon.terms.usage_limit,
+                "coupon {} over its limit",
+                coupon.id
+            );
+            debug_assert!(coupon.id.0 > 0);
+            pending.push(keyspace::put::<Coupons>(&coupon.id, &coupon)?);
+        }
+        Change::IndexCode { code, coupon_id } => {
+            pending.push(keyspace::put::<CodeIndex>(&code, &coupon_id)?)
+        }
+        Change::PutRedemption(redemption) => {
+            debug_assert!(redemption.id.0 > 0);
+            pending.push(keyspace::put::<CouponRedemptions>(
+                &(redemption.coupon_id, redemption.id),
+                &(),
+            )?);
+            pending.push(keyspace::put::<Redemptions>(&redemption.id, &redemption)?);
+        }
+        Change::SetUserRedemptions { coupon_id, user_id, count: 0 } => {
+            pending.push(keyspace::delete::<UserRedemptionCounts>(&(coupon_id, user_id)));
+        }
+        Change::SetUserRedemptions { coupon_id, user_id, count } => {
+            pending.push(keyspace::put::<UserRedemptionCounts>(&(coupon_id, user_id), &count)?);
+        }
+        Change::SetOrderRedemption { coupon_id, order_id, redemption_id: Some(id) } => {
+            pending.push(keyspace::put::<OrderRedemptions>(&(coupon_id, order_id), &id)?);
+        }
+        Change::SetOrderRedemption { coupon_id, order_id, redemption_id: None } => {
+            pending.push(keyspace::delete::<OrderRedemptions>(&(coupon_id, order_id)));
+        }
+        Change::RecordIdempotency { key, record } => {
+            pending
+                .push(keyspace::put::<IdempotencyExpiry>(&(record.recorded_at, key.clone()), &())?);
+            pending.push(keyspace::put::<IdempotencyRecords>(&key, &record)?);
+        }
+        Change::ForgetIdempotency { key, recorded_at } => {
+            pending.push(keyspace::delete::<IdempotencyExpiry>(&(recorded_at, key.clone())));
+            pending.push(keyspace::delete::<IdempotencyRecords>(&key));
+        }
+        Change::PutAlert(alert) => {
+            let listed = match alert.delivered_at {
+                None => keyspace::put::<UndeliveredAlerts>(&alert.id, &())?,
+                Some(_) => keyspace::delete::<UndeliveredAlerts>(&alert.id),
+            };
+            pending.push(listed);
+            pending.push(keyspace::put::<Alerts>(&alert.id, &alert)?);
+        }
+    }
+    Ok(())
+}

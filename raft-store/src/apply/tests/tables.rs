@@ -1,0 +1,254 @@
+//! One test per rule of apply: each command's outcomes and the state they leave behind.
+
+use std::time::Duration;
+
+use super::ledger::*;
+use crate::command::{CodeChoice, Command};
+use crate::domain::fixtures::*;
+use crate::domain::{
+    AlertId, CouponCode, CouponId, CouponTerms, RedeemRejection, RedemptionId, Timestamp,
+};
+use crate::limits::IDEMPOTENCY_RETENTION;
+use crate::outcome::{Outcome, Rejection};
+
+fn redeemed_id(outcome: &Outcome) -> RedemptionId {
+    match outcome {
+        Outcome::Redeemed { redemption, .. } => redemption.id,
+        other => panic!("expected a redemption, got {other:?}"),
+    }
+}
+
+#[test]
+fn coupons_get_increasing_ids_and_unique_codes() {
+    let mut ledger = Ledger::default();
+    assert_eq!(ledger.create("FIRST", terms()), CouponId(1));
+    assert_eq!(ledger.create("SECOND", terms()), CouponId(2));
+    let again = Command::CreateCoupon {
+        code: CodeChoice::Chosen(CouponCode::parse("first").unwrap()),
+        terms: terms(),
+    };
+    assert_eq!(ledger.outcome(again, at(1)), Outcome::Rejected(Rejection::CodeAlreadyExists));
+    assert_eq!(ledger.create("THIRD", terms()), CouponId(3), "a rejected create takes no id");
+    assert_eq!(
+        ledger.read(|s| s.coupon_id_by_code(&CouponCode::parse("SECOND").unwrap())),
+        Some(CouponId(2))
+    );
+}
+
+#[test]
+fn a_generated_code_that_collides_is_replaced_deterministically() {
+    let mut ledger = Ledger::default();
+    let drawn = CouponCode::parse("ABCDEFGHJKMN").unwrap();
+    ledger.create(drawn.as_str(), terms());
+    let create =
+        Command::CreateCoupon { code: CodeChoice::Generated(drawn.clone()), terms: terms() };
+    let Outcome::Created(coupon) = ledger.outcome(create, at(1)) else { panic!("not created") };
+    assert_eq!(coupon.code, drawn.derive_after_collision(1));
+}
+
+#[test]
+fn the_last_use_is_granted_once_and_the_history_holds_every_use() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("THREE", CouponTerms { usage_limit: 3, ..terms() });
+    let granted: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|u| redeemed_id(&ledger.outcome(redeem_by(id, u), at(1))))
+        .collect();
+    assert_eq!(granted, vec![RedemptionId(1), RedemptionId(2), RedemptionId(3)]);
+    let refused = ledger.outcome(redeem_by(id, "d"), at(1));
+    assert_eq!(refused, Outcome::Rejected(Rejection::Redeem(RedeemRejection::UsageLimitReached)));
+
+    let coupon = ledger.read(|s| s.coupon(id)).unwrap();
+    assert_eq!(
+        (coupon.times_redeemed, coupon.remaining(), coupon.is_fully_redeemed()),
+        (3, 0, true)
+    );
+    let page = ledger.read(|s| s.coupon_history(id, None, 2));
+    assert_eq!(
+        page.redemptions.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![RedemptionId(1), RedemptionId(2)]
+    );
+    assert_eq!(page.next_after, Some(RedemptionId(2)));
+    let last = ledger.read(|s| s.coupon_history(id, page.next_after, 2));
+    assert_eq!(last.redemptions.len(), 1);
+    assert_eq!(last.next_after, None);
+}
+
+#[test]
+fn an_unknown_coupon_is_not_found_for_every_command() {
+    let mut ledger = Ledger::default();
+    let not_found = Outcome::Rejected(Rejection::CouponNotFound);
+    assert_eq!(ledger.outcome(redeem_by(CouponId(9), "u"), at(1)), not_found);
+    assert_eq!(ledger.outcome(Command::Deactivate { coupon_id: CouponId(9) }, at(1)), not_found);
+    assert_eq!(ledger.outcome(Command::Reactivate { coupon_id: CouponId(9) }, at(1)), not_found);
+}
+
+#[test]
+fn expiry_is_decided_by_the_stamped_time() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("SOON", terms());
+    let just_before = Timestamp::from_unix_millis(at(1000).unix_millis() - 1);
+    assert!(matches!(ledger.outcome(redeem_by(id, "a"), just_before), Outcome::Redeemed { .. }));
+    let at_expiry = ledger.outcome(redeem_by(id, "b"), at(1000));
+    assert_eq!(at_expiry, Outcome::Rejected(Rejection::Redeem(RedeemRejection::Expired)));
+}
+
+#[test]
+fn a_per_user_limit_of_one_and_the_rollback_that_frees_it() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("ONCE", CouponTerms { per_user_limit: Some(1), ..terms() });
+    let first = redeemed_id(&ledger.outcome(redeem_by(id, "alice"), at(1)));
+    let again = ledger.outcome(redeem_by(id, "alice"), at(2));
+    assert_eq!(again, Outcome::Rejected(Rejection::Redeem(RedeemRejection::PerUserLimitReached)));
+    assert!(matches!(ledger.outcome(redeem_by(id, "bob"), at(2)), Outcome::Redeemed { .. }));
+
+    let rolled_back = ledger.outcome(Command::RollBack { redemption_id: first }, at(3));
+    let Outcome::RolledBack { redemption, coupon } = rolled_back else { panic!("not rolled back") };
+    assert_eq!(redemption.rolled_back_at, Some(at(3)));
+    assert_eq!(coupon.times_redeemed, 1, "the rollback gives the use back");
+    assert!(matches!(ledger.outcome(redeem_by(id, "alice"), at(4)), Outcome::Redeemed { .. }));
+}
+
+#[test]
+fn a_rollback_frees_the_last_use_and_cannot_be_repeated() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("LAST", CouponTerms { usage_limit: 1, ..terms() });
+    let only = redeemed_id(&ledger.outcome(redeem_by(id, "a"), at(1)));
+    ledger.outcome(Command::RollBack { redemption_id: only }, at(2));
+    let twice = ledger.outcome(Command::RollBack { redemption_id: only }, at(3));
+    assert_eq!(twice, Outcome::Rejected(Rejection::AlreadyRolledBack));
+    let unknown = ledger.outcome(Command::RollBack { redemption_id: RedemptionId(99) }, at(3));
+    assert_eq!(unknown, Outcome::Rejected(Rejection::RedemptionNotFound));
+    assert!(matches!(ledger.outcome(redeem_by(id, "b"), at(4)), Outcome::Redeemed { .. }));
+    let history = ledger.read(|s| s.coupon_history(id, None, 10)).redemptions;
+    assert_eq!(history.len(), 2, "a rolled-back redemption stays in the history");
+    assert!(!history[0].is_live() && history[1].is_live());
+}
+
+#[test]
+fn an_order_takes_a_coupon_once_until_its_redemption_is_rolled_back() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("ORDER", terms());
+    let first = redeemed_id(&ledger.outcome(redeem_for_order(id, "a", "o-1"), at(1)));
+    let same_order = ledger.outcome(redeem_for_order(id, "b", "o-1"), at(2));
+    assert_eq!(
+        same_order,
+        Outcome::Rejected(Rejection::Redeem(RedeemRejection::OrderAlreadyRedeemed))
+    );
+    assert!(matches!(
+        ledger.outcome(redeem_for_order(id, "a", "o-2"), at(2)),
+        Outcome::Redeemed { .. }
+    ));
+    ledger.outcome(Command::RollBack { redemption_id: first }, at(3));
+    assert!(matches!(
+        ledger.outcome(redeem_for_order(id, "b", "o-1"), at(4)),
+        Outcome::Redeemed { .. }
+    ));
+}
+
+#[test]
+fn the_redemption_records_the_discount_it_granted() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("TEN", terms());
+    let Outcome::Redeemed { redemption, coupon, alert } =
+        ledger.outcome(redeem_for_order(id, "a", "o-1"), at(5))
+    else {
+        panic!("not redeemed")
+    };
+    assert_eq!(redemption.discount_amount, Some(dec("5.00")));
+    assert_eq!(redemption.redeemed_at, at(5));
+    assert_eq!((coupon.times_redeemed, alert), (1, None));
+}
+
+#[test]
+fn deactivation_refuses_redeems_until_reactivated() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("PAUSE", terms());
+    let Outcome::Updated(coupon) = ledger.outcome(Command::Deactivate { coupon_id: id }, at(1))
+    else {
+        panic!()
+    };
+    assert!(!coupon.active);
+    let refused = ledger.outcome(redeem_by(id, "a"), at(2));
+    assert_eq!(refused, Outcome::Rejected(Rejection::Redeem(RedeemRejection::Inactive)));
+    ledger.outcome(Command::Reactivate { coupon_id: id }, at(3));
+    assert!(matches!(ledger.outcome(redeem_by(id, "a"), at(4)), Outcome::Redeemed { .. }));
+}
+
+#[test]
+fn a_low_stock_alert_is_raised_once_when_the_threshold_is_reached() {
+    let mut ledger = Ledger::default();
+    let id = ledger
+        .create("STOCK", CouponTerms { usage_limit: 5, low_stock_threshold: Some(3), ..terms() });
+    let alerts: Vec<_> = (0..5)
+        .map(|i| match ledger.outcome(redeem_by(id, &format!("u{i}")), at(1)) {
+            Outcome::Redeemed { alert, .. } => alert,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(alerts.iter().filter(|a| a.is_some()).count(), 1);
+    let raised = alerts[1].clone().expect("remaining 3 after the second use");
+    assert_eq!((raised.id, raised.remaining, raised.threshold), (AlertId(1), 3, 3));
+    assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().low_stock_alert, Some(AlertId(1)));
+    assert_eq!(ledger.read(|s| s.undelivered_alerts(10)), vec![raised.clone()]);
+
+    let confirm = Command::ConfirmAlertDelivery { alert_ids: vec![AlertId(1), AlertId(7)] };
+    assert_eq!(ledger.outcome(confirm.clone(), at(2)), Outcome::AlertDeliveryConfirmed);
+    assert_eq!(ledger.read(|s| s.undelivered_alerts(10)), vec![]);
+    assert_eq!(ledger.read(|s| s.alerts(None, 10))[0].delivered_at, Some(at(2)));
+    ledger.outcome(confirm, at(3));
+    assert_eq!(
+        ledger.read(|s| s.alerts(None, 10))[0].delivered_at,
+        Some(at(2)),
+        "confirming twice changes nothing"
+    );
+}
+
+#[test]
+fn an_idempotent_retry_replays_the_first_outcome_and_changes_nothing() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("ONCE-ONLY", CouponTerms { usage_limit: 2, ..terms() });
+    let first = ledger.run(with_key("k1", b"redeem a", redeem_by(id, "a")), at(1));
+    let retry = ledger.run(with_key("k1", b"redeem a", redeem_by(id, "a")), at(2));
+    assert!(!first.replayed && retry.replayed);
+    assert_eq!(retry.outcome, first.outcome);
+    assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 1);
+
+    let reused = ledger.run(with_key("k1", b"redeem b", redeem_by(id, "b")), at(3));
+    assert_eq!(reused.outcome, Outcome::Rejected(Rejection::IdempotencyKeyReused));
+    assert!(!reused.replayed);
+    assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 1);
+}
+
+#[test]
+fn a_stored_rejection_is_replayed_even_after_the_state_changed() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("FULL", CouponTerms { usage_limit: 1, ..terms() });
+    let only = redeemed_id(&ledger.outcome(redeem_by(id, "a"), at(1)));
+    let refused = ledger.run(with_key("k2", b"b", redeem_by(id, "b")), at(2));
+    ledger.outcome(Command::RollBack { redemption_id: only }, at(3));
+    let retry = ledger.run(with_key("k2", b"b", redeem_by(id, "b")), at(4));
+    assert_eq!(retry.outcome, refused.outcome);
+    assert!(retry.replayed);
+    assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 0);
+}
+
+#[test]
+fn idempotency_records_are_kept_for_the_retention_and_then_forgotten() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("KEEP", terms());
+    let recorded_at = at(10);
+    ledger.run(with_key("k3", b"a", redeem_by(id, "a")), recorded_at);
+    let key = crate::idempotency::IdempotencyKey::parse("k3").unwrap();
+
+    let exactly_retention = recorded_at.saturating_add(IDEMPOTENCY_RETENTION);
+    ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, exactly_retention);
+    assert!(ledger.read(|s| s.idempotency_record(&key)).is_some(), "kept for the whole retention");
+    let retry = ledger.run(with_key("k3", b"a", redeem_by(id, "a")), exactly_retention);
+    assert!(retry.replayed);
+
+    let after = exactly_retention.saturating_add(Duration::from_millis(1));
+    ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, after);
+    assert!(ledger.read(|s| s.idempotency_record(&key)).is_none());
+    assert!(ledger.read(|s| s.idempotency_recorded_before(after, 10)).is_empty());
+}

@@ -1,0 +1,27 @@
+//! The coupon domain: values, their validation, and the eligibility rule of a redeem. Pure data
+//! and functions; nothing here knows about Raft or storage.
+
+mod alert;
+mod code;
+mod coupon;
+mod discount;
+mod eligibility;
+mod ids;
+mod invalid;
+mod money;
+mod redemption;
+mod time;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+pub use alert::Alert;
+pub use code::{CouponCode, CROCKFORD_ALPHABET};
+pub use coupon::{Coupon, CouponTerms, Metadata};
+pub use discount::Discount;
+pub use eligibility::{check_redeem, OrderFacts, RedeemRejection};
+pub use ids::{AlertId, CouponId, OrderId, RedemptionId, UserId};
+pub use invalid::Invalid;
+pub use money::{parse_amount, parse_positive_amount, Currency, AMOUNT_MAX};
+pub use redemption::Redemption;
+pub use time::Timestamp;

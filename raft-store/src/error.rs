@@ -1,0 +1,37 @@
+//! `StoreError`: every way storage can fail, and the one place it becomes openraft's
+//! `StorageError` (which openraft treats as fatal for the node).
+
+use openraft::{AnyError, ErrorSubject, ErrorVerb, StorageError, StorageIOError};
+
+use crate::storage::BackendError;
+use crate::NodeId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error("encoding: {0}")]
+    Codec(#[from] bincode::Error),
+    #[error(
+        "key space {space}: stored with encoding version {found}, this build reads {expected}"
+    )]
+    EncodingVersion { space: &'static str, found: u8, expected: u8 },
+    #[error("key space {space}: malformed key")]
+    MalformedKey { space: &'static str },
+    #[error("snapshot: {0}")]
+    Snapshot(&'static str),
+    #[error("the blocking storage task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    pub fn into_storage_error(
+        self,
+        subject: ErrorSubject<NodeId>,
+        verb: ErrorVerb,
+    ) -> StorageError<NodeId> {
+        StorageIOError::new(subject, verb, AnyError::new(&self)).into()
+    }
+}

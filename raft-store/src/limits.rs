@@ -1,0 +1,50 @@
+//! Every bound of the replicated state, in one place, with the relations between them checked at
+//! compile time. The node validates requests against these before proposing; `apply` asserts them.
+
+use std::time::Duration;
+
+/// Largest `usage_limit` and `per_user_limit` a coupon may have.
+pub const USAGE_LIMIT_MAX: u32 = 1_000_000_000;
+/// Shortest and longest coupon code, after trimming.
+pub const CODE_LENGTH_MIN: usize = 3;
+pub const CODE_LENGTH_MAX: usize = 64;
+/// Length of a code the service generates (Crockford base-32 characters).
+pub const GENERATED_CODE_LENGTH: usize = 12;
+/// Shortest and longest `user_id` and `order_id`, in characters.
+pub const EXTERNAL_ID_LENGTH_MIN: usize = 1;
+pub const EXTERNAL_ID_LENGTH_MAX: usize = 128;
+/// Shortest and longest `Idempotency-Key`, in printable ASCII characters.
+pub const IDEMPOTENCY_KEY_LENGTH_MIN: usize = 1;
+pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 255;
+/// Metadata bounds: keys per coupon, characters per key and per string value, and the size of the
+/// whole object as compact JSON.
+pub const METADATA_KEYS_MAX: usize = 32;
+pub const METADATA_STRING_CHARS_MAX: usize = 256;
+pub const METADATA_JSON_BYTES_MAX: usize = 16 * 1024;
+/// Fraction digits allowed in money amounts and in percentages.
+pub const MONEY_SCALE_MAX: u32 = 2;
+pub const PERCENTAGE_SCALE_MAX: u32 = 4;
+
+/// How long an idempotency record is kept, measured in log time (the leader-stamped clock).
+pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+/// Expired idempotency records removed per applied log entry: bounds the work of one apply while
+/// still removing records faster than a batch can create them.
+pub const IDEMPOTENCY_EXPIRY_PER_ENTRY_MAX: usize = 2 * REQUESTS_PER_ENTRY_MAX;
+/// Requests one log entry may carry (the node batches concurrent proposals into one entry).
+pub const REQUESTS_PER_ENTRY_MAX: usize = 512;
+/// Attempts to derive a fresh code when a generated code collides with an existing one.
+pub const GENERATED_CODE_ATTEMPTS_MAX: u32 = 8;
+
+/// Largest page of redemption history.
+pub const HISTORY_PAGE_MAX: usize = 500;
+pub const HISTORY_PAGE_DEFAULT: usize = 50;
+
+/// Snapshot data is stored in chunks of this size, so no single stored value grows with the state.
+pub const SNAPSHOT_CHUNK_BYTES: usize = 1024 * 1024;
+
+const _: () = assert!(CODE_LENGTH_MIN <= GENERATED_CODE_LENGTH);
+const _: () = assert!(GENERATED_CODE_LENGTH <= CODE_LENGTH_MAX);
+const _: () = assert!(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX);
+const _: () = assert!(IDEMPOTENCY_EXPIRY_PER_ENTRY_MAX > REQUESTS_PER_ENTRY_MAX);
+const _: () = assert!(EXTERNAL_ID_LENGTH_MIN >= 1);
+const _: () = assert!(IDEMPOTENCY_KEY_LENGTH_MIN >= 1);

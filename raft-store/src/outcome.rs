@@ -1,0 +1,49 @@
+//! What applying a request decided. A refusal is an `Outcome` too, never an `Err`: openraft treats
+//! an error from apply as a storage fault.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Alert, Coupon, RedeemRejection, Redemption};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Created(Coupon),
+    Redeemed {
+        redemption: Redemption,
+        coupon: Coupon,
+        /// The low-stock alert this redeem raised, if it crossed the threshold.
+        alert: Option<Alert>,
+    },
+    RolledBack {
+        redemption: Redemption,
+        coupon: Coupon,
+    },
+    /// The coupon after a deactivate or reactivate.
+    Updated(Coupon),
+    AlertDeliveryConfirmed,
+    Rejected(Rejection),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rejection {
+    CouponNotFound,
+    CodeAlreadyExists,
+    RedemptionNotFound,
+    AlreadyRolledBack,
+    Redeem(RedeemRejection),
+    /// The idempotency key was first used for a different request.
+    IdempotencyKeyReused,
+}
+
+/// The answer to one request of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    pub outcome: Outcome,
+    /// The outcome was stored under the request's idempotency key by an earlier request, and is
+    /// returned again unchanged.
+    pub replayed: bool,
+}
+
+/// The answers to one log entry, in request order (empty for blank and membership entries).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Responses(pub Vec<Response>);

@@ -1,0 +1,230 @@
+//! `StateMachine`: openraft's `RaftStateMachine` over the `StateMachine` tree.
+//!
+//! Each call to `apply` is one atomic write: the changes of every request in the batch, the
+//! idempotency records, the counters and `last_applied` together. Apply is not flushed: the log
+//! is, and a crash replays the committed entries the state had not made durable. A snapshot is
+//! flushed with the state it was taken from, so the log may be purged behind it.
+
+use std::io::Cursor;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use openraft::storage::RaftStateMachine;
+use openraft::{EntryPayload, ErrorSubject, ErrorVerb, RaftSnapshotBuilder};
+
+use crate::apply::{apply, expire_idempotency, write_change};
+use crate::command::Batch;
+use crate::error::Result;
+use crate::keyspace::{self, Meta};
+use crate::outcome::Responses;
+use crate::snapshot;
+use crate::state_meta::StateMeta;
+use crate::state_reader::StateReader;
+use crate::storage::{Backend, PendingWrites, Tree, TreeReader};
+use crate::type_config::{
+    Entry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+};
+
+#[derive(Clone)]
+pub struct StateMachine {
+    backend: Arc<dyn Backend>,
+    /// Held while the state is written and while a snapshot reads it, so a snapshot sees the
+    /// state at exactly one log id.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl StateMachine {
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        Self { backend, write_lock: Arc::new(Mutex::new(())) }
+    }
+
+    fn committed(&self) -> TreeReader<'_> {
+        TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ()> {
+        self.write_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn apply_entries(&self, entries: Vec<Entry>) -> Result<Vec<Responses>> {
+        let committed = self.committed();
+        let mut pending = PendingWrites::new(&committed);
+        let mut meta = StateReader::new(&committed).meta()?;
+        let mut answers = Vec::with_capacity(entries.len());
+        for entry in entries {
+            debug_assert!(
+                meta.last_applied < Some(entry.log_id),
+                "entries apply once, in log order"
+            );
+            let responses = match entry.payload {
+                EntryPayload::Blank => Responses::default(),
+                EntryPayload::Membership(membership) => {
+                    meta.membership = StoredMembership::new(Some(entry.log_id), membership);
+                    Responses::default()
+                }
+                EntryPayload::Normal(batch) => apply_batch(&batch, &mut meta, &mut pending)?,
+            };
+            meta.last_applied = Some(entry.log_id);
+            answers.push(responses);
+        }
+        pending.push(keyspace::put::<Meta>(&(), &meta)?);
+        let ops = pending.into_ops();
+        let _guard = self.lock();
+        self.backend.commit(Tree::StateMachine, ops)?;
+        Ok(answers)
+    }
+
+    fn build(&self) -> Result<Snapshot> {
+        let (state, image) = {
+            let _guard = self.lock();
+            let committed = self.committed();
+            (StateReader::new(&committed).meta()?, keyspace::read_state_image(&committed)?)
+        };
+        let data = snapshot::encode(&image)?;
+        let meta = SnapshotMeta {
+            last_log_id: state.last_applied,
+            last_membership: state.membership,
+            snapshot_id: snapshot::snapshot_id(state.last_applied),
+        };
+        {
+            let _guard = self.lock();
+            // An install may have stored a newer snapshot while this one was being encoded.
+            let stored = snapshot::stored_manifest(&self.committed())?;
+            if stored.is_none_or(|stored| stored.meta.last_log_id < meta.last_log_id) {
+                self.backend.commit(Tree::StateMachine, snapshot::store_ops(&meta, &data)?)?;
+            }
+        }
+        self.backend.flush()?;
+        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
+    }
+
+    /// Replaces the state with the snapshot's and stores the snapshot, in one write.
+    fn install(&self, meta: &SnapshotMeta, data: &[u8]) -> Result<()> {
+        let image = snapshot::decode(data)?;
+        let mut ops = keyspace::replace_state_ops(image);
+        ops.extend(snapshot::store_ops(meta, data)?);
+        {
+            let _guard = self.lock();
+            self.backend.commit(Tree::StateMachine, ops)?;
+        }
+        self.backend.flush()?;
+        debug_assert_eq!(
+            StateReader::new(&self.committed()).meta().ok().and_then(|state| state.last_applied),
+            meta.last_log_id,
+            "a snapshot's state is the state at its last log id"
+        );
+        Ok(())
+    }
+
+    /// A handle for reading the state outside Raft (the node's queries).
+    pub fn handle(&self) -> StateHandle {
+        StateHandle { backend: self.backend.clone() }
+    }
+}
+
+fn apply_batch(
+    batch: &Batch,
+    meta: &mut StateMeta,
+    pending: &mut PendingWrites<'_>,
+) -> Result<Responses> {
+    meta.log_time = meta.log_time.max(batch.stamped_at);
+    let mut responses = Vec::with_capacity(batch.requests.len());
+    for request in &batch.requests {
+        let decision = apply(request, meta.log_time, meta.counters, &StateReader::new(&*pending))?;
+        meta.counters = decision.counters;
+        for change in decision.changes {
+            write_change(change, pending)?;
+        }
+        responses.push(decision.response);
+    }
+    for change in expire_idempotency(meta.log_time, &StateReader::new(&*pending))? {
+        write_change(change, pending)?;
+    }
+    Ok(Responses(responses))
+}
+
+/// Reads of the applied state, for queries that do not go through the log.
+#[derive(Clone)]
+pub struct StateHandle {
+    backend: Arc<dyn Backend>,
+}
+
+impl StateHandle {
+    pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> Result<T>) -> Result<T> {
+        let committed = TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine };
+        query(&StateReader::new(&committed))
+    }
+
+    /// SHA-256 of the whole state, to compare replicas at the same applied log id.
+    pub fn digest(&self) -> Result<[u8; 32]> {
+        keyspace::state_digest(&TreeReader {
+            backend: self.backend.as_ref(),
+            tree: Tree::StateMachine,
+        })
+    }
+}
+
+fn state_machine_error(verb: ErrorVerb) -> impl FnOnce(crate::StoreError) -> StorageError {
+    move |error| error.into_storage_error(ErrorSubject::StateMachine, verb)
+}
+
+fn snapshot_error(verb: ErrorVerb) -> impl FnOnce(crate::StoreError) -> StorageError {
+    move |error| error.into_storage_error(ErrorSubject::Snapshot(None), verb)
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
+    async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
+        let this = self.clone();
+        let built = tokio::task::spawn_blocking(move || this.build()).await;
+        built
+            .map_err(crate::StoreError::from)
+            .and_then(|built| built)
+            .map_err(snapshot_error(ErrorVerb::Write))
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotBuilder = Self;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+        let state = StateReader::new(&self.committed())
+            .meta()
+            .map_err(state_machine_error(ErrorVerb::Read))?;
+        Ok((state.last_applied, state.membership))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Responses>, StorageError>
+    where
+        I: IntoIterator<Item = Entry> + Send,
+        I::IntoIter: Send,
+    {
+        self.apply_entries(entries.into_iter().collect())
+            .map_err(state_machine_error(ErrorVerb::Write))
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        data: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
+        let this = self.clone();
+        let meta = meta.clone();
+        let installed =
+            tokio::task::spawn_blocking(move || this.install(&meta, data.get_ref())).await;
+        installed
+            .map_err(crate::StoreError::from)
+            .and_then(|installed| installed)
+            .map_err(snapshot_error(ErrorVerb::Write))
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
+        snapshot::load(&self.committed()).map_err(snapshot_error(ErrorVerb::Read))
+    }
+}

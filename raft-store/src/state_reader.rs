@@ -1,0 +1,152 @@
+//! `StateReader`: typed reads of the coupon state from one tree view: the committed tree, or the
+//! tree with a batch's pending writes on top. Apply decides through it; the node reads through it.
+
+use std::ops::Bound;
+
+use crate::domain::{
+    Alert, AlertId, Coupon, CouponCode, CouponId, OrderId, Redemption, RedemptionId, Timestamp,
+    UserId,
+};
+use crate::error::Result;
+use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
+use crate::keyspace::{
+    self, Alerts, CodeIndex, CouponRedemptions, Coupons, IdempotencyExpiry, IdempotencyRecords,
+    Meta, OrderRedemptions, Redemptions, UndeliveredAlerts, UserRedemptionCounts,
+};
+use crate::state_meta::StateMeta;
+use crate::storage::{ReadTree, ScanOrder};
+
+#[derive(Clone, Copy)]
+pub struct StateReader<'a> {
+    tree: &'a dyn ReadTree,
+}
+
+/// One page of a coupon's redemption history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub redemptions: Vec<Redemption>,
+    /// The id to pass as `after` for the next page; `None` on the last page.
+    pub next_after: Option<RedemptionId>,
+}
+
+impl<'a> StateReader<'a> {
+    pub fn new(tree: &'a dyn ReadTree) -> Self {
+        Self { tree }
+    }
+
+    pub fn meta(&self) -> Result<StateMeta> {
+        Ok(keyspace::get::<Meta>(self.tree, &())?.unwrap_or_default())
+    }
+
+    pub fn coupon(&self, id: CouponId) -> Result<Option<Coupon>> {
+        keyspace::get::<Coupons>(self.tree, &id)
+    }
+
+    pub fn coupon_id_by_code(&self, code: &CouponCode) -> Result<Option<CouponId>> {
+        keyspace::get::<CodeIndex>(self.tree, code)
+    }
+
+    pub fn redemption(&self, id: RedemptionId) -> Result<Option<Redemption>> {
+        keyspace::get::<Redemptions>(self.tree, &id)
+    }
+
+    /// Live redemptions of `coupon_id` by `user_id`.
+    pub fn user_redemptions(&self, coupon_id: CouponId, user_id: &UserId) -> Result<u32> {
+        let key = (coupon_id, user_id.clone());
+        Ok(keyspace::get::<UserRedemptionCounts>(self.tree, &key)?.unwrap_or(0))
+    }
+
+    /// The live redemption of `coupon_id` for `order_id`, if there is one.
+    pub fn order_redemption(
+        &self,
+        coupon_id: CouponId,
+        order_id: &OrderId,
+    ) -> Result<Option<RedemptionId>> {
+        keyspace::get::<OrderRedemptions>(self.tree, &(coupon_id, order_id.clone()))
+    }
+
+    pub fn idempotency_record(&self, key: &IdempotencyKey) -> Result<Option<IdempotencyRecord>> {
+        keyspace::get::<IdempotencyRecords>(self.tree, key)
+    }
+
+    /// Up to `limit` idempotency keys recorded before `cutoff`, oldest first.
+    pub fn idempotency_recorded_before(
+        &self,
+        cutoff: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Timestamp, IdempotencyKey)>> {
+        let oldest = keyspace::scan::<IdempotencyExpiry>(
+            self.tree,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            ScanOrder::Ascending,
+            limit,
+        )?;
+        Ok(oldest
+            .into_iter()
+            .map(|(key, ())| key)
+            .take_while(|(recorded_at, _)| *recorded_at < cutoff)
+            .collect())
+    }
+
+    /// Redemptions of `coupon_id` with ids above `after`, oldest first, at most `limit`.
+    pub fn coupon_history(
+        &self,
+        coupon_id: CouponId,
+        after: Option<RedemptionId>,
+        limit: usize,
+    ) -> Result<HistoryPage> {
+        let from = (coupon_id, after.map_or(RedemptionId(0), RedemptionId::next));
+        let to = (coupon_id.next(), RedemptionId(0));
+        // One more than the page, to learn whether another page follows.
+        let ids = keyspace::scan::<CouponRedemptions>(
+            self.tree,
+            Bound::Included(&from),
+            Bound::Excluded(&to),
+            ScanOrder::Ascending,
+            limit.saturating_add(1),
+        )?;
+        let more = ids.len() > limit;
+        let mut redemptions = Vec::with_capacity(limit.min(ids.len()));
+        for ((_, redemption_id), ()) in ids.into_iter().take(limit) {
+            let redemption = self.redemption(redemption_id)?;
+            debug_assert!(redemption.is_some(), "history index points at a missing redemption");
+            redemptions.extend(redemption);
+        }
+        let next_after = if more { redemptions.last().map(|r| r.id) } else { None };
+        Ok(HistoryPage { redemptions, next_after })
+    }
+
+    pub fn alert(&self, id: AlertId) -> Result<Option<Alert>> {
+        keyspace::get::<Alerts>(self.tree, &id)
+    }
+
+    /// Alerts, oldest first, after `after`, at most `limit`.
+    pub fn alerts(&self, after: Option<AlertId>, limit: usize) -> Result<Vec<Alert>> {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let alerts = keyspace::scan::<Alerts>(
+            self.tree,
+            from.as_ref(),
+            Bound::Unbounded,
+            ScanOrder::Ascending,
+            limit,
+        )?;
+        Ok(alerts.into_iter().map(|(_, alert)| alert).collect())
+    }
+
+    /// Alerts whose webhook delivery is not yet confirmed, oldest first.
+    pub fn undelivered_alerts(&self, limit: usize) -> Result<Vec<Alert>> {
+        let ids = keyspace::scan::<UndeliveredAlerts>(
+            self.tree,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            ScanOrder::Ascending,
+            limit,
+        )?;
+        let mut alerts = Vec::with_capacity(ids.len());
+        for (id, ()) in ids {
+            alerts.extend(keyspace::get::<Alerts>(self.tree, &id)?);
+        }
+        Ok(alerts)
+    }
+}

@@ -1,0 +1,129 @@
+//! `Backend`: the narrow ordered key-value interface everything in raft-store is stored through.
+//!
+//! Two implementations: sled (production and native tests) and `MemDisk` (the simulation, where
+//! sled cannot run). Keys and values are raw bytes here; only `keyspace` gives them types.
+
+use std::ops::Bound;
+
+/// The separately ordered key spaces of one node's storage. Writes within one tree can be made
+/// atomic together; the Raft log and the state machine never need a write that spans both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tree {
+    /// Log entries and the Raft metadata that must change atomically with them.
+    Log,
+    /// The coupon state, its metadata and the stored snapshot.
+    StateMachine,
+}
+
+impl Tree {
+    pub const ALL: [Tree; 2] = [Tree::Log, Tree::StateMachine];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tree::Log => "raft_log",
+            Tree::StateMachine => "state_machine",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteOp {
+    Put {
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Delete {
+        key: Vec<u8>,
+    },
+    /// Deletes every key in `[from, to)`.
+    DeleteRange {
+        from: Vec<u8>,
+        to: Vec<u8>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanOrder {
+    Ascending,
+    Descending,
+}
+
+/// A key range for `scan`, by borrowed bounds.
+pub type KeyRange<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
+
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("sled: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub trait Backend: Send + Sync + 'static {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError>;
+
+    /// At most `limit` entries of `range`, in `order`.
+    fn scan(
+        &self,
+        tree: Tree,
+        range: KeyRange<'_>,
+        order: ScanOrder,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, BackendError>;
+
+    /// Applies `ops` in order, atomically: after a crash either all of them are there or none.
+    /// Not durable until `flush` returns.
+    fn commit(&self, tree: Tree, ops: Vec<WriteOp>) -> Result<(), BackendError>;
+
+    /// Makes every commit that returned before this call durable (fsync). Blocking.
+    fn flush(&self) -> Result<(), BackendError>;
+}
+
+/// Reads one tree, whatever stands behind it: the backend itself, or pending writes layered on it.
+pub trait ReadTree {
+    fn tree(&self) -> Tree;
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError>;
+    fn scan(
+        &self,
+        range: KeyRange<'_>,
+        order: ScanOrder,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, BackendError>;
+}
+
+/// One tree of a backend, read directly.
+pub struct TreeReader<'a> {
+    pub backend: &'a dyn Backend,
+    pub tree: Tree,
+}
+
+impl ReadTree for TreeReader<'_> {
+    fn tree(&self) -> Tree {
+        self.tree
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.backend.get(self.tree, key)
+    }
+
+    fn scan(
+        &self,
+        range: KeyRange<'_>,
+        order: ScanOrder,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, BackendError> {
+        self.backend.scan(self.tree, range, order, limit)
+    }
+}
+
+/// Whether `range` can hold no key at all (ordered maps refuse to iterate such a range).
+pub fn is_empty_range(range: &KeyRange<'_>) -> bool {
+    match (range.0, range.1) {
+        (Bound::Included(start), Bound::Included(end)) => start > end,
+        (Bound::Included(start) | Bound::Excluded(start), Bound::Excluded(end))
+        | (Bound::Excluded(start), Bound::Included(end)) => start >= end,
+        _ => false,
+    }
+}

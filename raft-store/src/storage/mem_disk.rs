@@ -1,0 +1,166 @@
+//! `MemDisk`: an in-memory `Backend` that behaves like a disk under power loss.
+//!
+//! It keeps two images: what readers see (every commit) and what has been flushed. `crash` throws
+//! away everything not flushed, as a killed machine would. The simulation keeps one `MemDisk` per
+//! node across restarts and crashes it on every kill; native tests use it as a fast backend.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use super::backend::{
+    is_empty_range, Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp,
+};
+
+/// One ordered map per `Tree`, indexed by `tree_index`.
+type Image = [BTreeMap<Vec<u8>, Vec<u8>>; 2];
+
+fn tree_index(tree: Tree) -> usize {
+    match tree {
+        Tree::Log => 0,
+        Tree::StateMachine => 1,
+    }
+}
+
+#[derive(Default)]
+struct Images {
+    visible: Image,
+    durable: Image,
+    /// Commits since the last flush, in order, to replay onto `durable`.
+    unflushed: Vec<(Tree, Vec<WriteOp>)>,
+}
+
+#[derive(Default)]
+pub struct MemDisk {
+    images: Mutex<Images>,
+}
+
+impl MemDisk {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Power loss: every write that was not flushed is gone.
+    pub fn crash(&self) {
+        let mut images = self.lock();
+        images.visible = images.durable.clone();
+        images.unflushed.clear();
+    }
+
+    /// Commits not yet flushed; a test can assert that acknowledged writes left none behind.
+    pub fn unflushed_commits(&self) -> usize {
+        self.lock().unflushed.len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Images> {
+        // A panic while holding the lock leaves the images as consistent as any other instant.
+        self.images.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn apply(image: &mut Image, tree: Tree, ops: &[WriteOp]) {
+    let map = &mut image[tree_index(tree)];
+    for op in ops {
+        match op {
+            WriteOp::Put { key, value } => {
+                map.insert(key.clone(), value.clone());
+            }
+            WriteOp::Delete { key } => {
+                map.remove(key);
+            }
+            WriteOp::DeleteRange { from, to } if from < to => {
+                let mut doomed = map.split_off(from);
+                let mut kept_above = doomed.split_off(to);
+                map.append(&mut kept_above);
+            }
+            WriteOp::DeleteRange { .. } => {}
+        }
+    }
+}
+
+impl Backend for MemDisk {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        Ok(self.lock().visible[tree_index(tree)].get(key).cloned())
+    }
+
+    fn scan(
+        &self,
+        tree: Tree,
+        range: KeyRange<'_>,
+        order: ScanOrder,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, BackendError> {
+        if is_empty_range(&range) {
+            return Ok(Vec::new());
+        }
+        let images = self.lock();
+        let in_range = images.visible[tree_index(tree)].range::<[u8], _>(range);
+        let pair = |(key, value): (&Vec<u8>, &Vec<u8>)| (key.clone(), value.clone());
+        Ok(match order {
+            ScanOrder::Ascending => in_range.take(limit).map(pair).collect(),
+            ScanOrder::Descending => in_range.rev().take(limit).map(pair).collect(),
+        })
+    }
+
+    fn commit(&self, tree: Tree, ops: Vec<WriteOp>) -> Result<(), BackendError> {
+        let mut images = self.lock();
+        apply(&mut images.visible, tree, &ops);
+        images.unflushed.push((tree, ops));
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), BackendError> {
+        let mut images = self.lock();
+        let unflushed = std::mem::take(&mut images.unflushed);
+        for (tree, ops) in &unflushed {
+            apply(&mut images.durable, *tree, ops);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::Bound;
+
+    use super::*;
+
+    fn put(key: &[u8], value: &[u8]) -> WriteOp {
+        WriteOp::Put { key: key.to_vec(), value: value.to_vec() }
+    }
+
+    #[test]
+    fn a_crash_loses_exactly_the_unflushed_commits() {
+        let disk = MemDisk::new();
+        disk.commit(Tree::Log, vec![put(b"a", b"1")]).unwrap();
+        disk.flush().unwrap();
+        disk.commit(Tree::Log, vec![put(b"b", b"2"), WriteOp::Delete { key: b"a".to_vec() }])
+            .unwrap();
+        assert_eq!(disk.get(Tree::Log, b"a").unwrap(), None);
+        assert_eq!(disk.unflushed_commits(), 1);
+
+        disk.crash();
+        assert_eq!(disk.get(Tree::Log, b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(disk.get(Tree::Log, b"b").unwrap(), None);
+    }
+
+    #[test]
+    fn trees_are_separate_and_scans_respect_range_order_and_limit() {
+        let disk = MemDisk::new();
+        disk.commit(Tree::Log, vec![put(b"1", b""), put(b"2", b""), put(b"3", b"")]).unwrap();
+        disk.commit(Tree::StateMachine, vec![put(b"2", b"sm")]).unwrap();
+        let keys = |order, limit| -> Vec<Vec<u8>> {
+            let range = (Bound::Excluded(&b"1"[..]), Bound::Unbounded);
+            disk.scan(Tree::Log, range, order, limit).unwrap().into_iter().map(|(k, _)| k).collect()
+        };
+        assert_eq!(keys(ScanOrder::Ascending, 10), vec![b"2".to_vec(), b"3".to_vec()]);
+        assert_eq!(keys(ScanOrder::Descending, 1), vec![b"3".to_vec()]);
+
+        disk.commit(
+            Tree::Log,
+            vec![WriteOp::DeleteRange { from: b"2".to_vec(), to: b"9".to_vec() }],
+        )
+        .unwrap();
+        assert_eq!(keys(ScanOrder::Ascending, 10), Vec::<Vec<u8>>::new());
+        assert_eq!(disk.get(Tree::StateMachine, b"2").unwrap(), Some(b"sm".to_vec()));
+    }
+}

@@ -1,0 +1,86 @@
+//! `SledBackend`: the production `Backend`, one sled database per node with one tree per `Tree`.
+
+use std::path::Path;
+
+use super::backend::{
+    is_empty_range, Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp,
+};
+
+/// sled's page cache; the working set of a coupon cluster is small, and the OS caches the rest.
+const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+pub struct SledBackend {
+    db: sled::Db,
+    trees: [sled::Tree; 2],
+}
+
+impl SledBackend {
+    pub fn open(path: &Path) -> Result<Self, BackendError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        let trees = [db.open_tree(Tree::Log.name())?, db.open_tree(Tree::StateMachine.name())?];
+        Ok(Self { db, trees })
+    }
+
+    fn tree(&self, tree: Tree) -> &sled::Tree {
+        match tree {
+            Tree::Log => &self.trees[0],
+            Tree::StateMachine => &self.trees[1],
+        }
+    }
+}
+
+impl Backend for SledBackend {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        Ok(self.tree(tree).get(key)?.map(|value| value.to_vec()))
+    }
+
+    fn scan(
+        &self,
+        tree: Tree,
+        range: KeyRange<'_>,
+        order: ScanOrder,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, BackendError> {
+        if is_empty_range(&range) {
+            return Ok(Vec::new());
+        }
+        let iter = self.tree(tree).range::<&[u8], _>(range);
+        let pairs: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match order {
+            ScanOrder::Ascending => Box::new(iter),
+            ScanOrder::Descending => Box::new(iter.rev()),
+        };
+        pairs
+            .take(limit)
+            .map(|pair| pair.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(BackendError::from))
+            .collect()
+    }
+
+    fn commit(&self, tree: Tree, ops: Vec<WriteOp>) -> Result<(), BackendError> {
+        let tree = self.tree(tree);
+        let mut batch = sled::Batch::default();
+        for op in ops {
+            match op {
+                WriteOp::Put { key, value } => batch.insert(key, value),
+                WriteOp::Delete { key } => batch.remove(key),
+                // The writers of a tree are serialised (openraft's log IO, the state machine's
+                // lock), so no key can appear in the range between this scan and the batch.
+                WriteOp::DeleteRange { from, to } if from < to => {
+                    for key in tree.range(from..to).keys() {
+                        batch.remove(key?);
+                    }
+                }
+                WriteOp::DeleteRange { .. } => {}
+            }
+        }
+        Ok(tree.apply_batch(batch)?)
+    }
+
+    fn flush(&self) -> Result<(), BackendError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

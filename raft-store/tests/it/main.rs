@@ -1,0 +1,5 @@
+//! raft-store's integration tests: the storage contract on real sled and on the memory disk.
+
+mod durability;
+mod storage_suite;
+mod support;
