@@ -1,0 +1,33 @@
+//! `AppState`: what the HTTP handlers of one node share.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use raft_store::{NodeId, Raft};
+
+use crate::cluster_admin::ClusterAdmin;
+use crate::service::CouponService;
+
+pub struct App {
+    pub node_id: NodeId,
+    pub raft: Raft,
+    pub service: CouponService,
+    pub admin: ClusterAdmin,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        Self(Arc::new(app))
+    }
+}
+
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}

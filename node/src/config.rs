@@ -1,0 +1,314 @@
+//! Configuration: command-line flags (each also a `COUPON_*` environment variable), validated
+//! once into a `Config` that everything below `main` receives.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use raft_store::{NodeId, NodeInfo};
+
+use crate::limits;
+
+pub const DEFAULT_NODE_ID: NodeId = 1;
+pub const DEFAULT_API_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_PEER_ADDR: &str = "127.0.0.1:9080";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "coupon-node", version, about = "One node of the replicated coupon service.")]
+pub struct Args {
+    /// This node's id in the cluster (a positive integer, unique in the cluster).
+    #[arg(long, env = "COUPON_NODE_ID", default_value_t = DEFAULT_NODE_ID)]
+    pub node_id: NodeId,
+    /// host:port of the public HTTP API.
+    #[arg(long, env = "COUPON_API_ADDR", default_value = DEFAULT_API_ADDR)]
+    pub api_addr: String,
+    /// host:port of the peer listener (Raft RPC and forwarded writes).
+    #[arg(long, env = "COUPON_PEER_ADDR", default_value = DEFAULT_PEER_ADDR)]
+    pub peer_addr: String,
+    /// Directory of this node's sled database.
+    #[arg(long, env = "COUPON_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// The other members for `--bootstrap`: `ID=API_ADDR/PEER_ADDR`, comma-separated.
+    #[arg(long, env = "COUPON_PEERS", value_delimiter = ',')]
+    pub peers: Vec<PeerSpec>,
+    /// Initialise a new cluster of this node and `--peers` unless this node already belongs to
+    /// one. Without `--peers` a node does this by default (a single-node cluster).
+    #[arg(long, env = "COUPON_BOOTSTRAP", conflicts_with = "no_bootstrap")]
+    pub bootstrap: bool,
+    /// Never initialise a cluster: wait for `POST /cluster/init` or to be added as a member.
+    #[arg(long, env = "COUPON_NO_BOOTSTRAP")]
+    pub no_bootstrap: bool,
+    /// Shared secret that peer routes require (header `x-coupon-cluster-secret`).
+    #[arg(long, env = "COUPON_CLUSTER_SECRET", hide_env_values = true)]
+    pub cluster_secret: Option<String>,
+    /// Largest public request body, in bytes.
+    #[arg(long, env = "COUPON_MAX_BODY_BYTES", default_value_t = limits::REQUEST_BODY_BYTES_DEFAULT)]
+    pub max_body_bytes: usize,
+    /// Deadline of one public request, in milliseconds.
+    #[arg(long, env = "COUPON_REQUEST_TIMEOUT_MS", default_value_t = limits::REQUEST_TIMEOUT_DEFAULT.as_millis() as u64)]
+    pub request_timeout_ms: u64,
+    /// Proposals this node holds at once (queued or awaiting commit); past it, 503.
+    #[arg(long, env = "COUPON_MAX_IN_FLIGHT_PROPOSALS", default_value_t = limits::IN_FLIGHT_PROPOSALS_DEFAULT)]
+    pub max_in_flight_proposals: usize,
+    /// Raft heartbeat interval, in milliseconds.
+    #[arg(long, env = "COUPON_HEARTBEAT_MS", default_value_t = limits::HEARTBEAT_DEFAULT.as_millis() as u64)]
+    pub heartbeat_ms: u64,
+    /// Shortest election timeout, in milliseconds.
+    #[arg(long, env = "COUPON_ELECTION_TIMEOUT_MS_MIN", default_value_t = limits::ELECTION_TIMEOUT_MIN_DEFAULT.as_millis() as u64)]
+    pub election_timeout_ms_min: u64,
+    /// Longest election timeout, in milliseconds.
+    #[arg(long, env = "COUPON_ELECTION_TIMEOUT_MS_MAX", default_value_t = limits::ELECTION_TIMEOUT_MAX_DEFAULT.as_millis() as u64)]
+    pub election_timeout_ms_max: u64,
+    /// Applied log entries between snapshots.
+    #[arg(long, env = "COUPON_SNAPSHOT_EVERY", default_value_t = limits::SNAPSHOT_EVERY_DEFAULT)]
+    pub snapshot_every: u64,
+    /// Log entries kept behind a snapshot for lagging followers.
+    #[arg(long, env = "COUPON_LOGS_KEPT_BEHIND_SNAPSHOT", default_value_t = limits::LOGS_KEPT_BEHIND_SNAPSHOT_DEFAULT)]
+    pub logs_kept_behind_snapshot: u64,
+}
+
+/// `ID=API_ADDR/PEER_ADDR`, e.g. `2=127.0.0.1:8082/127.0.0.1:9082`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerSpec {
+    pub id: NodeId,
+    pub node: NodeInfo,
+}
+
+impl FromStr for PeerSpec {
+    type Err = ConfigError;
+
+    fn from_str(spec: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::PeerSpec(spec.to_owned());
+        let (id, addrs) = spec.split_once('=').ok_or_else(bad)?;
+        let (api_addr, peer_addr) = addrs.split_once('/').ok_or_else(bad)?;
+        let id = id.trim().parse().map_err(|_| bad())?;
+        let node = NodeInfo {
+            api_addr: api_addr.trim().to_owned(),
+            peer_addr: peer_addr.trim().to_owned(),
+        };
+        Ok(Self { id, node })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--peers entry {0:?} is not ID=API_ADDR/PEER_ADDR")]
+    PeerSpec(String),
+    #[error("--node-id must be positive")]
+    NodeIdZero,
+    #[error("{flag} {value:?} is not a host:port address")]
+    Address { flag: &'static str, value: String },
+    #[error("--peers lists node {0} twice, or lists this node")]
+    DuplicatePeer(NodeId),
+    #[error("{0}")]
+    Bound(&'static str),
+}
+
+/// When this node initialises a cluster by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bootstrap {
+    /// Never: wait for `POST /cluster/init` or to be added.
+    Never,
+    /// On first start: a cluster of this node and its `--peers`.
+    OnFirstStart,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub node_id: NodeId,
+    pub api_addr: String,
+    pub peer_addr: String,
+    pub data_dir: PathBuf,
+    pub peers: BTreeMap<NodeId, NodeInfo>,
+    pub bootstrap: Bootstrap,
+    pub cluster_secret: Option<String>,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_in_flight_proposals: usize,
+    pub raft: RaftTiming,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RaftTiming {
+    pub heartbeat: Duration,
+    pub election_timeout_min: Duration,
+    pub election_timeout_max: Duration,
+    pub snapshot_every: u64,
+    pub logs_kept_behind_snapshot: u64,
+}
+
+impl TryFrom<Args> for Config {
+    type Error = ConfigError;
+
+    fn try_from(args: Args) -> Result<Self, ConfigError> {
+        if args.node_id == 0 {
+            return Err(ConfigError::NodeIdZero);
+        }
+        check_address("--api-addr", &args.api_addr)?;
+        check_address("--peer-addr", &args.peer_addr)?;
+        let peers = peer_map(args.node_id, &args.peers)?;
+        check_bounds(&args)?;
+        let bootstrap = match (args.bootstrap, args.no_bootstrap, peers.is_empty()) {
+            (true, _, _) | (false, false, true) => Bootstrap::OnFirstStart,
+            _ => Bootstrap::Never,
+        };
+        Ok(Config {
+            node_id: args.node_id,
+            api_addr: args.api_addr,
+            peer_addr: args.peer_addr,
+            data_dir: args.data_dir,
+            peers,
+            bootstrap,
+            cluster_secret: args.cluster_secret.filter(|secret| !secret.is_empty()),
+            max_body_bytes: args.max_body_bytes,
+            request_timeout: Duration::from_millis(args.request_timeout_ms),
+            max_in_flight_proposals: args.max_in_flight_proposals,
+            raft: RaftTiming {
+                heartbeat: Duration::from_millis(args.heartbeat_ms),
+                election_timeout_min: Duration::from_millis(args.election_timeout_ms_min),
+                election_timeout_max: Duration::from_millis(args.election_timeout_ms_max),
+                snapshot_every: args.snapshot_every,
+                logs_kept_behind_snapshot: args.logs_kept_behind_snapshot,
+            },
+        })
+    }
+}
+
+fn check_address(flag: &'static str, value: &str) -> Result<(), ConfigError> {
+    let parsed = value.parse::<SocketAddr>().is_ok()
+        || value
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if parsed {
+        Ok(())
+    } else {
+        Err(ConfigError::Address { flag, value: value.to_owned() })
+    }
+}
+
+fn peer_map(
+    node_id: NodeId,
+    peers: &[PeerSpec],
+) -> Result<BTreeMap<NodeId, NodeInfo>, ConfigError> {
+    let mut map = BTreeMap::new();
+    for peer in peers {
+        check_address("--peers", &peer.node.api_addr)?;
+        check_address("--peers", &peer.node.peer_addr)?;
+        if peer.id == node_id || map.insert(peer.id, peer.node.clone()).is_some() {
+            return Err(ConfigError::DuplicatePeer(peer.id));
+        }
+    }
+    Ok(map)
+}
+
+fn check_bounds(args: &Args) -> Result<(), ConfigError> {
+    let checks = [
+        (args.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024"),
+        (
+            args.max_body_bytes <= limits::PEER_BODY_BYTES_MAX,
+            "--max-body-bytes is above the peer body bound",
+        ),
+        (args.request_timeout_ms >= 100, "--request-timeout-ms must be at least 100"),
+        (args.max_in_flight_proposals >= 1, "--max-in-flight-proposals must be at least 1"),
+        (args.heartbeat_ms >= 10, "--heartbeat-ms must be at least 10"),
+        (
+            args.heartbeat_ms * 3 <= args.election_timeout_ms_min,
+            "--election-timeout-ms-min must be at least three heartbeats",
+        ),
+        (
+            args.election_timeout_ms_min < args.election_timeout_ms_max,
+            "--election-timeout-ms-min must be below the max",
+        ),
+        (args.snapshot_every >= 1, "--snapshot-every must be at least 1"),
+    ];
+    match checks.iter().find(|(ok, _)| !ok) {
+        Some((_, message)) => Err(ConfigError::Bound(message)),
+        None => Ok(()),
+    }
+}
+
+impl Config {
+    /// The configuration of `coupon-node` started with no flags: a single-node cluster in
+    /// `./data` on `127.0.0.1:8080`.
+    pub fn from_args<I, T>(args: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::Parser;
+        Config::try_from(Args::parse_from(args))
+    }
+
+    pub fn this_node(&self) -> NodeInfo {
+        NodeInfo { api_addr: self.api_addr.clone(), peer_addr: self.peer_addr.clone() }
+    }
+
+    /// openraft's configuration from ours, validated.
+    pub fn openraft(&self) -> Result<openraft::Config, Box<openraft::ConfigError>> {
+        openraft::Config {
+            cluster_name: "coupon".to_owned(),
+            heartbeat_interval: self.raft.heartbeat.as_millis() as u64,
+            election_timeout_min: self.raft.election_timeout_min.as_millis() as u64,
+            election_timeout_max: self.raft.election_timeout_max.as_millis() as u64,
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(self.raft.snapshot_every),
+            max_in_snapshot_log_to_keep: self.raft.logs_kept_behind_snapshot,
+            snapshot_max_chunk_size: limits::SNAPSHOT_CHUNK_BYTES,
+            ..openraft::Config::default()
+        }
+        .validate()
+        .map_err(Box::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_flags_is_a_single_node_cluster_on_the_embedded_default() {
+        let config = Config::from_args(["coupon-node"]).unwrap();
+        assert_eq!((config.node_id, config.api_addr.as_str()), (1, "127.0.0.1:8080"));
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.bootstrap, Bootstrap::OnFirstStart);
+        assert!(config.openraft().is_ok());
+    }
+
+    #[test]
+    fn peers_are_parsed_and_a_node_with_peers_waits_unless_told_to_bootstrap() {
+        let args = [
+            "coupon-node",
+            "--node-id",
+            "1",
+            "--peers",
+            "2=127.0.0.1:8082/127.0.0.1:9082,3=h:8083/h:9083",
+        ];
+        let config = Config::from_args(args).unwrap();
+        assert_eq!(config.peers.len(), 2);
+        assert_eq!(config.peers[&2].peer_addr, "127.0.0.1:9082");
+        assert_eq!(config.bootstrap, Bootstrap::Never);
+        let config = Config::from_args(args.into_iter().chain(["--bootstrap"])).unwrap();
+        assert_eq!(config.bootstrap, Bootstrap::OnFirstStart);
+    }
+
+    #[test]
+    fn bad_configurations_fail_fast() {
+        let cases: [&[&str]; 5] = [
+            &["--node-id", "0"],
+            &["--api-addr", "nowhere"],
+            &["--peers", "1=a:1/b:2"],
+            &["--peers", "2=a:1"],
+            &["--heartbeat-ms", "500", "--election-timeout-ms-min", "600"],
+        ];
+        for case in cases {
+            let args = std::iter::once("coupon-node").chain(case.iter().copied());
+            let refused = match <Args as clap::Parser>::try_parse_from(args) {
+                Ok(args) => Config::try_from(args).is_err(),
+                Err(_) => true,
+            };
+            assert!(refused, "{case:?}");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Conversions between the wire types (`coupon_client::api`) and the domain (`raft_store`):
+//! requests are validated into commands here, and outcomes rendered back.
+
+mod new_coupon;
+mod redeem;
+mod to_wire;
+
+use coupon_client::api::{ErrorCode, RejectionReason};
+use raft_store::domain::RedeemRejection;
+use raft_store::outcome::Rejection;
+
+pub use new_coupon::new_coupon;
+pub use redeem::{order_facts_query, redeem_command};
+pub use to_wire::{alert, coupon, redemption};
+
+/// The wire word for a redeem refusal; validate answers it as `reason`.
+pub fn rejection_reason(rejection: RedeemRejection) -> RejectionReason {
+    match rejection {
+        RedeemRejection::Inactive => RejectionReason::Inactive,
+        RedeemRejection::NotStarted => RejectionReason::NotStarted,
+        RedeemRejection::Expired => RejectionReason::Expired,
+        RedeemRejection::UsageLimitReached => RejectionReason::UsageLimitReached,
+        RedeemRejection::PerUserLimitReached => RejectionReason::PerUserLimitReached,
+        RedeemRejection::OrderAlreadyRedeemed => RejectionReason::OrderAlreadyRedeemed,
+        RedeemRejection::CurrencyMismatch => RejectionReason::CurrencyMismatch,
+        RedeemRejection::MinOrderNotMet => RejectionReason::MinOrderNotMet,
+    }
+}
+
+/// The contract's error code for a refusal decided by apply.
+pub fn rejection_code(rejection: Rejection) -> ErrorCode {
+    match rejection {
+        Rejection::CouponNotFound => ErrorCode::CouponNotFound,
+        Rejection::CodeAlreadyExists => ErrorCode::CodeAlreadyExists,
+        Rejection::RedemptionNotFound => ErrorCode::RedemptionNotFound,
+        Rejection::AlreadyRolledBack => ErrorCode::AlreadyRolledBack,
+        Rejection::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+        Rejection::Redeem(reason) => ErrorCode::from(rejection_reason(reason)),
+    }
+}
+
+/// Collects field errors while a request is checked, so one 422 lists every problem.
+#[derive(Default)]
+pub struct FieldErrors(Vec<coupon_client::api::FieldError>);
+
+impl FieldErrors {
+    /// The value, or `None` after recording why `field` is invalid.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        value: Result<T, E>,
+    ) -> Option<T> {
+        match value {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(coupon_client::api::FieldError::new(field, error.to_string()));
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(coupon_client::api::FieldError::new(field, message));
+    }
+
+    /// `Ok(value)` when no error was recorded (the value must then be complete).
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, crate::http::ApiError> {
+        match (self.0.is_empty(), value) {
+            (true, Some(value)) => Ok(value),
+            (true, None) => Err(crate::http::ApiError::invalid_field("body", "is invalid")),
+            (false, _) => Err(crate::http::ApiError::invalid(self.0)),
+        }
+    }
+}

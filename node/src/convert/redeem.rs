@@ -1,0 +1,69 @@
+//! A redeem request (and validate's query) into the domain's terms.
+
+use coupon_client::api::{RedeemRequest, ValidateQuery};
+use raft_store::command::RedeemCommand;
+use raft_store::domain::{parse_amount, CouponId, Currency, OrderId, UserId};
+use rust_decimal::Decimal;
+
+use super::FieldErrors;
+use crate::http::ApiError;
+
+pub fn redeem_command(
+    coupon_id: CouponId,
+    request: &RedeemRequest,
+) -> Result<RedeemCommand, ApiError> {
+    let mut errors = FieldErrors::default();
+    let user_id = errors.check("user_id", UserId::parse(request.user_id.as_str()));
+    let order_id = match &request.order_id {
+        Some(order) => errors.check("order_id", OrderId::parse(order.as_str())).map(Some),
+        None => Some(None),
+    };
+    let order_amount = checked_amount(request.order_amount, &mut errors);
+    let currency = checked_currency(request.currency.as_ref().map(|c| c.as_str()), &mut errors);
+    let command = (|| {
+        Some(RedeemCommand {
+            coupon_id,
+            user_id: user_id?,
+            order_id: order_id?,
+            order_amount: order_amount?,
+            currency: currency?,
+        })
+    })();
+    errors.finish(command)
+}
+
+/// What validate asks about: the optional user, order amount and currency.
+pub struct OrderQuery {
+    pub user_id: Option<UserId>,
+    pub order_amount: Option<Decimal>,
+    pub currency: Option<Currency>,
+}
+
+pub fn order_facts_query(query: &ValidateQuery) -> Result<OrderQuery, ApiError> {
+    let mut errors = FieldErrors::default();
+    let user_id = match &query.user_id {
+        Some(user) => errors.check("user_id", UserId::parse(user.as_str())).map(Some),
+        None => Some(None),
+    };
+    let order_amount = checked_amount(query.order_amount, &mut errors);
+    let currency = checked_currency(query.currency.as_ref().map(|c| c.as_str()), &mut errors);
+    let parsed = (|| {
+        Some(OrderQuery { user_id: user_id?, order_amount: order_amount?, currency: currency? })
+    })();
+    errors.finish(parsed)
+}
+
+/// `Some(None)` when absent, `None` after recording an error.
+fn checked_amount(amount: Option<Decimal>, errors: &mut FieldErrors) -> Option<Option<Decimal>> {
+    match amount {
+        Some(amount) => errors.check("order_amount", parse_amount(amount)).map(Some),
+        None => Some(None),
+    }
+}
+
+fn checked_currency(currency: Option<&str>, errors: &mut FieldErrors) -> Option<Option<Currency>> {
+    match currency {
+        Some(currency) => errors.check("currency", Currency::parse(currency)).map(Some),
+        None => Some(None),
+    }
+}

@@ -1,0 +1,72 @@
+//! Domain values into their wire form. Money is written with exactly two fraction digits,
+//! percentages without trailing zeros.
+
+use chrono::{DateTime, Utc};
+use coupon_client::api;
+use raft_store::domain::{Alert, Coupon, Discount, Redemption, Timestamp};
+use rust_decimal::Decimal;
+
+fn time(at: Timestamp) -> DateTime<Utc> {
+    // Stored timestamps come from `DateTime`s, so they are always in chrono's range.
+    at.to_datetime().unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+fn money(amount: Decimal) -> Decimal {
+    let mut amount = amount;
+    amount.rescale(2);
+    amount
+}
+
+pub fn coupon(coupon: &Coupon) -> api::Coupon {
+    let terms = &coupon.terms;
+    let discount = match &terms.discount {
+        Discount::Percentage { percent } => {
+            api::Discount::Percentage { value: percent.normalize() }
+        }
+        Discount::Fixed { amount, currency } => api::Discount::Fixed {
+            value: money(*amount),
+            currency: api::Currency::new(currency.as_str()),
+        },
+    };
+    api::Coupon {
+        id: api::CouponId(coupon.id.0),
+        code: coupon.code.as_str().to_owned(),
+        discount,
+        max_discount_amount: terms.max_discount_amount.map(money),
+        min_order_amount: terms.min_order_amount.map(money),
+        starts_at: terms.starts_at.map(time),
+        expires_at: time(terms.expires_at),
+        usage_limit: u64::from(terms.usage_limit),
+        per_user_limit: terms.per_user_limit.map(u64::from),
+        times_redeemed: u64::from(coupon.times_redeemed),
+        remaining: u64::from(coupon.remaining()),
+        redeemed: coupon.is_fully_redeemed(),
+        active: coupon.active,
+        low_stock_threshold: terms.low_stock_threshold.map(u64::from),
+        metadata: serde_json::from_str(terms.metadata.as_json()).unwrap_or_default(),
+        created_at: time(coupon.created_at),
+    }
+}
+
+pub fn redemption(redemption: &Redemption) -> api::Redemption {
+    api::Redemption {
+        id: api::RedemptionId(redemption.id.0),
+        coupon_id: api::CouponId(redemption.coupon_id.0),
+        user_id: api::ExternalId::new(redemption.user_id.as_str()),
+        order_id: redemption.order_id.as_ref().map(|order| api::ExternalId::new(order.as_str())),
+        redeemed_at: time(redemption.redeemed_at),
+        discount_amount: redemption.discount_amount.map(money),
+        rolled_back_at: redemption.rolled_back_at.map(time),
+    }
+}
+
+pub fn alert(alert: &Alert) -> api::Alert {
+    api::Alert {
+        id: api::AlertId(alert.id.0),
+        coupon_id: api::CouponId(alert.coupon_id.0),
+        code: alert.code.as_str().to_owned(),
+        remaining: u64::from(alert.remaining),
+        threshold: u64::from(alert.threshold),
+        raised_at: time(alert.raised_at),
+    }
+}

@@ -1,0 +1,157 @@
+//! The coupon endpoints: generate, get, look up by code, validate, redeem, history, rollback,
+//! deactivate and reactivate.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response as HttpResponse;
+use axum::Json;
+use chrono::Utc;
+use coupon_client::api::{
+    self, CodeQuery, CreateCouponRequest, HistoryQuery, ReadQuery, RedeemRequest, ValidateQuery,
+};
+use raft_store::command::{Command, Request};
+use raft_store::domain::{CouponCode, CouponId, RedemptionId};
+use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
+use rand::RngCore;
+
+use super::extract::{JsonBody, PathId, QueryParams};
+use super::idempotency::idempotency_token;
+use super::outcome::{render, Subject};
+use super::validate::validate_coupon;
+use super::ApiError;
+use crate::app::AppState;
+use crate::convert;
+
+pub async fn generate_coupon(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<CreateCouponRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let idempotency = idempotency_token(&headers, "POST /coupons/generate", &request)?;
+    // Drawn from the OS source, which the simulation makes deterministic; apply never draws.
+    let mut entropy = [0u8; raft_store::limits::GENERATED_CODE_LENGTH];
+    rand::rngs::OsRng.fill_bytes(&mut entropy);
+    let (code, terms) = convert::new_coupon(&request, Utc::now(), entropy)?;
+    let command = Command::CreateCoupon { code, terms };
+    let response = app.service.submit(Request { idempotency, command }).await?;
+    Ok(render(response, Subject::NewCoupon))
+}
+
+pub async fn redeem_coupon(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<RedeemRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let idempotency = idempotency_token(&headers, &format!("POST /coupons/{id}/redeem"), &request)?;
+    let command = Command::Redeem(convert::redeem_command(CouponId(id), &request)?);
+    let response = app.service.submit(Request { idempotency, command }).await?;
+    Ok(render(response, Subject::Coupon(CouponId(id))))
+}
+
+/// No body: the redemption id says it all.
+pub async fn roll_back_redemption(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    headers: HeaderMap,
+) -> Result<HttpResponse, ApiError> {
+    let idempotency =
+        idempotency_token(&headers, &format!("POST /redemptions/{id}/rollback"), &())?;
+    let command = Command::RollBack { redemption_id: RedemptionId(id) };
+    let response = app.service.submit(Request { idempotency, command }).await?;
+    Ok(render(response, Subject::Redemption(RedemptionId(id))))
+}
+
+pub async fn deactivate_coupon(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    headers: HeaderMap,
+) -> Result<HttpResponse, ApiError> {
+    let idempotency = idempotency_token(&headers, &format!("POST /coupons/{id}/deactivate"), &())?;
+    let command = Command::Deactivate { coupon_id: CouponId(id) };
+    let response = app.service.submit(Request { idempotency, command }).await?;
+    Ok(render(response, Subject::Coupon(CouponId(id))))
+}
+
+pub async fn reactivate_coupon(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    headers: HeaderMap,
+) -> Result<HttpResponse, ApiError> {
+    let idempotency = idempotency_token(&headers, &format!("POST /coupons/{id}/reactivate"), &())?;
+    let command = Command::Reactivate { coupon_id: CouponId(id) };
+    let response = app.service.submit(Request { idempotency, command }).await?;
+    Ok(render(response, Subject::Coupon(CouponId(id))))
+}
+
+pub async fn get_coupon(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    QueryParams(query): QueryParams<ReadQuery>,
+) -> Result<Json<api::Coupon>, ApiError> {
+    let consistency = query.consistency.unwrap_or_default();
+    let coupon = app.service.read(consistency, |state| state.coupon(CouponId(id))).await?;
+    coupon.map(|coupon| Json(convert::coupon(&coupon))).ok_or_else(|| coupon_not_found(id))
+}
+
+pub async fn find_coupon_by_code(
+    State(app): State<AppState>,
+    QueryParams(query): QueryParams<CodeQuery>,
+) -> Result<Json<api::Coupon>, ApiError> {
+    let code = CouponCode::parse(&query.code)
+        .map_err(|invalid| ApiError::invalid_field("code", invalid.to_string()))?;
+    let consistency = query.consistency.unwrap_or_default();
+    let coupon = app
+        .service
+        .read(consistency, |state| match state.coupon_id_by_code(&code)? {
+            Some(id) => state.coupon(id),
+            None => Ok(None),
+        })
+        .await?;
+    coupon.map(|coupon| Json(convert::coupon(&coupon))).ok_or_else(|| {
+        ApiError::new(api::ErrorCode::CouponNotFound, format!("no coupon has the code {code}"))
+    })
+}
+
+pub async fn validate(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    QueryParams(query): QueryParams<ValidateQuery>,
+) -> Result<Json<api::ValidateResponse>, ApiError> {
+    validate_coupon(&app, CouponId(id), &query).await.map(Json)
+}
+
+pub async fn coupon_history(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    QueryParams(query): QueryParams<HistoryQuery>,
+) -> Result<Json<api::HistoryPage>, ApiError> {
+    let limit = match query.limit.map(|limit| limit as usize) {
+        None => HISTORY_PAGE_DEFAULT,
+        Some(limit) if (1..=HISTORY_PAGE_MAX).contains(&limit) => limit,
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "limit",
+                format!("must be from 1 to {HISTORY_PAGE_MAX}"),
+            ))
+        }
+    };
+    let after = query.after.map(|after| RedemptionId(after.0));
+    let consistency = query.consistency.unwrap_or_default();
+    let page = app
+        .service
+        .read(consistency, |state| match state.coupon(CouponId(id))? {
+            Some(_) => state.coupon_history(CouponId(id), after, limit).map(Some),
+            None => Ok(None),
+        })
+        .await?
+        .ok_or_else(|| coupon_not_found(id))?;
+    Ok(Json(api::HistoryPage {
+        redemptions: page.redemptions.iter().map(convert::redemption).collect(),
+        next_after: page.next_after.map(|id| api::RedemptionId(id.0)),
+    }))
+}
+
+pub fn coupon_not_found(id: u64) -> ApiError {
+    ApiError::new(api::ErrorCode::CouponNotFound, format!("coupon {id} does not exist"))
+}

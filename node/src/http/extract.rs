@@ -1,0 +1,140 @@
+//! Extractors whose every rejection is a problem+json `ApiError`: a JSON body (415 for a wrong
+//! content type, 413 over the size limit, 400 for malformed JSON, 422 for a wrong field), a path
+//! id (422) and a query string (422).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use coupon_client::api::ErrorCode;
+use serde::de::DeserializeOwned;
+
+use super::ApiError;
+
+/// A JSON request body, strictly typed: unknown fields and wrong types are 422 naming the field.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(|mime| mime.trim().to_ascii_lowercase())
+            .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"));
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge, "the request body is over the size limit")
+            } else {
+                ApiError::new(ErrorCode::MalformedRequest, "the request body could not be read")
+            }
+        })?;
+        if bytes.is_empty() {
+            return Err(ApiError::new(ErrorCode::MalformedRequest, "a JSON body is required"));
+        }
+        if !is_json {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "the body must be application/json",
+            ));
+        }
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // serde would read a struct from a JSON array too; every body of this API is an object.
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .map_err(|error| malformed(&error))?;
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { "body".to_owned() } else { path };
+                ApiError::invalid_field(field, inner.to_string())
+            }
+            _ => malformed(&inner),
+        }
+    })?;
+    deserializer.end().map_err(|error| malformed(&error))?;
+    Ok(value)
+}
+
+fn malformed(error: &serde_json::Error) -> ApiError {
+    ApiError::new(ErrorCode::MalformedRequest, format!("malformed JSON: {error}"))
+}
+
+/// A positive integer id from the path.
+#[derive(Clone, Copy, Debug)]
+pub struct PathId(pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::invalid_field("id", "must be a positive integer"))?;
+        match raw.parse::<u64>() {
+            Ok(id) if id > 0 => Ok(PathId(id)),
+            _ => Err(ApiError::invalid_field("id", "must be a positive integer")),
+        }
+    }
+}
+
+/// A typed query string; unknown parameters and bad values are 422.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(QueryParams).map_err(|error| {
+            let field = error.path().to_string();
+            let field = if field == "." { "query".to_owned() } else { field };
+            ApiError::invalid_field(field, error.into_inner().to_string())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Probe {
+        count: u32,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_data_errors_are_422_with_the_field() {
+        assert_eq!(
+            parse_json::<Probe>(b"{\"count\": ").unwrap_err().code(),
+            ErrorCode::MalformedRequest
+        );
+        assert_eq!(
+            parse_json::<Probe>(b"{\"count\": 1} {}").unwrap_err().code(),
+            ErrorCode::MalformedRequest
+        );
+        let wrong_type = parse_json::<Probe>(b"{\"count\": \"three\"}").unwrap_err();
+        assert_eq!(wrong_type.code(), ErrorCode::InvalidRequest);
+        assert_eq!(wrong_type.problem().errors.as_ref().unwrap()[0].field, "count");
+        let unknown = parse_json::<Probe>(b"{\"count\": 1, \"extra\": 2}").unwrap_err();
+        assert_eq!(unknown.code(), ErrorCode::InvalidRequest);
+        assert_eq!(parse_json::<Probe>(b"[1]").unwrap_err().code(), ErrorCode::InvalidRequest);
+    }
+}

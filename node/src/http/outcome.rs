@@ -1,0 +1,83 @@
+//! Rendering what apply decided as an HTTP response: the success body and status of each
+//! command, the contract's code for each refusal, and `Idempotent-Replayed` on replays.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use axum::Json;
+use coupon_client::api::{header, RedeemResponse};
+use raft_store::domain::{CouponId, RedeemRejection, RedemptionId};
+use raft_store::outcome::{Outcome, Rejection, Response};
+
+use super::ApiError;
+use crate::convert;
+
+/// What a request was about, for the `detail` of a refusal.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject {
+    NewCoupon,
+    Coupon(CouponId),
+    Redemption(RedemptionId),
+}
+
+pub fn render(response: Response, subject: Subject) -> HttpResponse {
+    let mut http = match response.outcome {
+        Outcome::Created(coupon) => {
+            let location = format!("/coupons/{}", coupon.id);
+            let mut created = (StatusCode::CREATED, Json(convert::coupon(&coupon))).into_response();
+            if let Ok(location) = HeaderValue::from_str(&location) {
+                created.headers_mut().insert(header::LOCATION, location);
+            }
+            created
+        }
+        Outcome::Redeemed { redemption, coupon, .. } => {
+            let body = RedeemResponse {
+                redemption: convert::redemption(&redemption),
+                coupon: convert::coupon(&coupon),
+            };
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+        Outcome::RolledBack { redemption, .. } => {
+            Json(convert::redemption(&redemption)).into_response()
+        }
+        Outcome::Updated(coupon) => Json(convert::coupon(&coupon)).into_response(),
+        Outcome::AlertDeliveryConfirmed => StatusCode::NO_CONTENT.into_response(),
+        Outcome::Rejected(rejection) => {
+            ApiError::rejected(rejection, detail(rejection, subject)).into_response()
+        }
+    };
+    if response.replayed {
+        http.headers_mut().insert(header::IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    http
+}
+
+fn detail(rejection: Rejection, subject: Subject) -> String {
+    let what = match subject {
+        Subject::NewCoupon => "the new coupon".to_owned(),
+        Subject::Coupon(id) => format!("coupon {id}"),
+        Subject::Redemption(id) => format!("redemption {id}"),
+    };
+    match rejection {
+        Rejection::CouponNotFound => format!("{what} does not exist"),
+        Rejection::CodeAlreadyExists => "a coupon with this code already exists".to_owned(),
+        Rejection::RedemptionNotFound => format!("{what} does not exist"),
+        Rejection::AlreadyRolledBack => format!("{what} was already rolled back"),
+        Rejection::IdempotencyKeyReused => {
+            "this Idempotency-Key was used for a different request".to_owned()
+        }
+        Rejection::Redeem(reason) => format!("{what} {}", redeem_detail(reason)),
+    }
+}
+
+fn redeem_detail(reason: RedeemRejection) -> &'static str {
+    match reason {
+        RedeemRejection::Inactive => "is inactive",
+        RedeemRejection::NotStarted => "is not valid yet",
+        RedeemRejection::Expired => "has expired",
+        RedeemRejection::UsageLimitReached => "has no uses left",
+        RedeemRejection::PerUserLimitReached => "has no uses left for this user",
+        RedeemRejection::OrderAlreadyRedeemed => "was already redeemed for this order",
+        RedeemRejection::CurrencyMismatch => "is in another currency than the order",
+        RedeemRejection::MinOrderNotMet => "needs a larger order amount",
+    }
+}

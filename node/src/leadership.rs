@@ -1,0 +1,30 @@
+//! Who leads, as this node currently believes, with the addresses to reach it.
+
+use std::time::Duration;
+
+use raft_store::{NodeId, NodeInfo, Raft};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leader {
+    pub id: NodeId,
+    pub node: NodeInfo,
+}
+
+/// The leader this node knows of, waiting up to `patience` for one to be elected.
+pub async fn known_leader(raft: &Raft, patience: Duration) -> Option<Leader> {
+    let waited =
+        raft.wait(Some(patience)).metrics(|m| m.current_leader.is_some(), "a known leader").await;
+    let metrics = waited.ok()?;
+    let id = metrics.current_leader?;
+    let node = metrics.membership_config.membership().get_node(&id)?.clone();
+    Some(Leader { id, node })
+}
+
+/// The leader this node knows of right now, without waiting.
+pub fn leader_now(raft: &Raft) -> Option<Leader> {
+    let receiver = raft.metrics();
+    let metrics = receiver.borrow();
+    let id = metrics.current_leader?;
+    let node = metrics.membership_config.membership().get_node(&id)?.clone();
+    Some(Leader { id, node })
+}

@@ -1,0 +1,56 @@
+//! Every bound of a node, in one place. Past a bound the node answers with a clear error instead
+//! of queueing without end; the relations between bounds are checked at compile time.
+
+use std::time::Duration;
+
+/// Default largest public request body (`--max-body-bytes`).
+pub const REQUEST_BODY_BYTES_DEFAULT: usize = 64 * 1024;
+/// Largest peer request body: log entries and snapshot chunks travel between nodes.
+pub const PEER_BODY_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Snapshot chunk openraft sends per install-snapshot RPC; well inside the peer body bound.
+pub const SNAPSHOT_CHUNK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Default bound on proposals a node holds at once, queued or waiting for commit
+/// (`--max-in-flight-proposals`); past it new writes get 503.
+pub const IN_FLIGHT_PROPOSALS_DEFAULT: usize = 4096;
+/// Log entries (proposal batches) a node has submitted and not yet seen answered. While they are
+/// in flight, new proposals gather into the next batch.
+pub const IN_FLIGHT_BATCHES_MAX: usize = 8;
+/// Requests in one log entry.
+pub const REQUESTS_PER_BATCH_MAX: usize = raft_store::limits::REQUESTS_PER_ENTRY_MAX;
+
+/// Times a node sends a proposal towards the leader (following leader changes) before it gives
+/// up with 503. A proposal that reached a node is never forwarded again by that node: one hop.
+pub const FORWARD_ATTEMPTS_MAX: u32 = 3;
+/// Pause before trying again when the leader moved and no new one is known yet.
+pub const LEADER_RETRY_BACKOFF: Duration = Duration::from_millis(100);
+/// How long a node waits for a leader to be known before it answers 503.
+pub const LEADER_WAIT: Duration = Duration::from_secs(2);
+
+/// Default deadline for one public request (`--request-timeout-ms`); past it, 504 (outcome
+/// unknown for writes).
+pub const REQUEST_TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
+/// Deadline of one forwarded proposal or read-index call to the leader.
+pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(4);
+/// Deadline of the Raft RPCs that do not carry their own (snapshot installs do).
+pub const PEER_RPC_TIMEOUT_MIN: Duration = Duration::from_millis(500);
+
+/// Raft timing defaults (`--heartbeat-ms`, `--election-timeout-ms-min/max`). Several nodes share
+/// two cores in local runs, so elections leave room for a busy scheduler.
+pub const HEARTBEAT_DEFAULT: Duration = Duration::from_millis(100);
+pub const ELECTION_TIMEOUT_MIN_DEFAULT: Duration = Duration::from_millis(800);
+pub const ELECTION_TIMEOUT_MAX_DEFAULT: Duration = Duration::from_millis(1600);
+/// Default applied entries between snapshots (`--snapshot-every`).
+pub const SNAPSHOT_EVERY_DEFAULT: u64 = 20_000;
+/// Log entries kept behind a snapshot, so a briefly lagging follower catches up from the log.
+pub const LOGS_KEPT_BEHIND_SNAPSHOT_DEFAULT: u64 = 1_000;
+
+/// `Retry-After` seconds for 503 answers.
+pub const RETRY_AFTER_UNAVAILABLE_SECONDS: u64 = 1;
+
+const _: () = assert!(SNAPSHOT_CHUNK_BYTES < PEER_BODY_BYTES_MAX as u64);
+const _: () = assert!(IN_FLIGHT_PROPOSALS_DEFAULT >= REQUESTS_PER_BATCH_MAX);
+const _: () = assert!(FORWARD_TIMEOUT.as_millis() < REQUEST_TIMEOUT_DEFAULT.as_millis());
+const _: () = assert!(HEARTBEAT_DEFAULT.as_millis() * 3 < ELECTION_TIMEOUT_MIN_DEFAULT.as_millis());
+const _: () =
+    assert!(ELECTION_TIMEOUT_MIN_DEFAULT.as_millis() < ELECTION_TIMEOUT_MAX_DEFAULT.as_millis());

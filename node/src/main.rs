@@ -1,0 +1,45 @@
+//! `coupon-node`: parse the configuration, start logging, run until SIGTERM or Ctrl-C.
+
+use anyhow::Context;
+use clap::Parser;
+use coupon_node::config::{Args, Config};
+use tracing_subscriber::EnvFilter;
+
+const DEFAULT_LOG_FILTER: &str = "coupon_node=info,tower_http=info,openraft=info";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let config = Config::try_from(Args::parse()).context("invalid configuration")?;
+    coupon_node::run(config, shutdown_signal()).await.context("coupon-node failed")
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

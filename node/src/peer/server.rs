@@ -1,0 +1,127 @@
+//! The peer listener's router: Raft RPC, forwarded proposals, read-index requests and membership
+//! changes, all bincode, all behind the cluster secret when one is configured.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use coupon_client::api::ErrorCode;
+use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
+use raft_store::command::Request as CouponRequest;
+use raft_store::{NodeId, Raft, TypeConfig};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{codec, path, CLUSTER_SECRET_HEADER};
+use crate::cluster_admin::{ClusterAdmin, MembershipChange};
+use crate::http::ApiError;
+use crate::limits::{PEER_BODY_BYTES_MAX, REQUESTS_PER_BATCH_MAX};
+use crate::read_barrier::ReadBarrier;
+use crate::write::{WriteError, Writer};
+
+#[derive(Clone)]
+pub struct PeerState {
+    pub raft: Raft,
+    pub writer: Writer,
+    pub barrier: ReadBarrier,
+    pub admin: ClusterAdmin,
+    pub secret: Option<Arc<str>>,
+}
+
+pub fn peer_router(state: PeerState) -> Router {
+    Router::new()
+        .route(path::APPEND, post(append))
+        .route(path::VOTE, post(vote))
+        .route(path::SNAPSHOT, post(install_snapshot))
+        .route(path::PROPOSE, post(propose))
+        .route(path::READ_INDEX, post(read_index))
+        .route(path::MEMBERSHIP, post(membership))
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such peer route") })
+        .layer(middleware::from_fn_with_state(state.secret.clone(), require_secret))
+        .layer(DefaultBodyLimit::max(PEER_BODY_BYTES_MAX))
+        .with_state(state)
+}
+
+async fn require_secret(
+    State(secret): State<Option<Arc<str>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(secret) = secret else { return next.run(request).await };
+    let presented = request.headers().get(CLUSTER_SECRET_HEADER).map(HeaderValue::as_bytes);
+    if presented.is_some_and(|presented| constant_time_eq(presented, secret.as_bytes())) {
+        next.run(request).await
+    } else {
+        ApiError::new(ErrorCode::Unauthorized, "peer routes need the cluster secret")
+            .into_response()
+    }
+}
+
+/// Compares without an early exit, so the time taken does not reveal how much of the secret
+/// matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    codec::decode(body)
+        .map_err(|error| ApiError::new(ErrorCode::MalformedRequest, format!("peer body: {error}")))
+}
+
+fn reply<T: Serialize>(value: &T) -> Response {
+    match codec::encode(value) {
+        Ok(bytes) => {
+            let mut response = (StatusCode::OK, bytes).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            response
+        }
+        Err(error) => ApiError::internal(&error).into_response(),
+    }
+}
+
+async fn append(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
+    let request: AppendEntriesRequest<TypeConfig> = decode(&body)?;
+    Ok(reply(&peer.raft.append_entries(request).await))
+}
+
+async fn vote(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
+    let request: VoteRequest<NodeId> = decode(&body)?;
+    Ok(reply(&peer.raft.vote(request).await))
+}
+
+async fn install_snapshot(
+    State(peer): State<PeerState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: InstallSnapshotRequest<TypeConfig> = decode(&body)?;
+    Ok(reply(&peer.raft.install_snapshot(request).await))
+}
+
+/// A follower's batch: written here if this node leads, never forwarded again.
+async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
+    let requests: Vec<CouponRequest> = decode(&body)?;
+    if requests.is_empty() || requests.len() > REQUESTS_PER_BATCH_MAX {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "a forwarded batch holds 1 to 512 requests",
+        ));
+    }
+    let answer: Result<_, WriteError> = peer.writer.write_as_leader(requests).await;
+    Ok(reply(&answer))
+}
+
+async fn read_index(State(peer): State<PeerState>) -> Response {
+    reply(&peer.barrier.read_index().await)
+}
+
+async fn membership(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
+    let change: MembershipChange = decode(&body)?;
+    Ok(reply(&peer.admin.change_as_leader(change).await))
+}

@@ -1,0 +1,100 @@
+//! `ReadBarrier`: makes a local read linearizable.
+//!
+//! On the leader: openraft's read index (`ensure_linearizable`: leadership confirmed by a quorum,
+//! then wait until the state machine has applied up to the commit index seen at that moment).
+//! On a follower: ask the leader for its read index, then wait until this node has applied up to
+//! it. Either way the read that follows sees every write acknowledged before it started.
+
+use std::time::Duration;
+
+use openraft::error::{CheckIsLeaderError, RaftError};
+use raft_store::{NodeId, Raft};
+use serde::{Deserialize, Serialize};
+
+use crate::leadership::known_leader;
+use crate::limits::{FORWARD_TIMEOUT, LEADER_WAIT};
+use crate::peer::{path, PeerRpc};
+
+#[derive(Clone)]
+pub struct ReadBarrier {
+    raft: Raft,
+    node_id: NodeId,
+    rpc: PeerRpc,
+    timeout: Duration,
+}
+
+/// Why a linearizable read could not be served. Travels between nodes as the answer to a
+/// read-index request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ReadError {
+    #[error("no leader is known")]
+    NoLeader,
+    #[error("the node asked is not the leader")]
+    NotLeader,
+    #[error("leadership could not be confirmed or the state did not catch up in time")]
+    Timeout,
+    #[error("raft is not running")]
+    Stopped,
+}
+
+impl ReadBarrier {
+    pub fn new(raft: Raft, node_id: NodeId, rpc: PeerRpc, timeout: Duration) -> Self {
+        Self { raft, node_id, rpc, timeout }
+    }
+
+    /// Returns once a read of the local state is linearizable.
+    pub async fn linearize(&self) -> Result<(), ReadError> {
+        let leader = known_leader(&self.raft, LEADER_WAIT).await.ok_or(ReadError::NoLeader)?;
+        if leader.id == self.node_id {
+            return match tokio::time::timeout(self.timeout, self.raft.ensure_linearizable()).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(error)) => Err(read_error(error)),
+                Err(_) => Err(ReadError::Timeout),
+            };
+        }
+        self.follow_read_index(&leader.node.peer_addr).await
+    }
+
+    /// The leader's side of a follower read: confirm leadership, return the index to wait for.
+    pub async fn read_index(&self) -> Result<u64, ReadError> {
+        match tokio::time::timeout(self.timeout, self.raft.get_read_log_id()).await {
+            Ok(Ok((read_log_id, _applied))) => Ok(read_log_id.map_or(0, |log_id| log_id.index)),
+            Ok(Err(error)) => Err(read_error(error)),
+            Err(_) => Err(ReadError::Timeout),
+        }
+    }
+
+    #[cfg(not(coupon_broken = "stale_follower_reads"))]
+    async fn follow_read_index(&self, leader_peer_addr: &str) -> Result<(), ReadError> {
+        let answer: Result<u64, ReadError> = self
+            .rpc
+            .call(leader_peer_addr, path::READ_INDEX, &(), FORWARD_TIMEOUT)
+            .await
+            .map_err(|_| ReadError::NoLeader)?;
+        let index = answer?;
+        self.raft
+            .wait(Some(self.timeout))
+            .applied_index_at_least(Some(index), "linearizable read")
+            .await
+            .map(|_| ())
+            .map_err(|_| ReadError::Timeout)
+    }
+
+    /// Deliberately broken build for the simulation's detection test: followers answer from
+    /// whatever they have applied, which can miss acknowledged writes.
+    #[cfg(coupon_broken = "stale_follower_reads")]
+    async fn follow_read_index(&self, _leader_peer_addr: &str) -> Result<(), ReadError> {
+        let _ = (&self.rpc, path::READ_INDEX, FORWARD_TIMEOUT);
+        Ok(())
+    }
+}
+
+fn read_error(
+    error: RaftError<NodeId, CheckIsLeaderError<NodeId, raft_store::NodeInfo>>,
+) -> ReadError {
+    match error {
+        RaftError::APIError(CheckIsLeaderError::ForwardToLeader(_)) => ReadError::NotLeader,
+        RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(_)) => ReadError::Timeout,
+        RaftError::Fatal(_) => ReadError::Stopped,
+    }
+}

@@ -1,0 +1,127 @@
+//! `Writer`: writes a batch of requests as one log entry through the leader.
+//!
+//! On the leader it stamps the batch with the leader's clock and calls `client_write`. Anywhere
+//! else it forwards the batch to the leader's peer listener. The node that receives a forwarded
+//! batch never forwards it again (a hop budget of one): if it is no longer the leader it answers
+//! `NotLeader` with its hint, and the sender tries the new leader, a bounded number of times.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use openraft::error::{ClientWriteError, RaftError};
+use raft_store::command::{Batch, Request};
+use raft_store::domain::Timestamp;
+use raft_store::outcome::Response;
+use raft_store::{NodeId, Raft};
+
+use super::WriteError;
+use crate::leadership::{known_leader, Leader};
+use crate::limits::{FORWARD_ATTEMPTS_MAX, FORWARD_TIMEOUT, LEADER_RETRY_BACKOFF, LEADER_WAIT};
+use crate::peer::{path, PeerCallError, PeerRpc};
+use crate::transport::TransportErrorKind;
+
+#[derive(Clone)]
+pub struct Writer {
+    raft: Raft,
+    node_id: NodeId,
+    rpc: PeerRpc,
+    /// How long the leader waits for its entry to be committed and applied.
+    commit_timeout: Duration,
+}
+
+impl Writer {
+    pub fn new(raft: Raft, node_id: NodeId, rpc: PeerRpc, commit_timeout: Duration) -> Self {
+        Self { raft, node_id, rpc, commit_timeout }
+    }
+
+    /// Writes `requests` through whichever node leads, following leader changes.
+    pub async fn write(&self, requests: Vec<Request>) -> Result<Vec<Response>, WriteError> {
+        let mut hint: Option<Leader> = None;
+        let mut last_error = WriteError::NoLeader;
+        for _attempt in 0..FORWARD_ATTEMPTS_MAX {
+            let leader = match hint.take() {
+                Some(leader) => leader,
+                None => known_leader(&self.raft, LEADER_WAIT).await.ok_or(WriteError::NoLeader)?,
+            };
+            let result = if leader.id == self.node_id {
+                self.write_as_leader(requests.clone()).await
+            } else {
+                self.forward(&leader, &requests).await
+            };
+            match result {
+                Err(error) if error.is_redirect() => {
+                    if let WriteError::NotLeader { leader: Some((id, node)) } = &error {
+                        hint = Some(Leader { id: *id, node: node.clone() })
+                            .filter(|new| *new != leader);
+                    }
+                    if hint.is_none() {
+                        // Give the election that made the leader unknown time to finish.
+                        tokio::time::sleep(LEADER_RETRY_BACKOFF).await;
+                    }
+                    last_error = error;
+                }
+                other => return other,
+            }
+        }
+        Err(match last_error {
+            WriteError::NotLeader { .. } | WriteError::LeaderUnreachable => WriteError::NoLeader,
+            other => other,
+        })
+    }
+
+    /// Appends `requests` as one entry if this node leads; `NotLeader` otherwise.
+    pub async fn write_as_leader(
+        &self,
+        requests: Vec<Request>,
+    ) -> Result<Vec<Response>, WriteError> {
+        let count = requests.len();
+        let batch = Batch { stamped_at: Timestamp::from_datetime(Utc::now()), requests };
+        let Ok(written) =
+            tokio::time::timeout(self.commit_timeout, self.raft.client_write(batch)).await
+        else {
+            return Err(WriteError::Timeout);
+        };
+        match written {
+            Ok(written) => {
+                debug_assert_eq!(written.data.0.len(), count, "one response per request");
+                Ok(written.data.0)
+            }
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => {
+                Err(WriteError::NotLeader { leader: forward.leader_id.zip(forward.leader_node) })
+            }
+            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(error))) => {
+                tracing::error!(%error, "a coupon write failed with a membership error");
+                Err(WriteError::Stopped)
+            }
+            Err(RaftError::Fatal(fatal)) => {
+                tracing::error!(%fatal, "raft stopped");
+                Err(WriteError::Stopped)
+            }
+        }
+    }
+
+    async fn forward(
+        &self,
+        leader: &Leader,
+        requests: &[Request],
+    ) -> Result<Vec<Response>, WriteError> {
+        let answer: Result<Result<Vec<Response>, WriteError>, PeerCallError> =
+            self.rpc.call(&leader.node.peer_addr, path::PROPOSE, &requests, FORWARD_TIMEOUT).await;
+        answer.unwrap_or_else(|error| Err(forward_failure(&error)))
+    }
+}
+
+/// A forward that never connected is safe to send elsewhere; any other failure leaves the
+/// outcome unknown.
+fn forward_failure(error: &PeerCallError) -> WriteError {
+    match error {
+        PeerCallError::Transport(failure) if failure.kind == TransportErrorKind::Unreachable => {
+            WriteError::LeaderUnreachable
+        }
+        PeerCallError::Status(_) | PeerCallError::Codec(_) => {
+            tracing::error!(%error, "forwarded proposal refused by the leader");
+            WriteError::Stopped
+        }
+        PeerCallError::Transport(_) => WriteError::Timeout,
+    }
+}
