@@ -64,7 +64,7 @@ impl ReadBarrier {
         }
     }
 
-    #[cfg(not(coupon_broken = "stale_follower_reads"))]
+    #[cfg(not(feature = "broken-stale-follower-reads"))]
     async fn follow_read_index(&self, leader_peer_addr: &str) -> Result<(), ReadError> {
         let answer: Result<u64, ReadError> = self
             .rpc
@@ -82,7 +82,7 @@ impl ReadBarrier {
 
     /// Deliberately broken build for the simulation's detection test: followers answer from
     /// whatever they have applied, which can miss acknowledged writes.
-    #[cfg(coupon_broken = "stale_follower_reads")]
+    #[cfg(feature = "broken-stale-follower-reads")]
     async fn follow_read_index(&self, _leader_peer_addr: &str) -> Result<(), ReadError> {
         let _ = (&self.rpc, path::READ_INDEX, FORWARD_TIMEOUT);
         Ok(())

@@ -329,14 +329,14 @@ pub fn read_state_image(reader: &dyn ReadTree) -> Result<StateImage> {
     Ok(StateImage(entries.into_iter().filter(|(key, _)| carried_by_snapshots(key[0])).collect()))
 }
 
-#[cfg(not(coupon_broken = "snapshot_without_idempotency"))]
+#[cfg(not(feature = "broken-snapshot-without-idempotency"))]
 fn carried_by_snapshots(_prefix: u8) -> bool {
     true
 }
 
 /// Deliberately broken build for the simulation's detection test: snapshots lose idempotency
 /// records, so a retry after a snapshot install is applied twice.
-#[cfg(coupon_broken = "snapshot_without_idempotency")]
+#[cfg(feature = "broken-snapshot-without-idempotency")]
 fn carried_by_snapshots(prefix: u8) -> bool {
     prefix != IdempotencyRecords::PREFIX && prefix != IdempotencyExpiry::PREFIX
 }

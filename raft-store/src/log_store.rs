@@ -74,14 +74,14 @@ impl LogStore {
         self.flush_appended().await
     }
 
-    #[cfg(not(coupon_broken = "ack_before_flush"))]
+    #[cfg(not(feature = "broken-ack-before-flush"))]
     async fn flush_appended(&self) -> Result<()> {
         self.flush().await
     }
 
     /// Deliberately broken build for the simulation's detection test: appends are acknowledged
     /// from memory, so a crash can lose entries a majority has acknowledged.
-    #[cfg(coupon_broken = "ack_before_flush")]
+    #[cfg(feature = "broken-ack-before-flush")]
     async fn flush_appended(&self) -> Result<()> {
         Ok(())
     }

@@ -62,7 +62,7 @@ pub fn apply(
     Ok(Decision { response: Response { outcome, replayed: false }, changes, counters })
 }
 
-#[cfg(not(coupon_broken = "no_idempotency"))]
+#[cfg(not(feature = "broken-no-idempotency"))]
 fn recorded_outcome(
     state: &StateReader<'_>,
     key: &crate::idempotency::IdempotencyKey,
@@ -72,7 +72,7 @@ fn recorded_outcome(
 
 /// Deliberately broken build for the simulation's detection test: keys are never looked up, so a
 /// retried redeem is applied again.
-#[cfg(coupon_broken = "no_idempotency")]
+#[cfg(feature = "broken-no-idempotency")]
 fn recorded_outcome(
     _: &StateReader<'_>,
     _: &crate::idempotency::IdempotencyKey,
