@@ -1,0 +1,148 @@
+//! `InProcessCluster`: nodes started with `coupon_node::start` in this test process, each on its
+//! own sled directory and 127.0.0.1 ports, reachable over real HTTP.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coupon_node::http_transport::HttpTransport;
+use coupon_node::{Config, RunningNode};
+use raft_store::storage::SledBackend;
+use serde_json::json;
+
+use super::http::{get, post_json};
+use super::wait::until;
+
+pub struct InProcessNode {
+    pub id: u64,
+    pub api_addr: String,
+    pub peer_addr: String,
+    dir: tempfile::TempDir,
+    extra_flags: Vec<String>,
+    pub running: Option<RunningNode>,
+}
+
+pub struct InProcessCluster {
+    pub nodes: Vec<InProcessNode>,
+}
+
+impl InProcessCluster {
+    /// Starts `size` nodes with `extra_flags`, initialises them as one cluster and waits until
+    /// every node is ready.
+    pub async fn start(size: u64, extra_flags: &[&str]) -> Self {
+        let mut nodes = Vec::new();
+        for id in 1..=size {
+            let dir = tempfile::tempdir().expect("data dir");
+            let extra_flags: Vec<String> =
+                extra_flags.iter().map(|flag| flag.to_string()).collect();
+            let mut node = InProcessNode {
+                id,
+                api_addr: "127.0.0.1:0".into(),
+                peer_addr: "127.0.0.1:0".into(),
+                dir,
+                extra_flags,
+                running: None,
+            };
+            node.boot().await;
+            nodes.push(node);
+        }
+        let members: Vec<_> = nodes
+            .iter()
+            .map(|node| json!({"id": node.id, "api_addr": node.api_addr, "peer_addr": node.peer_addr}))
+            .collect();
+        let reply =
+            post_json(&nodes[0].api_addr, "/cluster/init", &json!({ "members": members }), None)
+                .await;
+        assert_eq!(reply.status, 200, "init: {}", reply.body);
+        let cluster = Self { nodes };
+        for node in &cluster.nodes {
+            node.wait_ready().await;
+        }
+        cluster
+    }
+
+    /// One node that never joined a cluster (`--no-bootstrap`, never initialised).
+    pub async fn start_uninitialised() -> InProcessNode {
+        let mut node = InProcessNode {
+            id: 1,
+            api_addr: "127.0.0.1:0".into(),
+            peer_addr: "127.0.0.1:0".into(),
+            dir: tempfile::tempdir().expect("data dir"),
+            extra_flags: Vec::new(),
+            running: None,
+        };
+        node.boot().await;
+        node
+    }
+
+    pub fn api_addrs(&self) -> Vec<String> {
+        self.nodes.iter().map(|node| node.api_addr.clone()).collect()
+    }
+
+    /// Index (into `nodes`) of the leader every running node agrees on.
+    pub async fn leader(&self) -> usize {
+        until("one leader known by every running node", Duration::from_secs(20), || async {
+            let mut seen = Vec::new();
+            for node in self.nodes.iter().filter(|node| node.running.is_some()) {
+                seen.push(get(&node.api_addr, "/cluster").await.body["leader_id"].as_u64()?);
+            }
+            seen.dedup();
+            match seen.as_slice() {
+                [leader] => self.nodes.iter().position(|node| node.id == *leader),
+                _ => None,
+            }
+        })
+        .await
+    }
+}
+
+impl InProcessNode {
+    fn config(&self) -> Config {
+        let mut args = vec![
+            "coupon-node".to_owned(),
+            format!("--node-id={}", self.id),
+            format!("--api-addr={}", self.api_addr),
+            format!("--peer-addr={}", self.peer_addr),
+            format!("--data-dir={}", self.dir.path().display()),
+            "--no-bootstrap".to_owned(),
+        ];
+        args.extend(self.extra_flags.iter().cloned());
+        Config::from_args(args).expect("test node config")
+    }
+
+    /// Starts the node on its directory (and, after the first start, on its first ports).
+    pub async fn boot(&mut self) {
+        let backend = open_sled(self.dir.path()).await;
+        let transport = HttpTransport::new().expect("http transport");
+        let running = coupon_node::start(self.config(), transport, Arc::new(backend))
+            .await
+            .expect("node starts");
+        self.api_addr = running.api_addr.to_string();
+        self.peer_addr = running.peer_addr.to_string();
+        self.running = Some(running);
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+
+    pub async fn wait_ready(&self) {
+        until(&format!("node {} ready", self.id), Duration::from_secs(20), || async {
+            (get(&self.api_addr, "/readyz").await.status == 200).then_some(())
+        })
+        .await;
+    }
+
+    pub fn running(&self) -> &RunningNode {
+        self.running.as_ref().expect("node is running")
+    }
+}
+
+/// sled releases a directory shortly after its last handle drops; retry briefly.
+async fn open_sled(path: &std::path::Path) -> SledBackend {
+    until("the sled directory to be free", Duration::from_secs(10), || async {
+        SledBackend::open(path).ok()
+    })
+    .await
+}
