@@ -39,47 +39,42 @@ async fn hostile_requests_get_problem_json_and_change_nothing() {
     let api = &cluster.nodes[0].api_addr;
     let coupon_id = create_coupon(api, &coupon_body("STEADY", 5)).await;
     let before = get(api, &format!("/coupons/{coupon_id}")).await.body;
+
+    bad_bodies(api, coupon_id).await;
+    bad_coupons(api).await;
+    bad_paths_and_queries(api, coupon_id).await;
+
+    assert_eq!(
+        get(api, &format!("/coupons/{coupon_id}")).await.body,
+        before,
+        "a bad request changed the coupon"
+    );
+    let history = get(api, &format!("/coupons/{coupon_id}/redemptions")).await.body;
+    assert_eq!(history["redemptions"], json!([]));
+    assert_eq!(
+        create_coupon(api, &coupon_body("NEXT", 1)).await,
+        coupon_id + 1,
+        "a bad request took an id"
+    );
+}
+
+async fn bad_bodies(api: &str, coupon_id: u64) {
     let redeem = format!("/coupons/{coupon_id}/redeem");
-
-    expect(
-        &raw_post(api, &redeem, Some("application/json"), "{\"user_id\": ").await,
-        400,
-        "malformed_request",
-        "truncated JSON",
-    );
-    expect(
-        &raw_post(api, &redeem, Some("application/json"), "").await,
-        400,
-        "malformed_request",
-        "empty body",
-    );
-    expect(
-        &raw_post(api, &redeem, Some("text/plain"), "{\"user_id\":\"u\"}").await,
-        415,
-        "unsupported_media_type",
-        "text/plain",
-    );
-    expect(
-        &raw_post(api, &redeem, None, "{\"user_id\":\"u\"}").await,
-        415,
-        "unsupported_media_type",
-        "no content type",
-    );
-    expect(
-        &raw_post(api, &redeem, Some("application/json"), "[\"u\"]").await,
-        422,
-        "invalid_request",
-        "an array body",
-    );
+    let json = Some("application/json");
     let big = json!({"user_id": "u", "padding": "x".repeat(70 * 1024)}).to_string();
-    expect(
-        &raw_post(api, &redeem, Some("application/json"), big).await,
-        413,
-        "payload_too_large",
-        "70 KiB body",
-    );
-
-    let bad_bodies = [
+    let raw: [(Option<&str>, String, u16, &str); 6] = [
+        (json, "{\"user_id\": ".into(), 400, "malformed_request"),
+        (json, String::new(), 400, "malformed_request"),
+        (Some("text/plain"), "{\"user_id\":\"u\"}".into(), 415, "unsupported_media_type"),
+        (None, "{\"user_id\":\"u\"}".into(), 415, "unsupported_media_type"),
+        (json, "[\"u\"]".into(), 422, "invalid_request"),
+        (json, big, 413, "payload_too_large"),
+    ];
+    for (content_type, body, status, code) in raw {
+        let what = format!("{content_type:?} {}", &body[..body.len().min(40)]);
+        expect(&raw_post(api, &redeem, content_type, body).await, status, code, &what);
+    }
+    let mistyped = [
         json!({"user_id": 5.5}),
         json!({"user_id": ""}),
         json!({"user_id": "x".repeat(129)}),
@@ -90,7 +85,7 @@ async fn hostile_requests_get_problem_json_and_change_nothing() {
         json!({"user_id": "u", "surprise": true}),
         json!({"order_id": "o"}),
     ];
-    for body in &bad_bodies {
+    for body in &mistyped {
         expect(
             &post_json(api, &redeem, body, None).await,
             422,
@@ -98,87 +93,59 @@ async fn hostile_requests_get_problem_json_and_change_nothing() {
             &body.to_string(),
         );
     }
-    let mut bad_coupon = coupon_body("NEW-ONE", 0);
-    expect(
-        &post_json(api, "/coupons/generate", &bad_coupon, None).await,
-        422,
-        "invalid_request",
-        "usage_limit 0",
-    );
-    bad_coupon["usage_limit"] = json!(1_000_000_001u64);
-    expect(
-        &post_json(api, "/coupons/generate", &bad_coupon, None).await,
-        422,
-        "invalid_request",
-        "usage_limit too big",
-    );
-    bad_coupon["usage_limit"] = json!(5);
-    bad_coupon["expires_at"] = json!("2001-01-01T00:00:00Z");
-    expect(
-        &post_json(api, "/coupons/generate", &bad_coupon, None).await,
-        422,
-        "invalid_request",
-        "expired at birth",
-    );
-    bad_coupon["expires_at"] = json!("tomorrow");
-    expect(
-        &post_json(api, "/coupons/generate", &bad_coupon, None).await,
-        422,
-        "invalid_request",
-        "not a time",
-    );
+    let long_key = "k".repeat(256);
+    let keyed = post_json(api, &redeem, &redeem_body("u", None), Some(&long_key)).await;
+    expect(&keyed, 422, "invalid_request", "256-char key");
+}
 
-    for path in [
-        "/coupons/abc/redeem",
-        "/coupons/0/redeem",
-        "/coupons/-1/redeem",
-        "/coupons/99999999999999999999999/redeem",
-    ] {
+async fn bad_coupons(api: &str) {
+    let changes = [
+        ("usage_limit", json!(0)),
+        ("usage_limit", json!(1_000_000_001u64)),
+        ("expires_at", json!("2001-01-01T00:00:00Z")),
+        ("expires_at", json!("tomorrow")),
+        ("discount", json!({"type": "percentage", "value": "0"})),
+        ("discount", json!({"type": "fixed", "value": "5.00"})),
+        ("metadata", json!([1, 2])),
+    ];
+    for (field, value) in changes {
+        let mut body = coupon_body("NEW-ONE", 5);
+        body[field] = value.clone();
+        let what = format!("{field} = {value}");
         expect(
-            &post_json(api, path, &redeem_body("u", None), None).await,
+            &post_json(api, "/coupons/generate", &body, None).await,
             422,
             "invalid_request",
-            path,
+            &what,
         );
     }
-    for path in [
+}
+
+async fn bad_paths_and_queries(api: &str, coupon_id: u64) {
+    let bad_ids = ["abc", "0", "-1", "99999999999999999999999"];
+    for id in bad_ids {
+        let path = format!("/coupons/{id}/redeem");
+        expect(
+            &post_json(api, &path, &redeem_body("u", None), None).await,
+            422,
+            "invalid_request",
+            &path,
+        );
+    }
+    let bad_queries = [
         format!("/coupons/{coupon_id}/redemptions?limit=501"),
         format!("/coupons/{coupon_id}/redemptions?limit=0"),
         format!("/coupons/{coupon_id}?colour=red"),
         format!("/coupons/{coupon_id}/validate?order_amount=ten"),
-    ] {
+        "/coupons?code=no%20spaces".to_owned(),
+    ];
+    for path in bad_queries {
         expect(&get(api, &path).await, 422, "invalid_request", &path);
     }
-    let long_key = "k".repeat(256);
-    expect(
-        &post_json(api, &redeem, &redeem_body("u", None), Some(&long_key)).await,
-        422,
-        "invalid_request",
-        "256-char key",
-    );
     expect(&get(api, "/no/such/route").await, 404, "not_found", "unknown route");
     expect(&get(api, "/coupons/generate").await, 405, "method_not_allowed", "GET on a POST route");
-    expect(
-        &send(client().delete(format!("http://{api}/coupons/{coupon_id}"))).await,
-        405,
-        "method_not_allowed",
-        "DELETE coupon",
-    );
-
-    assert_eq!(
-        get(api, &format!("/coupons/{coupon_id}")).await.body,
-        before,
-        "a bad request changed the coupon"
-    );
-    assert_eq!(
-        get(api, &format!("/coupons/{coupon_id}/redemptions")).await.body["redemptions"],
-        json!([])
-    );
-    assert_eq!(
-        create_coupon(api, &coupon_body("NEXT", 1)).await,
-        coupon_id + 1,
-        "a bad request took an id"
-    );
+    let delete = send(client().delete(format!("http://{api}/coupons/{coupon_id}"))).await;
+    expect(&delete, 405, "method_not_allowed", "DELETE coupon");
 }
 
 /// Goal: every refusal code of the contract is produced by the request that should produce it.
@@ -188,8 +155,19 @@ async fn each_refusal_of_the_contract_has_its_code() {
     let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
     let cluster = InProcessCluster::start(1, &[]).await;
     let api = &cluster.nodes[0].api_addr;
-    let redeem = |id: u64| format!("/coupons/{id}/redeem");
+    let granted = usage_and_idempotency_refusals(api).await;
+    per_user_and_order_refusals(api).await;
+    order_term_refusals(api).await;
+    time_and_state_refusals(api).await;
+    unknown_and_repeated_refusals(api, &granted, &cluster.nodes[0].peer_addr).await;
+}
 
+fn redeem(id: u64) -> String {
+    format!("/coupons/{id}/redeem")
+}
+
+/// Returns the granted redemption's body, for the rollback checks.
+async fn usage_and_idempotency_refusals(api: &str) -> Value {
     let one_use = create_coupon(api, &coupon_body("ONE-USE", 1)).await;
     let granted =
         post_json(api, &redeem(one_use), &redeem_body("a", Some("o-1")), Some("key-a")).await;
@@ -217,7 +195,10 @@ async fn each_refusal_of_the_contract_has_its_code() {
         replay.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()),
         Some("true")
     );
+    granted.body
+}
 
+async fn per_user_and_order_refusals(api: &str) {
     let mut per_user = coupon_body("PER-USER", 10);
     per_user["per_user_limit"] = json!(1);
     let per_user = create_coupon(api, &per_user).await;
@@ -237,7 +218,9 @@ async fn each_refusal_of_the_contract_has_its_code() {
         "order_already_redeemed",
         "same order",
     );
+}
 
+async fn order_term_refusals(api: &str) {
     let mut fixed = coupon_body("FIXED-EUR", 10);
     fixed["discount"] = json!({"type": "fixed", "value": "5.00", "currency": "EUR"});
     fixed["min_order_amount"] = json!("20.00");
@@ -256,7 +239,9 @@ async fn each_refusal_of_the_contract_has_its_code() {
         "min_order_not_met",
         "small order",
     );
+}
 
+async fn time_and_state_refusals(api: &str) {
     let mut later = coupon_body("LATER", 10);
     later["starts_at"] = json!((chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339());
     let later = create_coupon(api, &later).await;
@@ -291,7 +276,9 @@ async fn each_refusal_of_the_contract_has_its_code() {
         "inactive",
         "inactive coupon",
     );
+}
 
+async fn unknown_and_repeated_refusals(api: &str, granted: &Value, peer_addr: &str) {
     expect(
         &post_json(api, "/coupons/generate", &coupon_body("one-use", 1), None).await,
         409,
@@ -314,7 +301,7 @@ async fn each_refusal_of_the_contract_has_its_code() {
         "redemption_not_found",
         "rollback unknown",
     );
-    let first_redemption = granted.body["redemption"]["id"].as_u64().unwrap();
+    let first_redemption = granted["redemption"]["id"].as_u64().unwrap();
     let rollback = format!("/redemptions/{first_redemption}/rollback");
     assert_eq!(post_json(api, &rollback, &Value::Null, None).await.status, 200);
     expect(
@@ -323,8 +310,7 @@ async fn each_refusal_of_the_contract_has_its_code() {
         "already_rolled_back",
         "second rollback",
     );
-    let init =
-        json!({"members": [{"id": 1, "api_addr": api, "peer_addr": cluster.nodes[0].peer_addr}]});
+    let init = json!({"members": [{"id": 1, "api_addr": api, "peer_addr": peer_addr}]});
     expect(
         &post_json(api, "/cluster/init", &init, None).await,
         409,
