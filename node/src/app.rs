@@ -6,6 +6,8 @@ use std::sync::Arc;
 use raft_store::{NodeId, Raft};
 
 use crate::cluster_admin::ClusterAdmin;
+use crate::http::RateLimit;
+use crate::metrics::Metrics;
 use crate::service::CouponService;
 
 pub struct App {
@@ -13,6 +15,9 @@ pub struct App {
     pub raft: Raft,
     pub service: CouponService,
     pub admin: ClusterAdmin,
+    pub metrics: Arc<Metrics>,
+    /// `None`: no per-client limit.
+    pub rate_limit: Option<Arc<RateLimit>>,
 }
 
 #[derive(Clone)]

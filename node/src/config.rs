@@ -65,6 +65,15 @@ pub struct Args {
     /// Applied log entries between snapshots.
     #[arg(long, env = "COUPON_SNAPSHOT_EVERY", default_value_t = limits::SNAPSHOT_EVERY_DEFAULT)]
     pub snapshot_every: u64,
+    /// Requests per second each client may send to validate and redeem on this node; 0: no limit.
+    #[arg(long, env = "COUPON_RATE_LIMIT_PER_SECOND", default_value_t = limits::RATE_LIMIT_PER_SECOND_DEFAULT)]
+    pub rate_limit_per_second: u32,
+    /// Requests a client may send at once before the rate applies.
+    #[arg(long, env = "COUPON_RATE_LIMIT_BURST", default_value_t = limits::RATE_LIMIT_BURST_DEFAULT)]
+    pub rate_limit_burst: u32,
+    /// `http://host:port/path` that the leader POSTs low-stock alerts to (at least once).
+    #[arg(long, env = "COUPON_ALERT_WEBHOOK")]
+    pub alert_webhook: Option<String>,
     /// Log entries kept behind a snapshot for lagging followers.
     #[arg(long, env = "COUPON_LOGS_KEPT_BEHIND_SNAPSHOT", default_value_t = limits::LOGS_KEPT_BEHIND_SNAPSHOT_DEFAULT)]
     pub logs_kept_behind_snapshot: u64,
@@ -105,6 +114,8 @@ pub enum ConfigError {
     DuplicatePeer(NodeId),
     #[error("{0}")]
     Bound(&'static str),
+    #[error("--alert-webhook {0:?} is not an http://host:port/path URL")]
+    Webhook(String),
 }
 
 /// When this node initialises a cluster by itself.
@@ -128,7 +139,16 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub max_in_flight_proposals: usize,
+    pub rate_limit: RateLimitSettings,
+    pub alert_webhook: Option<String>,
     pub raft: RaftTiming,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitSettings {
+    /// 0: no limit.
+    pub per_second: u32,
+    pub burst: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -151,6 +171,9 @@ impl TryFrom<Args> for Config {
         check_address("--peer-addr", &args.peer_addr)?;
         let peers = peer_map(args.node_id, &args.peers)?;
         check_bounds(&args)?;
+        if let Some(url) = &args.alert_webhook {
+            check_webhook(url)?;
+        }
         let bootstrap = match (args.bootstrap, args.no_bootstrap, peers.is_empty()) {
             (true, _, _) | (false, false, true) => Bootstrap::OnFirstStart,
             _ => Bootstrap::Never,
@@ -166,6 +189,11 @@ impl TryFrom<Args> for Config {
             max_body_bytes: args.max_body_bytes,
             request_timeout: Duration::from_millis(args.request_timeout_ms),
             max_in_flight_proposals: args.max_in_flight_proposals,
+            rate_limit: RateLimitSettings {
+                per_second: args.rate_limit_per_second,
+                burst: args.rate_limit_burst,
+            },
+            alert_webhook: args.alert_webhook,
             raft: RaftTiming {
                 heartbeat: Duration::from_millis(args.heartbeat_ms),
                 election_timeout_min: Duration::from_millis(args.election_timeout_ms_min),
@@ -186,6 +214,16 @@ fn check_address(flag: &'static str, value: &str) -> Result<(), ConfigError> {
         Ok(())
     } else {
         Err(ConfigError::Address { flag, value: value.to_owned() })
+    }
+}
+
+/// Plain HTTP only: nodes talk to peers and webhooks without TLS (put a proxy in front for that).
+fn check_webhook(url: &str) -> Result<(), ConfigError> {
+    let authority =
+        url.strip_prefix("http://").map(|rest| rest.split('/').next().unwrap_or_default());
+    match authority {
+        Some(authority) if check_address("--alert-webhook", authority).is_ok() => Ok(()),
+        _ => Err(ConfigError::Webhook(url.to_owned())),
     }
 }
 
@@ -295,7 +333,9 @@ mod tests {
 
     #[test]
     fn bad_configurations_fail_fast() {
-        let cases: [&[&str]; 5] = [
+        let cases: [&[&str]; 7] = [
+            &["--alert-webhook", "https://hooks.example/coupons"],
+            &["--alert-webhook", "http:///no-host"],
             &["--node-id", "0"],
             &["--api-addr", "nowhere"],
             &["--peers", "1=a:1/b:2"],

@@ -8,6 +8,7 @@
 //! must never depend on the simulation crate.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod alert_webhook;
 pub mod app;
 pub mod cluster_admin;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod http;
 pub mod http_transport;
 pub mod leadership;
 pub mod limits;
+pub mod metrics;
 pub mod node;
 pub mod peer;
 pub mod raft_network;

@@ -45,6 +45,12 @@ pub const SNAPSHOT_EVERY_DEFAULT: u64 = 20_000;
 /// Log entries kept behind a snapshot, so a briefly lagging follower catches up from the log.
 pub const LOGS_KEPT_BEHIND_SNAPSHOT_DEFAULT: u64 = 1_000;
 
+/// Default per-client rate of validate and redeem on one node (`--rate-limit-per-second`), and
+/// its burst (`--rate-limit-burst`): far above what one shop's checkout sends, low enough that a
+/// runaway client cannot starve the others.
+pub const RATE_LIMIT_PER_SECOND_DEFAULT: u32 = 10_000;
+pub const RATE_LIMIT_BURST_DEFAULT: u32 = 20_000;
+
 /// `Retry-After` seconds for 503 answers.
 pub const RETRY_AFTER_UNAVAILABLE_SECONDS: u64 = 1;
 

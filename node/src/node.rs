@@ -1,4 +1,5 @@
-//! Starting and stopping one node: storage, Raft, the write and read paths, both listeners.
+//! Starting and stopping one node: storage, Raft, the write and read paths, both listeners and
+//! the background tasks (proposal batching, alert delivery, rate-limit pruning).
 
 use std::io;
 use std::net::SocketAddr;
@@ -9,15 +10,17 @@ use raft_store::{LogStore, NodeId, NodeInfo, Raft, StateHandle, StateMachine};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+use crate::alert_webhook::AlertWebhook;
 use crate::app::{App, AppState};
-use crate::cluster_admin::ClusterAdmin;
+use crate::cluster_admin::{AdminError, ClusterAdmin};
 use crate::config::{Bootstrap, Config};
-use crate::http;
+use crate::http::RateLimit;
+use crate::metrics::Metrics;
 use crate::peer::{peer_router, PeerRpc, PeerState};
 use crate::raft_network::PeerNetwork;
 use crate::read_barrier::ReadBarrier;
 use crate::service::CouponService;
-use crate::shutdown::{shutdown_channel, ShutdownTrigger};
+use crate::shutdown::{shutdown_channel, Shutdown, ShutdownTrigger};
 use crate::transport::Transport;
 use crate::write::{Proposer, Writer};
 
@@ -32,18 +35,31 @@ pub enum NodeError {
     #[error("storage: {0}")]
     Storage(#[from] raft_store::storage::BackendError),
     #[error("bootstrap: {0}")]
-    Bootstrap(#[from] crate::cluster_admin::AdminError),
+    Bootstrap(#[from] AdminError),
 }
 
-/// A started node. Dropping it stops it.
+/// A started node. Dropping it stops its servers and background tasks; `stop` also waits for
+/// them and shuts Raft down.
 pub struct RunningNode {
     pub node_id: NodeId,
     pub api_addr: SocketAddr,
     pub peer_addr: SocketAddr,
     pub raft: Raft,
     pub state: StateHandle,
+    pub metrics: Arc<Metrics>,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<io::Result<()>>>,
+}
+
+/// The parts of a node that its routers and background tasks share.
+struct Parts {
+    raft: Raft,
+    state: StateHandle,
+    writer: Writer,
+    barrier: ReadBarrier,
+    admin: ClusterAdmin,
+    proposer: Proposer,
+    metrics: Arc<Metrics>,
 }
 
 /// Starts a node on `backend` with `transport`; returns once both listeners are bound.
@@ -66,7 +82,63 @@ async fn start_in_span<T: Transport>(
     };
     let (api_listener, api_addr) = bind(config.api_addr.clone()).await?;
     let (peer_listener, peer_addr) = bind(config.peer_addr.clone()).await?;
+    let (trigger, shutdown) = shutdown_channel();
+    let parts = assemble(&config, &transport, backend, &shutdown).await?;
+    spawn_background(&config, &transport, &parts, &shutdown);
 
+    let rate_limit =
+        RateLimit::new(config.rate_limit.per_second, config.rate_limit.burst).map(Arc::new);
+    if let Some(limit) = &rate_limit {
+        tokio::spawn(limit.clone().prune_until(shutdown.clone()).in_current_span());
+    }
+    let service =
+        CouponService::new(parts.proposer.clone(), parts.barrier.clone(), parts.state.clone());
+    let app = App {
+        node_id: config.node_id,
+        raft: parts.raft.clone(),
+        service,
+        admin: parts.admin.clone(),
+        metrics: parts.metrics.clone(),
+        rate_limit,
+    };
+    let api =
+        crate::http::router(AppState::new(app), config.max_body_bytes, config.request_timeout);
+    let peer = PeerState {
+        raft: parts.raft.clone(),
+        writer: parts.writer.clone(),
+        barrier: parts.barrier.clone(),
+        admin: parts.admin.clone(),
+        secret: config.cluster_secret.as_deref().map(Arc::from),
+    };
+    let servers = vec![
+        tokio::spawn(transport.serve(api_listener, api, shutdown.clone()).in_current_span()),
+        tokio::spawn(
+            transport.serve(peer_listener, peer_router(peer), shutdown.clone()).in_current_span(),
+        ),
+    ];
+
+    bootstrap(&config, &parts.raft, &parts.admin, api_addr, peer_addr).await?;
+    tracing::info!(%api_addr, %peer_addr, "node started");
+    let Parts { raft, state, metrics, .. } = parts;
+    Ok(RunningNode {
+        node_id: config.node_id,
+        api_addr,
+        peer_addr,
+        raft,
+        state,
+        metrics,
+        trigger,
+        servers,
+    })
+}
+
+/// Opens Raft on the storage and builds the write and read paths around it.
+async fn assemble<T: Transport>(
+    config: &Config,
+    transport: &T,
+    backend: Arc<dyn Backend>,
+    shutdown: &Shutdown,
+) -> Result<Parts, NodeError> {
     let rpc = PeerRpc::new(transport.peer_client(), config.cluster_secret.as_deref());
     let state_machine = StateMachine::new(backend.clone());
     let state = state_machine.handle();
@@ -76,39 +148,39 @@ async fn start_in_span<T: Transport>(
         Raft::new(config.node_id, raft_config, network, LogStore::new(backend), state_machine)
             .await?;
 
-    let (trigger, shutdown) = shutdown_channel();
-    let writer = Writer::new(raft.clone(), config.node_id, rpc.clone(), config.request_timeout);
-    let barrier =
-        ReadBarrier::new(raft.clone(), config.node_id, rpc.clone(), config.request_timeout);
-    let admin = ClusterAdmin::new(raft.clone(), config.node_id, rpc, config.request_timeout);
-    let (proposer, batches) =
-        Proposer::new(writer.clone(), config.max_in_flight_proposals, shutdown.clone());
+    let metrics = Arc::new(Metrics::new());
+    let timeout = config.request_timeout;
+    let writer = Writer::new(raft.clone(), config.node_id, rpc.clone(), timeout, metrics.clone());
+    let barrier = ReadBarrier::new(raft.clone(), config.node_id, rpc.clone(), timeout);
+    let admin = ClusterAdmin::new(raft.clone(), config.node_id, rpc, timeout);
+    let (proposer, batches) = Proposer::new(
+        writer.clone(),
+        config.max_in_flight_proposals,
+        metrics.clone(),
+        shutdown.clone(),
+    );
     tokio::spawn(batches.in_current_span());
+    Ok(Parts { raft, state, writer, barrier, admin, proposer, metrics })
+}
 
-    let service = CouponService::new(proposer, barrier.clone(), state.clone());
-    let app = AppState::new(App {
-        node_id: config.node_id,
-        raft: raft.clone(),
-        service,
-        admin: admin.clone(),
-    });
-    let api = http::router(app, config.max_body_bytes, config.request_timeout);
-    let secret = config.cluster_secret.as_deref().map(Arc::from);
-    let peers = peer_router(PeerState {
-        raft: raft.clone(),
-        writer,
-        barrier,
-        admin: admin.clone(),
-        secret,
-    });
-    let servers = vec![
-        tokio::spawn(transport.serve(api_listener, api, shutdown.clone()).in_current_span()),
-        tokio::spawn(transport.serve(peer_listener, peers, shutdown.clone()).in_current_span()),
-    ];
-
-    bootstrap(&config, &raft, &admin, api_addr, peer_addr).await?;
-    tracing::info!(%api_addr, %peer_addr, "node started");
-    Ok(RunningNode { node_id: config.node_id, api_addr, peer_addr, raft, state, trigger, servers })
+fn spawn_background<T: Transport>(
+    config: &Config,
+    transport: &T,
+    parts: &Parts,
+    shutdown: &Shutdown,
+) {
+    if let Some(url) = &config.alert_webhook {
+        let webhook = AlertWebhook {
+            url: url.clone(),
+            node_id: config.node_id,
+            raft: parts.raft.clone(),
+            state: parts.state.clone(),
+            proposer: parts.proposer.clone(),
+            client: transport.peer_client(),
+            metrics: parts.metrics.clone(),
+        };
+        tokio::spawn(webhook.run(shutdown.clone()).in_current_span());
+    }
 }
 
 /// Initialises a new cluster when configured to and this node has never belonged to one.
@@ -127,13 +199,13 @@ async fn bootstrap(
     members.insert(config.node_id, this);
     tracing::info!(members = members.len(), "bootstrapping a new cluster");
     match admin.initialize(members).await {
-        Ok(()) | Err(crate::cluster_admin::AdminError::AlreadyInitialized) => Ok(()),
+        Ok(()) | Err(AdminError::AlreadyInitialized) => Ok(()),
         Err(error) => Err(error.into()),
     }
 }
 
 impl RunningNode {
-    /// Stops serving, then stops Raft.
+    /// Stops serving and the background tasks, then stops Raft.
     pub async fn stop(mut self) {
         self.trigger.fire();
         for server in self.servers.drain(..) {

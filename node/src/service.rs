@@ -51,6 +51,11 @@ impl CouponService {
         Ok(self.state.read(query)?)
     }
 
+    /// Writes this node holds now (queued or awaiting commit).
+    pub fn proposals_in_flight(&self) -> usize {
+        self.proposer.in_flight()
+    }
+
     pub fn state(&self) -> &StateHandle {
         &self.state
     }

@@ -29,5 +29,5 @@ pub mod type_config;
 pub use error::{Result, StoreError};
 pub use log_store::LogStore;
 pub use node_info::NodeInfo;
-pub use state_machine::{StateHandle, StateMachine};
+pub use state_machine::{SnapshotActivity, StateHandle, StateMachine};
 pub use type_config::{NodeId, Raft, TypeConfig};

@@ -6,6 +6,7 @@
 //! flushed with the state it was taken from, so the log may be purged behind it.
 
 use std::io::Cursor;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use openraft::storage::RaftStateMachine;
@@ -30,11 +31,28 @@ pub struct StateMachine {
     /// Held while the state is written and while a snapshot reads it, so a snapshot sees the
     /// state at exactly one log id.
     write_lock: Arc<Mutex<()>>,
+    snapshots: Arc<SnapshotCounters>,
+}
+
+/// Snapshots this state machine built and installed since it was opened.
+#[derive(Debug, Default)]
+struct SnapshotCounters {
+    built: AtomicU64,
+    installed: AtomicU64,
+}
+
+/// What `StateHandle::snapshot_activity` reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotActivity {
+    pub built: u64,
+    pub installed: u64,
+    /// Size of the stored snapshot (0 when there is none).
+    pub stored_bytes: u64,
 }
 
 impl StateMachine {
     pub fn new(backend: Arc<dyn Backend>) -> Self {
-        Self { backend, write_lock: Arc::new(Mutex::new(())) }
+        Self { backend, write_lock: Arc::new(Mutex::new(())), snapshots: Arc::default() }
     }
 
     fn committed(&self) -> TreeReader<'_> {
@@ -94,6 +112,7 @@ impl StateMachine {
             }
         }
         self.backend.flush()?;
+        self.snapshots.built.fetch_add(1, Ordering::Relaxed);
         Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
     }
 
@@ -107,6 +126,7 @@ impl StateMachine {
             self.backend.commit(Tree::StateMachine, ops)?;
         }
         self.backend.flush()?;
+        self.snapshots.installed.fetch_add(1, Ordering::Relaxed);
         debug_assert_eq!(
             StateReader::new(&self.committed()).meta().ok().and_then(|state| state.last_applied),
             meta.last_log_id,
@@ -117,7 +137,7 @@ impl StateMachine {
 
     /// A handle for reading the state outside Raft (the node's queries).
     pub fn handle(&self) -> StateHandle {
-        StateHandle { backend: self.backend.clone() }
+        StateHandle { backend: self.backend.clone(), snapshots: self.snapshots.clone() }
     }
 }
 
@@ -146,12 +166,24 @@ fn apply_batch(
 #[derive(Clone)]
 pub struct StateHandle {
     backend: Arc<dyn Backend>,
+    snapshots: Arc<SnapshotCounters>,
 }
 
 impl StateHandle {
     pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> Result<T>) -> Result<T> {
         let committed = TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine };
         query(&StateReader::new(&committed))
+    }
+
+    /// Snapshots built and installed since start, and the stored snapshot's size.
+    pub fn snapshot_activity(&self) -> SnapshotActivity {
+        let committed = TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine };
+        let stored_bytes = snapshot::stored_manifest(&committed).ok().flatten().map_or(0, |manifest| manifest.bytes);
+        SnapshotActivity {
+            built: self.snapshots.built.load(Ordering::Relaxed),
+            installed: self.snapshots.installed.load(Ordering::Relaxed),
+            stored_bytes,
+        }
     }
 
     /// SHA-256 of the whole state, to compare replicas at the same applied log id.

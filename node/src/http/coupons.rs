@@ -12,6 +12,7 @@ use coupon_client::api::{
 use raft_store::command::{Command, Request};
 use raft_store::domain::{CouponCode, CouponId, RedemptionId};
 use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
+use raft_store::outcome::{Outcome, Response};
 use rand::RngCore;
 
 use super::extract::{JsonBody, PathId, QueryParams};
@@ -19,7 +20,7 @@ use super::idempotency::idempotency_token;
 use super::outcome::{render, Subject};
 use super::validate::validate_coupon;
 use super::ApiError;
-use crate::app::AppState;
+use crate::app::{App, AppState};
 use crate::convert;
 
 pub async fn generate_coupon(
@@ -45,8 +46,41 @@ pub async fn redeem_coupon(
 ) -> Result<HttpResponse, ApiError> {
     let idempotency = idempotency_token(&headers, &format!("POST /coupons/{id}/redeem"), &request)?;
     let command = Command::Redeem(convert::redeem_command(CouponId(id), &request)?);
-    let response = app.service.submit(Request { idempotency, command }).await?;
+    let response = match app.service.submit(Request { idempotency, command }).await {
+        Ok(response) => response,
+        Err(error) => {
+            let error = ApiError::from(error);
+            app.metrics.redeems.with_label_values(&[error.code().as_str()]).inc();
+            return Err(error);
+        }
+    };
+    record_redeem(&app, &response);
     Ok(render(response, Subject::Coupon(CouponId(id))))
+}
+
+/// Counts the outcome, and announces a low-stock alert that this redeem raised.
+fn record_redeem(app: &App, response: &Response) {
+    let outcome = match &response.outcome {
+        Outcome::Redeemed { alert: Some(alert), .. } if !response.replayed => {
+            app.metrics.alerts_raised.inc();
+            tracing::warn!(
+                alert_id = %alert.id,
+                coupon_id = %alert.coupon_id,
+                code = %alert.code,
+                remaining = alert.remaining,
+                threshold = alert.threshold,
+                "low stock: a coupon fell to its threshold"
+            );
+            "granted"
+        }
+        Outcome::Redeemed { .. } => "granted",
+        Outcome::Rejected(rejection) => convert::rejection_code(*rejection).as_str(),
+        Outcome::Created(_)
+        | Outcome::RolledBack { .. }
+        | Outcome::Updated(_)
+        | Outcome::AlertDeliveryConfirmed => "other",
+    };
+    app.metrics.redeems.with_label_values(&[outcome]).inc();
 }
 
 /// No body: the redemption id says it all.

@@ -7,7 +7,9 @@ mod coupons;
 mod error;
 mod extract;
 mod idempotency;
+mod observe;
 mod outcome;
+mod rate_limit;
 mod validate;
 
 use std::time::Duration;
@@ -23,17 +25,22 @@ use tower_http::trace::TraceLayer;
 
 pub use cluster::cluster_status;
 pub use error::ApiError;
+pub use rate_limit::{RateLimit, API_KEY_HEADER};
 
 use crate::app::AppState;
 use crate::leadership::leader_now;
 
 pub fn router(app: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
+    // Validate and redeem are what shoppers hammer: they alone are rate limited per client.
+    let limited = Router::new()
+        .route("/coupons/{id}/validate", get(coupons::validate))
+        .route("/coupons/{id}/redeem", post(coupons::redeem_coupon))
+        .route_layer(middleware::from_fn_with_state(app.clone(), rate_limit::limit));
     Router::new()
+        .merge(limited)
         .route("/coupons/generate", post(coupons::generate_coupon))
         .route("/coupons", get(coupons::find_coupon_by_code))
         .route("/coupons/{id}", get(coupons::get_coupon))
-        .route("/coupons/{id}/validate", get(coupons::validate))
-        .route("/coupons/{id}/redeem", post(coupons::redeem_coupon))
         .route("/coupons/{id}/redemptions", get(coupons::coupon_history))
         .route("/coupons/{id}/deactivate", post(coupons::deactivate_coupon))
         .route("/coupons/{id}/reactivate", post(coupons::reactivate_coupon))
@@ -45,9 +52,11 @@ pub fn router(app: AppState, max_body_bytes: usize, request_timeout: Duration) -
         .route("/cluster/members/{id}", delete(cluster::remove_member))
         .route("/healthz", get(cluster::healthz))
         .route("/readyz", get(cluster::readyz))
+        .route("/metrics", get(observe::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), leader_hint))
+        .layer(middleware::from_fn_with_state(app.clone(), observe::record))
         .layer(middleware::from_fn_with_state(request_timeout, deadline))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TraceLayer::new_for_http())

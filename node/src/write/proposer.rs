@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::{WriteError, Writer};
 use crate::limits::{IN_FLIGHT_BATCHES_MAX, REQUESTS_PER_BATCH_MAX};
+use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 
 struct Proposal {
@@ -27,6 +28,8 @@ struct Proposal {
 pub struct Proposer {
     queue: mpsc::UnboundedSender<Proposal>,
     slots: Arc<Semaphore>,
+    in_flight_max: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl Proposer {
@@ -34,16 +37,21 @@ impl Proposer {
     pub fn new(
         writer: Writer,
         in_flight_max: usize,
+        metrics: Arc<Metrics>,
         shutdown: Shutdown,
     ) -> (Self, impl std::future::Future<Output = ()>) {
         let (queue, pending) = mpsc::unbounded_channel();
-        let proposer = Self { queue, slots: Arc::new(Semaphore::new(in_flight_max)) };
-        (proposer, run_batches(pending, writer, shutdown))
+        let slots = Arc::new(Semaphore::new(in_flight_max));
+        let proposer = Self { queue, slots, in_flight_max, metrics: metrics.clone() };
+        (proposer, run_batches(pending, writer, metrics, shutdown))
     }
 
     /// Writes `request` through the log and returns what apply decided for it.
     pub async fn propose(&self, request: Request) -> Result<Response, WriteError> {
-        let slot = self.slots.clone().try_acquire_owned().map_err(|_| WriteError::Overloaded)?;
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            self.metrics.shed.inc();
+            return Err(WriteError::Overloaded);
+        };
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Proposal { request, reply, _slot: slot })
@@ -51,15 +59,16 @@ impl Proposer {
         answer.await.unwrap_or(Err(WriteError::Stopped))
     }
 
-    /// Requests this node holds now (queued or being written), for metrics and tests.
-    pub fn in_flight(&self, in_flight_max: usize) -> usize {
-        in_flight_max.saturating_sub(self.slots.available_permits())
+    /// Requests this node holds now (queued or being written).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight_max.saturating_sub(self.slots.available_permits())
     }
 }
 
 async fn run_batches(
     mut pending: mpsc::UnboundedReceiver<Proposal>,
     writer: Writer,
+    metrics: Arc<Metrics>,
     shutdown: Shutdown,
 ) {
     let entries_in_flight = Arc::new(Semaphore::new(IN_FLIGHT_BATCHES_MAX));
@@ -82,6 +91,7 @@ async fn run_batches(
                 Err(_) => break,
             }
         }
+        metrics.batch_requests.observe(batch.len() as f64);
         let writer = writer.clone();
         tokio::spawn(async move {
             write_batch(&writer, batch).await;

@@ -5,6 +5,7 @@
 //! batch never forwards it again (a hop budget of one): if it is no longer the leader it answers
 //! `NotLeader` with its hint, and the sender tries the new leader, a bounded number of times.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -17,6 +18,7 @@ use raft_store::{NodeId, Raft};
 use super::WriteError;
 use crate::leadership::{known_leader, Leader};
 use crate::limits::{FORWARD_ATTEMPTS_MAX, FORWARD_TIMEOUT, LEADER_RETRY_BACKOFF, LEADER_WAIT};
+use crate::metrics::Metrics;
 use crate::peer::{path, PeerCallError, PeerRpc};
 use crate::transport::TransportErrorKind;
 
@@ -27,11 +29,18 @@ pub struct Writer {
     rpc: PeerRpc,
     /// How long the leader waits for its entry to be committed and applied.
     commit_timeout: Duration,
+    metrics: Arc<Metrics>,
 }
 
 impl Writer {
-    pub fn new(raft: Raft, node_id: NodeId, rpc: PeerRpc, commit_timeout: Duration) -> Self {
-        Self { raft, node_id, rpc, commit_timeout }
+    pub fn new(
+        raft: Raft,
+        node_id: NodeId,
+        rpc: PeerRpc,
+        commit_timeout: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self { raft, node_id, rpc, commit_timeout, metrics }
     }
 
     /// Writes `requests` through whichever node leads, following leader changes.
@@ -105,6 +114,8 @@ impl Writer {
         leader: &Leader,
         requests: &[Request],
     ) -> Result<Vec<Response>, WriteError> {
+        self.metrics.forwarded_batches.inc();
+        self.metrics.forwarded_requests.inc_by(requests.len() as u64);
         let answer: Result<Result<Vec<Response>, WriteError>, PeerCallError> =
             self.rpc.call(&leader.node.peer_addr, path::PROPOSE, &requests, FORWARD_TIMEOUT).await;
         answer.unwrap_or_else(|error| Err(forward_failure(&error)))

@@ -4,4 +4,5 @@ mod cluster_crash;
 mod cluster_race;
 mod cluster_snapshot;
 mod http_contract;
+mod operations;
 mod support;

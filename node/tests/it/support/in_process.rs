@@ -87,7 +87,9 @@ impl InProcessCluster {
             }
             seen.dedup();
             match seen.as_slice() {
-                [leader] => self.nodes.iter().position(|node| node.id == *leader),
+                [leader] => {
+                    self.nodes.iter().position(|node| node.id == *leader && node.running.is_some())
+                }
                 _ => None,
             }
         })

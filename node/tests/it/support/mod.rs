@@ -5,6 +5,7 @@ pub mod http;
 pub mod in_process;
 pub mod processes;
 pub mod wait;
+pub mod webhook;
 
 /// Cluster tests share two cores; running them one at a time keeps elections and deadlines
 /// meaningful. Each test holds this for its whole run.

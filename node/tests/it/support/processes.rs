@@ -86,7 +86,9 @@ impl ProcessCluster {
             }
             seen.dedup();
             match seen.as_slice() {
-                [leader] => self.nodes.iter().position(|node| node.id == *leader),
+                [leader] => {
+                    self.nodes.iter().position(|node| node.id == *leader && node.child.is_some())
+                }
                 _ => None,
             }
         })

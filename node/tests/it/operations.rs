@@ -1,0 +1,187 @@
+//! Running it in production: metrics that move with their events, low-stock alerts decided once
+//! and delivered at least once across a leader change, per-client rate limits, and shedding at
+//! the in-flight proposal bound.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde_json::json;
+
+use crate::support::http::{client, coupon_body, create_coupon, get, post_json, redeem_body, send};
+use crate::support::in_process::InProcessCluster;
+use crate::support::wait::until;
+use crate::support::{webhook, ONE_CLUSTER_AT_A_TIME};
+
+/// The value of the sample `name` (with its labels, as Prometheus writes them) in `/metrics`.
+async fn sample(api: &str, name: &str) -> f64 {
+    let text =
+        client().get(format!("http://{api}/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0.0, |value| value.trim().parse().expect("a number"))
+}
+
+/// Goal: each metric moves when its event happens. Steps: one node; read the counters; grant a
+/// redeem and refuse one; read them again; check Raft's gauges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_move_with_their_events() {
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let cluster = InProcessCluster::start(1, &[]).await;
+    let api = &cluster.nodes[0].api_addr;
+    let granted = "coupon_redeems_total{outcome=\"granted\"}";
+    let refused = "coupon_redeems_total{outcome=\"usage_limit_reached\"}";
+    let requests =
+        "coupon_http_requests_total{method=\"POST\",route=\"/coupons/{id}/redeem\",status=\"201\"}";
+    let coupon_id = create_coupon(api, &coupon_body("METERED", 1)).await;
+    let before =
+        (sample(api, granted).await, sample(api, refused).await, sample(api, requests).await);
+
+    assert_eq!(
+        post_json(api, &format!("/coupons/{coupon_id}/redeem"), &redeem_body("a", None), None)
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        post_json(api, &format!("/coupons/{coupon_id}/redeem"), &redeem_body("b", None), None)
+            .await
+            .status,
+        409
+    );
+
+    assert_eq!(sample(api, granted).await, before.0 + 1.0);
+    assert_eq!(sample(api, refused).await, before.1 + 1.0);
+    assert_eq!(sample(api, requests).await, before.2 + 1.0);
+    assert!(sample(api, "coupon_raft_term").await >= 1.0);
+    assert_eq!(sample(api, "coupon_raft_is_leader").await, 1.0);
+    let applied = sample(api, "coupon_raft_applied_index").await;
+    assert!(applied >= 3.0 && applied == sample(api, "coupon_raft_committed_index").await);
+    assert!(
+        sample(api, "coupon_batch_requests_count").await >= 3.0,
+        "each write went through a batch"
+    );
+}
+
+/// Goal: a low-stock alert is raised once in the replicated state and delivered at least once,
+/// even when the leader that raised it dies before delivering it.
+/// Steps: three nodes with a webhook that refuses everything; a 10-use coupon with threshold 5;
+/// five redeems raise the alert; once the leader has tried (and failed) to deliver, stop it and
+/// let the webhook accept; the new leader delivers alert 1; more redeems raise nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_low_stock_alert_is_raised_once_and_delivered_across_a_leader_change() {
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let (url, received) = webhook::start().await;
+    let mut cluster = InProcessCluster::start(3, &[&format!("--alert-webhook={url}")]).await;
+    let leader = cluster.leader().await;
+    let api = cluster.nodes[leader].api_addr.clone();
+    let mut body = coupon_body("LOW-STOCK", 10);
+    body["low_stock_threshold"] = json!(5);
+    let coupon_id = create_coupon(&api, &body).await;
+    for user in 0..5 {
+        let reply = post_json(
+            &api,
+            &format!("/coupons/{coupon_id}/redeem"),
+            &redeem_body(&format!("u{user}"), None),
+            None,
+        )
+        .await;
+        assert_eq!(reply.status, 201);
+    }
+    until("the leader to try the webhook", Duration::from_secs(10), || async {
+        (received.attempts() > 0).then_some(())
+    })
+    .await;
+    cluster.nodes[leader].stop().await;
+    received.accept(true);
+
+    let new_leader = cluster.leader().await;
+    let api = cluster.nodes[new_leader].api_addr.clone();
+    let delivered = until("the new leader to deliver", Duration::from_secs(20), || async {
+        let accepted = received.accepted();
+        (!accepted.is_empty()).then_some(accepted)
+    })
+    .await;
+    assert_eq!(delivered[0]["id"], 1);
+    assert_eq!(
+        (delivered[0]["coupon_id"].as_u64(), delivered[0]["remaining"].as_u64()),
+        (Some(coupon_id), Some(5))
+    );
+    for user in 5..8 {
+        post_json(
+            &api,
+            &format!("/coupons/{coupon_id}/redeem"),
+            &redeem_body(&format!("u{user}"), None),
+            None,
+        )
+        .await;
+    }
+    for node in cluster.nodes.iter().filter(|node| node.running.is_some()) {
+        let alerts = get(&node.api_addr, "/alerts").await.body["alerts"].clone();
+        assert_eq!(alerts.as_array().map(Vec::len), Some(1), "node {}: {alerts}", node.id);
+        assert_eq!(alerts[0]["threshold"], 5);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ids: BTreeSet<_> = received.accepted().iter().map(|alert| alert["id"].as_u64()).collect();
+    assert_eq!(ids, BTreeSet::from([Some(1)]), "only alert 1 was ever sent");
+}
+
+/// Goal: a client over its rate gets 429 with Retry-After; other clients are not affected.
+/// Steps: one node limited to 5 requests per second per client; 20 validates at once as client
+/// A; then one as client B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_its_rate_gets_429_and_others_do_not() {
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let cluster =
+        InProcessCluster::start(1, &["--rate-limit-per-second=5", "--rate-limit-burst=5"]).await;
+    let api = &cluster.nodes[0].api_addr;
+    let coupon_id = create_coupon(api, &coupon_body("LIMITED", 10)).await;
+    let validate = format!("http://{api}/coupons/{coupon_id}/validate");
+    let burst = (0..20).map(|_| send(client().get(&validate).header("x-api-key", "shop-a")));
+    let replies = join_all(burst).await;
+    let limited: Vec<_> = replies.iter().filter(|reply| reply.status == 429).collect();
+    assert!(limited.len() >= 10, "only {} of 20 were limited", limited.len());
+    assert!(limited.iter().all(|reply| reply.code() == "rate_limited" && reply.is_problem()));
+    assert!(limited[0].headers.get("retry-after").is_some());
+    assert_eq!(send(client().get(&validate).header("x-api-key", "shop-b")).await.status, 200);
+    assert!(sample(api, "coupon_rate_limited_total").await >= 10.0);
+    assert_eq!(
+        get(api, "/cluster").await.status,
+        200,
+        "routes other than validate and redeem are not limited"
+    );
+}
+
+/// Goal: past the in-flight proposal bound a node sheds writes with 503 and Retry-After instead
+/// of queueing them; nothing shed is applied. Steps: one node allowing 1 proposal in flight;
+/// 200 redeems at once; count the answers against the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_past_the_proposal_bound_are_shed_with_503() {
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let cluster = InProcessCluster::start(1, &["--max-in-flight-proposals=1"]).await;
+    let api = cluster.nodes[0].api_addr.clone();
+    let coupon_id = create_coupon(&api, &coupon_body("SHED", 1000)).await;
+    let redeems = (0..200).map(|user| {
+        let api = api.clone();
+        async move {
+            post_json(
+                &api,
+                &format!("/coupons/{coupon_id}/redeem"),
+                &redeem_body(&format!("u{user}"), None),
+                None,
+            )
+            .await
+        }
+    });
+    let replies = join_all(redeems).await;
+    let shed: Vec<_> = replies.iter().filter(|reply| reply.status == 503).collect();
+    let granted = replies.iter().filter(|reply| reply.status == 201).count();
+    assert!(!shed.is_empty(), "no write was shed");
+    assert!(shed
+        .iter()
+        .all(|reply| reply.code() == "unavailable" && reply.headers.get("retry-after").is_some()));
+    assert_eq!(granted + shed.len(), 200, "every write was either granted or shed");
+    let coupon = get(&api, &format!("/coupons/{coupon_id}")).await.body;
+    assert_eq!(coupon["times_redeemed"].as_u64(), Some(granted as u64), "a shed write was applied");
+    assert_eq!(sample(&api, "coupon_shed_total").await, shed.len() as f64);
+}
