@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# Manage a local coupon cluster of `coupon-node` processes on 127.0.0.1.
+#
+#   scripts/cluster.sh start [N]   start N nodes (default $NODES or 3), bootstrap, wait until every
+#                                  node is ready; prints the API addresses, one per line
+#   scripts/cluster.sh stop        stop every node this cluster directory started (SIGTERM, by pid)
+#   scripts/cluster.sh kill I      SIGKILL node I
+#   scripts/cluster.sh restart I   start node I again on its data; waits for /healthz and, while a
+#                                  majority of the nodes runs, for /readyz
+#   scripts/cluster.sh status      each node's pid, role, term and last applied index
+#
+# Environment:
+#   NODES=3                 node count for `start`
+#   API_PORT_BASE=8080      node i serves its API on 127.0.0.1:$((API_PORT_BASE + i))
+#   PEER_PORT_BASE=9080     ... and Raft RPC on 127.0.0.1:$((PEER_PORT_BASE + i))
+#   CLUSTER_DIR=./target/cluster   data, logs and pid files (node<i>/{data,node.log,node.pid})
+#   COUPON_NODE_BIN         use this binary instead of building target/release/coupon-node
+#   START_TIMEOUT_S=60      bound on `start` and `restart` waiting for health and readiness
+#   STOP_TIMEOUT_S=15       bound on a graceful stop before SIGKILL
+#   COUPON_*                passed through to every node (e.g. COUPON_CLUSTER_SECRET, RUST_LOG)
+#
+# `start` records N and the port bases in $CLUSTER_DIR/cluster.env; the other commands read them
+# from there, so they act on the cluster that was started whatever the current environment says.
+# Nodes run detached (setsid, stdin from /dev/null, output to node.log), so no command holds its
+# caller's stdout open. Progress goes to stderr; stdout carries only results.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CLUSTER_DIR="${CLUSTER_DIR:-$ROOT/target/cluster}"
+mkdir -p "$CLUSTER_DIR"
+CLUSTER_DIR="$(cd "$CLUSTER_DIR" && pwd)"
+START_TIMEOUT_S="${START_TIMEOUT_S:-60}"
+STOP_TIMEOUT_S="${STOP_TIMEOUT_S:-15}"
+POLL_S=0.1
+
+say() { echo "cluster.sh: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+    exit 64
+}
+
+node_dir() { echo "$CLUSTER_DIR/node$1"; }
+api_addr() { echo "127.0.0.1:$((API_PORT_BASE + $1))"; }
+peer_addr() { echo "127.0.0.1:$((PEER_PORT_BASE + $1))"; }
+pid_file() { echo "$(node_dir "$1")/node.pid"; }
+
+# Loads the layout `start` recorded; the other commands never guess it.
+load_layout() {
+    [[ -f "$CLUSTER_DIR/cluster.env" ]] ||
+        die "no cluster in $CLUSTER_DIR (run: scripts/cluster.sh start)"
+    # shellcheck disable=SC1091
+    source "$CLUSTER_DIR/cluster.env"
+}
+
+check_index() {
+    [[ "$1" =~ ^[0-9]+$ ]] && ((1 <= $1 && $1 <= NODES)) ||
+        die "node index must be 1..$NODES, got '$1'"
+}
+
+# The pid of node I if that process is alive and is a coupon-node (a recycled pid is not ours).
+running_pid() {
+    local file pid state
+    file="$(pid_file "$1")"
+    [[ -f "$file" ]] || return 1
+    pid="$(<"$file")"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    [[ -r "/proc/$pid/stat" ]] || return 1
+    state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" || return 1
+    [[ "$state" != Z ]] || return 1
+    [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == coupon-node* ]] || return 1
+    echo "$pid"
+}
+
+running_count() {
+    local i count=0
+    for ((i = 1; i <= NODES; i++)); do
+        if running_pid "$i" >/dev/null; then count=$((count + 1)); fi
+    done
+    echo "$count"
+}
+
+# HTTP status of GET http://ADDR/PATH, or 000 when nothing answers.
+http_status() {
+    curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 2 "http://$1$2" || true
+}
+
+node_binary() {
+    if [[ -n "${COUPON_NODE_BIN:-}" ]]; then
+        [[ -x "$COUPON_NODE_BIN" ]] || die "COUPON_NODE_BIN=$COUPON_NODE_BIN is not executable"
+        echo "$COUPON_NODE_BIN"
+        return
+    fi
+    local binary="$ROOT/target/release/coupon-node"
+    # `start` always asks cargo (a no-op when fresh); `restart` keeps the binary the cluster runs.
+    if [[ "${1:-}" == build || ! -x "$binary" ]]; then
+        say "building the release binary (cargo build --release -p coupon-node)"
+        (cd "$ROOT" && cargo build --release -p coupon-node >&2) || die "cargo build failed"
+    fi
+    echo "$binary"
+}
+
+peer_list() {
+    local i list=""
+    for ((i = 1; i <= NODES; i++)); do
+        if ((i != $1)); then list+="${list:+,}$i=$(api_addr "$i")/$(peer_addr "$i")"; fi
+    done
+    echo "$list"
+}
+
+# Starts node I detached; extra flags (e.g. --bootstrap) follow. Records its pid.
+launch() {
+    local index="$1" binary="$2"
+    shift 2
+    local dir pid args
+    dir="$(node_dir "$index")"
+    mkdir -p "$dir/data"
+    args=(--node-id "$index" --api-addr "$(api_addr "$index")" --peer-addr "$(peer_addr "$index")"
+        --data-dir "$dir/data")
+    if ((NODES > 1)); then args+=(--peers "$(peer_list "$index")"); fi
+    args+=("$@")
+    echo "=== $(date -u +%FT%TZ) start: ${args[*]}" >>"$dir/node.log"
+    # No job control in a script, so setsid does not fork: $! is the node's own pid.
+    setsid "$binary" "${args[@]}" </dev/null >>"$dir/node.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$(pid_file "$index")"
+    # Until the exec, the child still looks like this shell; wait so that pid checks see the node.
+    local deadline=$((SECONDS + 5))
+    until [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == coupon-node* ]]; do
+        [[ -e "/proc/$pid" ]] && ((SECONDS < deadline)) || break
+        sleep 0.02
+    done
+}
+
+log_tail() {
+    say "last lines of $(node_dir "$1")/node.log:"
+    tail -n 15 "$(node_dir "$1")/node.log" >&2 || true
+}
+
+cluster_json() {
+    curl -s --connect-timeout 1 --max-time 2 "http://$(api_addr "$1")/cluster" || true
+}
+
+# Node I is ready, the leader it names agrees that it leads in the same term, and node I has
+# applied what the leader had applied a moment before. /readyz alone is not enough: a node that
+# just restarted names the leader of its last term (from its stored vote) until its election
+# timeout, even when that leader is dead, and compares its applied index only with the commit
+# index it knows itself, which lags until the leader's next message.
+node_ready() {
+    local index="$1" body leader term leader_body leader_applied applied
+    [[ "$(http_status "$(api_addr "$index")" /readyz)" == 200 ]] || return 1
+    body="$(cluster_json "$index")"
+    leader="$(json_field "$body" leader_id)"
+    term="$(json_field "$body" term)"
+    [[ "$leader" =~ ^[0-9]+$ ]] && ((1 <= leader && leader <= NODES)) || return 1
+    leader_body="$(cluster_json "$leader")"
+    [[ "$(json_field "$leader_body" role)" == leader ]] || return 1
+    [[ "$(json_field "$leader_body" term)" == "$term" ]] || return 1
+    leader_applied="$(json_field "$leader_body" last_applied)"
+    applied="$(json_field "$(cluster_json "$index")" last_applied)"
+    [[ "$leader_applied" =~ ^[0-9]+$ && "$applied" =~ ^[0-9]+$ ]] || return 1
+    ((applied >= leader_applied))
+}
+
+# Waits until node I answers /healthz (what=healthy) or is ready (what=ready); fails early if
+# the process died.
+wait_for() {
+    local index="$1" what="$2" deadline=$((SECONDS + START_TIMEOUT_S))
+    while ((SECONDS < deadline)); do
+        if ! running_pid "$index" >/dev/null; then
+            say "node $index exited while waiting for it to be $what"
+            log_tail "$index"
+            return 1
+        fi
+        case "$what" in
+        healthy) [[ "$(http_status "$(api_addr "$index")" /healthz)" == 200 ]] && return 0 ;;
+        ready) node_ready "$index" && return 0 ;;
+        esac
+        sleep "$POLL_S"
+    done
+    say "node $index ($(api_addr "$index")) was not $what within ${START_TIMEOUT_S}s"
+    log_tail "$index"
+    return 1
+}
+
+cmd_start() {
+    NODES="${1:-${NODES:-3}}"
+    API_PORT_BASE="${API_PORT_BASE:-8080}"
+    PEER_PORT_BASE="${PEER_PORT_BASE:-9080}"
+    [[ "$NODES" =~ ^[0-9]+$ ]] && ((1 <= NODES && NODES <= 99)) || die "N must be 1..99"
+    if [[ -f "$CLUSTER_DIR/cluster.env" ]]; then
+        local requested_nodes="$NODES" requested_api="$API_PORT_BASE" requested_peer="$PEER_PORT_BASE"
+        load_layout
+        (("$(running_count)" == 0)) || die "a cluster is already running in $CLUSTER_DIR (stop it first)"
+        [[ "$requested_nodes/$requested_api/$requested_peer" == "$NODES/$API_PORT_BASE/$PEER_PORT_BASE" ]] ||
+            die "$CLUSTER_DIR holds a cluster of $NODES nodes on ports $API_PORT_BASE/$PEER_PORT_BASE; remove it for a new layout"
+        say "reusing the data in $CLUSTER_DIR"
+    fi
+    check_ports_free
+    local binary i
+    binary="$(node_binary build)"
+    printf 'NODES=%s\nAPI_PORT_BASE=%s\nPEER_PORT_BASE=%s\n' "$NODES" "$API_PORT_BASE" \
+        "$PEER_PORT_BASE" >"$CLUSTER_DIR/cluster.env"
+    # Node 1 bootstraps the cluster of everyone (a no-op on data that is already initialised);
+    # the others wait to hear from it.
+    launch 1 "$binary" --bootstrap
+    for ((i = 2; i <= NODES; i++)); do launch "$i" "$binary" --no-bootstrap; done
+    for ((i = 1; i <= NODES; i++)); do
+        if ! wait_for "$i" ready; then
+            say "start failed; stopping the nodes"
+            cmd_stop >/dev/null
+            exit 1
+        fi
+    done
+    say "cluster of $NODES ready in $CLUSTER_DIR"
+    for ((i = 1; i <= NODES; i++)); do api_addr "$i"; done
+}
+
+check_ports_free() {
+    local i addr
+    for ((i = 1; i <= NODES; i++)); do
+        for addr in "$(api_addr "$i")" "$(peer_addr "$i")"; do
+            if (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null; then
+                die "$addr is already in use (another cluster? set API_PORT_BASE/PEER_PORT_BASE)"
+            fi
+        done
+    done
+}
+
+# SIGTERM, then SIGKILL after STOP_TIMEOUT_S. Returns once the process is gone.
+stop_node() {
+    local index="$1" pid deadline
+    pid="$(running_pid "$index")" || { rm -f "$(pid_file "$index")"; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + STOP_TIMEOUT_S))
+    while running_pid "$index" >/dev/null && ((SECONDS < deadline)); do sleep "$POLL_S"; done
+    if running_pid "$index" >/dev/null; then
+        say "node $index (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_gone "$index" "$pid"
+    fi
+    rm -f "$(pid_file "$index")"
+    say "stopped node $index (pid $pid)"
+}
+
+wait_gone() {
+    local deadline=$((SECONDS + 10))
+    while running_pid "$1" >/dev/null; do
+        ((SECONDS < deadline)) || die "node $1 (pid $2) is still alive after SIGKILL"
+        sleep "$POLL_S"
+    done
+}
+
+cmd_stop() {
+    load_layout
+    local i pid pids=()
+    # Signal every node first so they stop in parallel, then wait for each.
+    for ((i = 1; i <= NODES; i++)); do
+        if pid="$(running_pid "$i")"; then kill -TERM "$pid" 2>/dev/null || true; pids+=("$i"); fi
+    done
+    for i in "${pids[@]}"; do stop_node "$i"; done
+    for ((i = 1; i <= NODES; i++)); do rm -f "$(pid_file "$i")"; done
+}
+
+cmd_kill() {
+    load_layout
+    check_index "${1:-}"
+    local pid
+    pid="$(running_pid "$1")" || die "node $1 is not running"
+    kill -KILL "$pid"
+    wait_gone "$1" "$pid"
+    rm -f "$(pid_file "$1")"
+    say "killed node $1 (pid $pid)"
+}
+
+cmd_restart() {
+    load_layout
+    check_index "${1:-}"
+    local index="$1" binary
+    [[ -d "$(node_dir "$index")/data" ]] || die "node $index has no data in $(node_dir "$index")"
+    if running_pid "$index" >/dev/null; then stop_node "$index"; fi
+    binary="$(node_binary)"
+    # Never --bootstrap here: a restarted node rejoins with what its data says.
+    launch "$index" "$binary" --no-bootstrap
+    wait_for "$index" healthy || die "node $index did not come up"
+    wait_ready_if_majority "$index"
+    api_addr "$index"
+}
+
+# Waits for /readyz while a majority of the nodes runs; with fewer, no leader can be elected,
+# so waiting would only time out (the node becomes ready when enough nodes are back).
+wait_ready_if_majority() {
+    local index="$1" majority=$((NODES / 2 + 1)) deadline=$((SECONDS + START_TIMEOUT_S))
+    while ((SECONDS < deadline)); do
+        running_pid "$index" >/dev/null || { log_tail "$index"; die "node $index exited"; }
+        if node_ready "$index"; then
+            say "node $index is ready"
+            return 0
+        fi
+        if (("$(running_count)" < majority)); then
+            say "node $index is up; only $(running_count) of $NODES nodes run, so it is not ready yet"
+            return 0
+        fi
+        sleep "$POLL_S"
+    done
+    log_tail "$index"
+    die "node $index did not become ready within ${START_TIMEOUT_S}s"
+}
+
+# One field of a compact JSON object (numbers, strings, null): enough for GET /cluster.
+json_field() {
+    sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}[,}].*/\1/p" <<<"$1"
+}
+
+cmd_status() {
+    load_layout
+    local i pid body
+    printf '%-5s %-16s %-8s %-9s %-10s %-6s %-13s %s\n' \
+        NODE API PID STATE ROLE TERM LAST_APPLIED LEADER
+    for ((i = 1; i <= NODES; i++)); do
+        pid="$(running_pid "$i")" || pid=-
+        body="$(cluster_json "$i")"
+        if [[ "$pid" == - ]]; then
+            printf '%-5s %-16s %-8s %-9s\n' "$i" "$(api_addr "$i")" - down
+        elif [[ -z "$body" ]]; then
+            printf '%-5s %-16s %-8s %-9s\n' "$i" "$(api_addr "$i")" "$pid" unreachable
+        else
+            printf '%-5s %-16s %-8s %-9s %-10s %-6s %-13s %s\n' "$i" "$(api_addr "$i")" "$pid" \
+                running "$(json_field "$body" role)" "$(json_field "$body" term)" \
+                "$(json_field "$body" last_applied)" "$(json_field "$body" leader_id)"
+        fi
+    done
+}
+
+case "${1:-}" in
+start) shift; cmd_start "$@" ;;
+stop) cmd_stop ;;
+kill) cmd_kill "${2:-}" ;;
+restart) cmd_restart "${2:-}" ;;
+status) cmd_status ;;
+-h | --help | help) usage ;;
+*) usage ;;
+esac
