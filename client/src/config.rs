@@ -42,6 +42,11 @@ pub struct ClientConfig {
     /// The simulation passes a seed per client because `thread_rng` is not deterministic
     /// under madsim; two clients must never share a seed, or their keys collide.
     pub rng_seed: Option<u64>,
+    /// Send writes first to the node a response named as leader (`X-Coupon-Leader`), saving
+    /// the follower's forwarding hop. Off: writes start at the last node that answered, like
+    /// reads, so clients spread their writes over the nodes they were given (a benchmark
+    /// compares both).
+    pub follow_leader_hint: bool,
 }
 
 impl Default for ClientConfig {
@@ -54,6 +59,7 @@ impl Default for ClientConfig {
             backoff_max: BACKOFF_MAX_DEFAULT,
             retry_after_max: RETRY_AFTER_MAX_DEFAULT,
             rng_seed: None,
+            follow_leader_hint: true,
         }
     }
 }

@@ -39,8 +39,9 @@ use crate::transport::Exchange;
 ///
 /// **Node hints.** After any answer the client starts its next calls at the node that
 /// answered. If a response carries `X-Coupon-Leader: host:port` naming one of the configured
-/// nodes, writes start there (saving the follower's forwarding hop). Hints only choose the
-/// first node; failover still walks the whole list.
+/// nodes, writes start there (saving the follower's forwarding hop), unless
+/// [`ClientConfig::follow_leader_hint`] is off. Hints only choose the first node; failover
+/// still walks the whole list.
 pub struct CouponClient<E> {
     inner: Arc<Inner<E>>,
 }
@@ -93,7 +94,7 @@ impl<E: Exchange> CouponClient<E> {
         };
         let inner = Inner {
             exchange,
-            nodes: NodeSet::new(nodes)?,
+            nodes: NodeSet::new(nodes, config.follow_leader_hint)?,
             policy: RetryPolicy::new(&config),
             request_timeout: config.request_timeout,
             rng: Mutex::new(rng),

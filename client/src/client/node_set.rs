@@ -25,6 +25,8 @@ pub(crate) enum Route {
 pub(crate) struct NodeSet {
     nodes: Vec<Authority>,
     hints: Mutex<Hints>,
+    /// Whether `X-Coupon-Leader` is followed at all ([`crate::ClientConfig::follow_leader_hint`]).
+    follow_leader_hint: bool,
 }
 
 #[derive(Debug, Default)]
@@ -37,7 +39,7 @@ struct Hints {
 
 impl NodeSet {
     /// Parses `host:port` addresses.
-    pub fn new(nodes: Vec<String>) -> Result<Self, ConfigError> {
+    pub fn new(nodes: Vec<String>, follow_leader_hint: bool) -> Result<Self, ConfigError> {
         if nodes.is_empty() {
             return Err(ConfigError::NoNodes);
         }
@@ -48,7 +50,7 @@ impl NodeSet {
                     .map_err(|source| ConfigError::InvalidNode { node, source })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { nodes, hints: Mutex::new(Hints::default()) })
+        Ok(Self { nodes, hints: Mutex::new(Hints::default()), follow_leader_hint })
     }
 
     /// The configured nodes, in order.
@@ -81,9 +83,9 @@ impl NodeSet {
     }
 
     /// A node named the leader (`X-Coupon-Leader`); follow it if it is one of ours. `None`
-    /// (no header) keeps the current hint.
+    /// (no header) keeps the current hint; so does a set that does not follow hints.
     pub fn record_leader(&self, leader: Option<&str>) {
-        let Some(leader) = leader else { return };
+        let Some(leader) = leader.filter(|_| self.follow_leader_hint) else { return };
         self.hints().leader = self.nodes.iter().position(|node| node.as_str() == leader);
     }
 
@@ -120,13 +122,13 @@ mod tests {
     use crate::error::ConfigError;
 
     fn three() -> NodeSet {
-        NodeSet::new(vec!["a:1".into(), "b:2".into(), "c:3".into()]).unwrap()
+        NodeSet::new(vec!["a:1".into(), "b:2".into(), "c:3".into()], true).unwrap()
     }
 
     #[test]
     fn rejects_empty_and_malformed_lists() {
-        assert!(matches!(NodeSet::new(vec![]), Err(ConfigError::NoNodes)));
-        let bad = NodeSet::new(vec!["a:1".into(), "not a host".into()]);
+        assert!(matches!(NodeSet::new(vec![], true), Err(ConfigError::NoNodes)));
+        let bad = NodeSet::new(vec!["a:1".into(), "not a host".into()], true);
         assert!(matches!(bad, Err(ConfigError::InvalidNode { .. })));
     }
 
@@ -162,5 +164,14 @@ mod tests {
         assert_eq!(nodes.after_failure(&Route::Leader, 2), 1);
         assert_eq!(nodes.after_failure(&Route::Any, 2), 0);
         assert_eq!(nodes.after_failure(&Route::Leader, 1), 2, "never back to the failed node");
+    }
+
+    #[test]
+    fn a_set_that_ignores_hints_starts_writes_where_reads_start() {
+        let nodes = NodeSet::new(vec!["a:1".into(), "b:2".into()], false).unwrap();
+        nodes.record_answer(1);
+        nodes.record_leader(Some("a:1"));
+        assert_eq!(nodes.first(&Route::Leader), 1);
+        assert_eq!(nodes.after_failure(&Route::Leader, 1), 0);
     }
 }
