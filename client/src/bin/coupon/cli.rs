@@ -1,0 +1,149 @@
+//! The command line: global options, the subcommands, and the client they share.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use coupon_client::{ClientConfig, HttpCouponClient, ATTEMPTS_MAX_DEFAULT};
+
+use crate::bench::BenchArgs;
+use crate::cluster::ClusterCommand;
+use crate::duration_arg;
+use crate::exit::{Done, EXIT_CODES_HELP};
+use crate::generate::GenerateArgs;
+use crate::lookup::{GetArgs, HistoryArgs};
+use crate::output::Output;
+use crate::redeem::{RedeemArgs, RollbackArgs, ValidateArgs};
+
+/// The nodes of a cluster started with `scripts/cluster.sh start` and its default ports.
+const NODES_DEFAULT: &str = "127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "coupon",
+    version,
+    about = "Command-line client of the replicated coupon service",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// API addresses (host:port) of the cluster's nodes, comma-separated; any node serves any
+    /// request, and the client fails over between them.
+    #[arg(
+        long,
+        env = "COUPON_NODES",
+        value_delimiter = ',',
+        default_value = NODES_DEFAULT,
+        value_parser = parse_node,
+        global = true
+    )]
+    pub nodes: Vec<String>,
+    /// Print JSON on stdout (one object per line) instead of text. Errors from the service are
+    /// printed as their problem+json body.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Time one attempt may take (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s", value_parser = duration_arg::parse, global = true)]
+    pub timeout: Duration,
+    /// Attempts per request, the first included (retries go to other nodes and keep one
+    /// Idempotency-Key per write).
+    #[arg(long, default_value_t = ATTEMPTS_MAX_DEFAULT, value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
+    pub attempts: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create one coupon, or many with --count.
+    Generate(GenerateArgs),
+    /// Show a coupon, by id or by code.
+    Get(GetArgs),
+    /// Would a redeem succeed now? Exits 2 when it would not.
+    Validate(ValidateArgs),
+    /// Use a coupon once.
+    Redeem(RedeemArgs),
+    /// A coupon's redemptions, oldest first.
+    History(HistoryArgs),
+    /// Undo a redemption (the order was cancelled): gives the use back.
+    Rollback(RollbackArgs),
+    /// The cluster's nodes.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+    /// Load generator: measures redeems per second and latency.
+    Bench(BenchArgs),
+}
+
+impl Cli {
+    pub fn output(&self) -> Output {
+        Output { json: self.global.json }
+    }
+
+    pub async fn run(self) -> anyhow::Result<Done> {
+        let output = self.output();
+        let global = self.global;
+        match self.command {
+            Command::Generate(args) => args.run(&global.client()?, output).await,
+            Command::Get(args) => args.run(&global.client()?, output).await,
+            Command::Validate(args) => args.run(&global.client()?, output).await,
+            Command::Redeem(args) => args.run(&global.client()?, output).await,
+            Command::History(args) => args.run(&global.client()?, output).await,
+            Command::Rollback(args) => args.run(&global.client()?, output).await,
+            Command::Cluster(command) => command.run(&global, output).await,
+            Command::Bench(args) => args.run(&global, output).await,
+        }
+    }
+}
+
+impl Global {
+    /// The client configuration these options ask for.
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            request_timeout: self.timeout,
+            connect_timeout: self.timeout.min(coupon_client::CONNECT_TIMEOUT_DEFAULT),
+            attempts_max: self.attempts,
+            ..ClientConfig::default()
+        }
+    }
+
+    pub fn client(&self) -> anyhow::Result<HttpCouponClient> {
+        HttpCouponClient::new(self.nodes.clone(), self.client_config())
+            .context("cannot build the client")
+    }
+}
+
+/// Accepts `host:port`, and for convenience `http://host:port/`.
+fn parse_node(text: &str) -> Result<String, String> {
+    let node = text.trim();
+    let node = node.strip_prefix("http://").unwrap_or(node).trim_end_matches('/');
+    if node.is_empty() || !node.contains(':') {
+        return Err(format!("{text:?} is not host:port"));
+    }
+    Ok(node.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::{parse_node, Cli};
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn nodes_may_be_written_as_urls() {
+        assert_eq!(parse_node(" http://127.0.0.1:8081/ ").unwrap(), "127.0.0.1:8081");
+        assert_eq!(parse_node("n1:80").unwrap(), "n1:80");
+        assert!(parse_node("nohost").is_err());
+        assert!(parse_node("").is_err());
+    }
+}

@@ -1,0 +1,38 @@
+//! `coupon`: the command-line client of the replicated coupon service.
+//!
+//! Parse the command line, run one command on a tokio runtime, and turn its outcome into an
+//! exit code (see `exit.rs`): 0 done, 1 failed, 2 rejected by the service, 64 usage error.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod bench;
+mod cli;
+mod cluster;
+mod coupon_ref;
+mod duration_arg;
+mod exit;
+mod generate;
+mod generate_bulk;
+mod lookup;
+mod output;
+mod redeem;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return exit::usage(&error),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return exit::startup_failure(&error),
+    };
+    let output = cli.output();
+    let result = runtime.block_on(cli.run());
+    exit::finish(result, output)
+}
