@@ -117,7 +117,7 @@ fn check_hot(runs: &[RunReport]) -> anyhow::Result<Done> {
         if let Some(hot) = run.hot.as_ref().filter(|hot| !hot.exact) {
             anyhow::bail!(
                 "{}: expected exactly {} grants; clients saw {}, the coupon says {}, its history holds {}",
-                run.name(),
+                run.workload,
                 hot.usage_limit,
                 hot.granted,
                 hot.times_redeemed,

@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use super::recorder::Recorder;
 
@@ -103,28 +102,38 @@ impl RunReport {
         }
     }
 
-    /// The name of this run in reports: the workload, plus how clients chose nodes.
-    pub fn name(&self) -> String {
-        let suffix = if self.leader_hint { "_via_leader" } else { "" };
+    /// The name of this run in reports: the workload; when the same workload also ran with the
+    /// leader hint, that run is `<workload>_via_leader`. So `spread` and `hot` are always there,
+    /// whichever hint setting was asked for alone.
+    pub fn name(&self, both_hints: bool) -> String {
+        let suffix = if both_hints && self.leader_hint { "_via_leader" } else { "" };
         format!("{}{suffix}", self.workload)
     }
 
-    /// The headline figures `scripts/bench.sh --json` promises.
-    fn summary(&self) -> Value {
+    /// The headline figures `scripts/bench.sh --json` promises, in its order.
+    fn summary(&self) -> Summary {
         match &self.hot {
-            None => json!({
-                "redeems_per_s": self.redeems_per_s,
-                "p50_ms": self.p50_ms,
-                "p99_ms": self.p99_ms,
-                "errors": self.errors,
-            }),
-            Some(hot) => json!({
-                "granted": hot.granted,
-                "seconds_to_exhaust": hot.seconds_to_exhaust,
-                "p99_ms": self.p99_ms,
-            }),
+            None => Summary::Spread {
+                redeems_per_s: self.redeems_per_s,
+                p50_ms: self.p50_ms,
+                p99_ms: self.p99_ms,
+                errors: self.errors,
+            },
+            Some(hot) => Summary::Hot {
+                granted: hot.granted,
+                seconds_to_exhaust: hot.seconds_to_exhaust,
+                p99_ms: self.p99_ms,
+            },
         }
     }
+}
+
+/// A run's headline figures. Structs keep their field order in JSON, unlike a `json!` map.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Summary {
+    Spread { redeems_per_s: f64, p50_ms: f64, p99_ms: f64, errors: u64 },
+    Hot { granted: u64, seconds_to_exhaust: Option<f64>, p99_ms: f64 },
 }
 
 pub fn round(value: f64, digits: i32) -> f64 {
@@ -132,20 +141,41 @@ pub fn round(value: f64, digits: i32) -> f64 {
     (value * scale).round() / scale
 }
 
-/// `{"<run name>": report, ...}`, or with `summary` only the headline figures of each run.
-pub fn json(runs: &[RunReport], summary: bool) -> Value {
-    let map = runs
-        .iter()
-        .map(|run| {
-            let value = if summary { run.summary() } else { json!(run) };
-            (run.name(), value)
-        })
-        .collect::<serde_json::Map<_, _>>();
-    Value::Object(map)
+/// `{"<run name>": report, ...}` in run order, or with `summary` only each run's headline
+/// figures.
+pub struct JsonReport<'a> {
+    runs: &'a [RunReport],
+    summary: bool,
+}
+
+pub fn json(runs: &[RunReport], summary: bool) -> JsonReport<'_> {
+    JsonReport { runs, summary }
+}
+
+impl Serialize for JsonReport<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let both = both_hints(self.runs);
+        let mut map = serializer.serialize_map(Some(self.runs.len()))?;
+        for run in self.runs {
+            if self.summary {
+                map.serialize_entry(&run.name(both), &run.summary())?;
+            } else {
+                map.serialize_entry(&run.name(both), run)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// Whether some run used the leader hint and another did not.
+fn both_hints(runs: &[RunReport]) -> bool {
+    runs.iter().any(|run| run.leader_hint) && runs.iter().any(|run| !run.leader_hint)
 }
 
 /// The runs as a table, then the setup, hot-coupon and error details.
 pub fn table(runs: &[RunReport]) -> String {
+    let both = both_hints(runs);
     let mut text = format!(
         "{:<18} {:>5} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
         "RUN",
@@ -163,7 +193,7 @@ pub fn table(runs: &[RunReport]) -> String {
         let _ = writeln!(
             text,
             "{:<18} {:>5} {:>8.2} {:>8} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7}",
-            run.name(),
+            run.name(both),
             run.concurrency,
             run.seconds,
             run.redeems,
@@ -175,21 +205,25 @@ pub fn table(runs: &[RunReport]) -> String {
             run.errors
         );
     }
+    // The runs of one workload share its setup; say it once.
+    if let Some(setup) = runs.iter().find_map(|run| run.setup.as_ref()) {
+        let _ = writeln!(
+            text,
+            "spread: pre-created {} coupons in {:.2} s ({:.0}/s), not measured",
+            setup.coupons, setup.seconds, setup.coupons_per_s
+        );
+    }
     for run in runs {
-        details(&mut text, run);
+        details(&mut text, run, &run.name(both));
+    }
+    if let Some(run) = runs.first().filter(|_| !both) {
+        let how = if run.leader_hint { "to the leader (X-Coupon-Leader)" } else { "to every node" };
+        let _ = writeln!(text, "clients sent their writes {how}");
     }
     text.trim_end().to_owned()
 }
 
-fn details(text: &mut String, run: &RunReport) {
-    let name = run.name();
-    if let Some(setup) = &run.setup {
-        let _ = writeln!(
-            text,
-            "{name}: pre-created {} coupons in {:.2} s ({:.0}/s), not measured",
-            setup.coupons, setup.seconds, setup.coupons_per_s
-        );
-    }
+fn details(text: &mut String, run: &RunReport, name: &str) {
     if let Some(hot) = &run.hot {
         let time = hot.seconds_to_exhaust.map_or("never".to_owned(), |s| format!("in {s:.3} s"));
         let verdict = if hot.exact { "exact" } else { "NOT EXACT" };
