@@ -15,7 +15,7 @@ pub const SNAPSHOT_CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 pub const IN_FLIGHT_PROPOSALS_DEFAULT: usize = 4096;
 /// Log entries (proposal batches) a node has submitted and not yet seen answered. While they are
 /// in flight, new proposals gather into the next batch.
-pub const IN_FLIGHT_BATCHES_MAX: usize = 8;
+pub const IN_FLIGHT_BATCHES_MAX: usize = 4;
 /// Requests in one log entry.
 pub const REQUESTS_PER_BATCH_MAX: usize = raft_store::limits::REQUESTS_PER_ENTRY_MAX;
 

@@ -55,7 +55,6 @@ pub struct RunningNode {
 struct Parts {
     raft: Raft,
     state: StateHandle,
-    writer: Writer,
     barrier: ReadBarrier,
     admin: ClusterAdmin,
     proposer: Proposer,
@@ -105,7 +104,7 @@ async fn start_in_span<T: Transport>(
         crate::http::router(AppState::new(app), config.max_body_bytes, config.request_timeout);
     let peer = PeerState {
         raft: parts.raft.clone(),
-        writer: parts.writer.clone(),
+        proposer: parts.proposer.clone(),
         barrier: parts.barrier.clone(),
         admin: parts.admin.clone(),
         secret: config.cluster_secret.as_deref().map(Arc::from),
@@ -153,14 +152,10 @@ async fn assemble<T: Transport>(
     let writer = Writer::new(raft.clone(), config.node_id, rpc.clone(), timeout, metrics.clone());
     let barrier = ReadBarrier::new(raft.clone(), config.node_id, rpc.clone(), timeout);
     let admin = ClusterAdmin::new(raft.clone(), config.node_id, rpc, timeout);
-    let (proposer, batches) = Proposer::new(
-        writer.clone(),
-        config.max_in_flight_proposals,
-        metrics.clone(),
-        shutdown.clone(),
-    );
+    let (proposer, batches) =
+        Proposer::new(writer, config.max_in_flight_proposals, metrics.clone(), shutdown.clone());
     tokio::spawn(batches.in_current_span());
-    Ok(Parts { raft, state, writer, barrier, admin, proposer, metrics })
+    Ok(Parts { raft, state, barrier, admin, proposer, metrics })
 }
 
 fn spawn_background<T: Transport>(

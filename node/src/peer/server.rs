@@ -22,12 +22,12 @@ use crate::cluster_admin::{ClusterAdmin, MembershipChange};
 use crate::http::ApiError;
 use crate::limits::{PEER_BODY_BYTES_MAX, REQUESTS_PER_BATCH_MAX};
 use crate::read_barrier::ReadBarrier;
-use crate::write::{WriteError, Writer};
+use crate::write::Proposer;
 
 #[derive(Clone)]
 pub struct PeerState {
     pub raft: Raft,
-    pub writer: Writer,
+    pub proposer: Proposer,
     pub barrier: ReadBarrier,
     pub admin: ClusterAdmin,
     pub secret: Option<Arc<str>>,
@@ -104,7 +104,7 @@ async fn install_snapshot(
     Ok(reply(&peer.raft.install_snapshot(request).await))
 }
 
-/// A follower's batch: written here if this node leads, never forwarded again.
+/// A follower's batch: joins this node's queue if it leads; never forwarded again.
 async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
     let requests: Vec<CouponRequest> = decode(&body)?;
     if requests.is_empty() || requests.len() > REQUESTS_PER_BATCH_MAX {
@@ -113,8 +113,7 @@ async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response,
             "a forwarded batch holds 1 to 512 requests",
         ));
     }
-    let answer: Result<_, WriteError> = peer.writer.write_as_leader(requests).await;
-    Ok(reply(&answer))
+    Ok(reply(&peer.proposer.propose_forwarded(requests).await))
 }
 
 async fn read_index(State(peer): State<PeerState>) -> Response {

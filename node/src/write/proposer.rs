@@ -1,13 +1,19 @@
 //! `Proposer`: gathers concurrent requests into log entries.
 //!
-//! Every write waits in one queue. A batching task takes what has gathered (up to
+//! Every write waits in one queue: this node's own requests, and on the leader also the requests
+//! its followers forwarded. A batching task takes what has gathered (up to
 //! `REQUESTS_PER_BATCH_MAX`) whenever fewer than `IN_FLIGHT_BATCHES_MAX` entries are being
-//! written, so under load one append, one fsync and one replication round carry many requests,
-//! and with no load a request is written at once. The number of requests a node holds is bounded:
-//! past it `propose` fails at once with `Overloaded` (503), it never queues without end.
+//! written. On the leader the batch becomes one log entry, so under load one append, one fsync and
+//! one replication round carry the requests of the whole cluster; with no load a request is
+//! written at once. On a follower the batch travels to the leader in one call.
+//!
+//! The requests a node holds are bounded: past the bound a request fails at once with
+//! `Overloaded` (503), it never queues without end. A forwarded request is never forwarded again:
+//! if this node no longer leads, it goes back to its sender as `NotLeader` (a hop budget of one).
 
 use std::sync::Arc;
 
+use futures::future::join_all;
 use raft_store::command::Request;
 use raft_store::outcome::Response;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
@@ -17,9 +23,20 @@ use crate::limits::{IN_FLIGHT_BATCHES_MAX, REQUESTS_PER_BATCH_MAX};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 
+type Answer = Result<Response, WriteError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// Received by this node from a client: may be forwarded to the leader.
+    Local,
+    /// Forwarded to this node by a follower: written here or refused.
+    Forwarded,
+}
+
 struct Proposal {
     request: Request,
-    reply: oneshot::Sender<Result<Response, WriteError>>,
+    origin: Origin,
+    reply: oneshot::Sender<Answer>,
     /// Held until the proposal is answered: the bound on requests this node holds.
     _slot: OwnedSemaphorePermit,
 }
@@ -46,17 +63,36 @@ impl Proposer {
         (proposer, run_batches(pending, writer, metrics, shutdown))
     }
 
-    /// Writes `request` through the log and returns what apply decided for it.
-    pub async fn propose(&self, request: Request) -> Result<Response, WriteError> {
+    /// Writes a client's `request` through the log and returns what apply decided for it.
+    pub async fn propose(&self, request: Request) -> Answer {
+        self.enqueue(request, Origin::Local)?.await.unwrap_or(Err(WriteError::Stopped))
+    }
+
+    /// Writes requests a follower forwarded, if this node leads; one answer per request.
+    pub async fn propose_forwarded(&self, requests: Vec<Request>) -> Vec<Answer> {
+        let answers = requests.into_iter().map(|request| async {
+            match self.enqueue(request, Origin::Forwarded) {
+                Ok(answer) => answer.await.unwrap_or(Err(WriteError::Stopped)),
+                Err(error) => Err(error),
+            }
+        });
+        join_all(answers).await
+    }
+
+    fn enqueue(
+        &self,
+        request: Request,
+        origin: Origin,
+    ) -> Result<oneshot::Receiver<Answer>, WriteError> {
         let Ok(slot) = self.slots.clone().try_acquire_owned() else {
             self.metrics.shed.inc();
             return Err(WriteError::Overloaded);
         };
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Proposal { request, reply, _slot: slot })
+            .send(Proposal { request, origin, reply, _slot: slot })
             .map_err(|_| WriteError::Stopped)?;
-        answer.await.unwrap_or(Err(WriteError::Stopped))
+        Ok(answer)
     }
 
     /// Requests this node holds now (queued or being written).
@@ -100,21 +136,44 @@ async fn run_batches(
     }
 }
 
+/// On the leader: one entry for the whole batch. Elsewhere, or when leadership moved under the
+/// batch: local requests go to the leader, forwarded ones back to their sender.
 async fn write_batch(writer: &Writer, batch: Vec<Proposal>) {
-    let (requests, replies): (Vec<Request>, Vec<_>) = batch
-        .into_iter()
-        .map(|proposal| (proposal.request, (proposal.reply, proposal._slot)))
-        .unzip();
-    match writer.write(requests).await {
-        Ok(responses) => {
-            for ((reply, _slot), response) in replies.into_iter().zip(responses) {
-                let _ = reply.send(Ok(response));
+    let mut local = Vec::new();
+    if writer.leads() {
+        let (requests, proposals): (Vec<Request>, Vec<_>) =
+            batch.into_iter().map(|p| (p.request.clone(), p)).unzip();
+        match writer.write_as_leader(requests).await {
+            Ok(responses) => {
+                for (proposal, response) in proposals.into_iter().zip(responses) {
+                    let _ = proposal.reply.send(Ok(response));
+                }
+                return;
+            }
+            Err(error) if error.is_redirect() => local.extend(refuse_forwarded(proposals, &error)),
+            Err(error) => {
+                proposals
+                    .into_iter()
+                    .for_each(|proposal| drop(proposal.reply.send(Err(error.clone()))));
+                return;
             }
         }
-        Err(error) => {
-            for (reply, _slot) in replies {
-                let _ = reply.send(Err(error.clone()));
-            }
-        }
+    } else {
+        let not_leader = WriteError::NotLeader { leader: writer.leader_hint() };
+        local.extend(refuse_forwarded(batch, &not_leader));
     }
+    let requests = local.iter().map(|proposal| proposal.request.clone()).collect();
+    for (proposal, answer) in local.into_iter().zip(writer.write(requests).await) {
+        let _ = proposal.reply.send(answer);
+    }
+}
+
+/// Answers the forwarded proposals with `error`; returns the local ones.
+fn refuse_forwarded(proposals: Vec<Proposal>, error: &WriteError) -> Vec<Proposal> {
+    let (forwarded, local): (Vec<_>, Vec<_>) =
+        proposals.into_iter().partition(|p| p.origin == Origin::Forwarded);
+    for proposal in forwarded {
+        let _ = proposal.reply.send(Err(error.clone()));
+    }
+    local
 }

@@ -13,10 +13,10 @@ use openraft::error::{ClientWriteError, RaftError};
 use raft_store::command::{Batch, Request};
 use raft_store::domain::Timestamp;
 use raft_store::outcome::Response;
-use raft_store::{NodeId, Raft};
+use raft_store::{NodeId, NodeInfo, Raft};
 
 use super::WriteError;
-use crate::leadership::{known_leader, Leader};
+use crate::leadership::{known_leader, leader_now, Leader};
 use crate::limits::{FORWARD_ATTEMPTS_MAX, FORWARD_TIMEOUT, LEADER_RETRY_BACKOFF, LEADER_WAIT};
 use crate::metrics::Metrics;
 use crate::peer::{path, PeerCallError, PeerRpc};
@@ -43,39 +43,58 @@ impl Writer {
         Self { raft, node_id, rpc, commit_timeout, metrics }
     }
 
-    /// Writes `requests` through whichever node leads, following leader changes.
-    pub async fn write(&self, requests: Vec<Request>) -> Result<Vec<Response>, WriteError> {
+    /// Writes `requests` through whichever node leads, following leader changes: one answer per
+    /// request. Requests the leader refused as `NotLeader` (nothing appended) are sent again to
+    /// the next leader, at most `FORWARD_ATTEMPTS_MAX` times in all.
+    pub async fn write(&self, requests: Vec<Request>) -> Vec<Result<Response, WriteError>> {
+        let mut answers: Vec<Option<Result<Response, WriteError>>> = vec![None; requests.len()];
+        let mut pending: Vec<usize> = (0..requests.len()).collect();
         let mut hint: Option<Leader> = None;
-        let mut last_error = WriteError::NoLeader;
         for _attempt in 0..FORWARD_ATTEMPTS_MAX {
-            let leader = match hint.take() {
-                Some(leader) => leader,
-                None => known_leader(&self.raft, LEADER_WAIT).await.ok_or(WriteError::NoLeader)?,
+            let Some(leader) = hint.take().or(known_leader(&self.raft, LEADER_WAIT).await) else {
+                break;
             };
-            let result = if leader.id == self.node_id {
-                self.write_as_leader(requests.clone()).await
-            } else {
-                self.forward(&leader, &requests).await
-            };
-            match result {
-                Err(error) if error.is_redirect() => {
-                    if let WriteError::NotLeader { leader: Some((id, node)) } = &error {
-                        hint = Some(Leader { id: *id, node: node.clone() })
-                            .filter(|new| *new != leader);
-                    }
-                    if hint.is_none() {
-                        // Give the election that made the leader unknown time to finish.
-                        tokio::time::sleep(LEADER_RETRY_BACKOFF).await;
-                    }
-                    last_error = error;
+            let batch: Vec<Request> =
+                pending.iter().map(|index| requests[*index].clone()).collect();
+            let results = if leader.id == self.node_id {
+                match self.write_as_leader(batch).await {
+                    Ok(responses) => responses.into_iter().map(Ok).collect(),
+                    Err(error) => vec![Err(error); pending.len()],
                 }
-                other => return other,
+            } else {
+                self.forward(&leader, &batch).await
+            };
+            let mut redirected = Vec::new();
+            for (index, result) in pending.iter().zip(results) {
+                match result {
+                    Err(WriteError::NotLeader { leader: Some((id, node)) }) if id != leader.id => {
+                        hint = Some(Leader { id, node });
+                        redirected.push(*index);
+                    }
+                    Err(error) if error.is_redirect() => redirected.push(*index),
+                    other => answers[*index] = Some(other),
+                }
+            }
+            pending = redirected;
+            if pending.is_empty() {
+                break;
+            }
+            if hint.is_none() {
+                // Give the election that made the leader unknown time to finish.
+                tokio::time::sleep(LEADER_RETRY_BACKOFF).await;
             }
         }
-        Err(match last_error {
-            WriteError::NotLeader { .. } | WriteError::LeaderUnreachable => WriteError::NoLeader,
-            other => other,
-        })
+        answers.into_iter().map(|answer| answer.unwrap_or(Err(WriteError::NoLeader))).collect()
+    }
+
+    /// Whether this node leads, as far as it knows now.
+    pub fn leads(&self) -> bool {
+        self.raft.metrics().borrow().current_leader == Some(self.node_id)
+    }
+
+    /// The leader this node knows of, for a `NotLeader` answer.
+    pub fn leader_hint(&self) -> Option<(NodeId, NodeInfo)> {
+        leader_now(&self.raft).map(|leader| (leader.id, leader.node))
     }
 
     /// Appends `requests` as one entry if this node leads; `NotLeader` otherwise.
@@ -113,12 +132,23 @@ impl Writer {
         &self,
         leader: &Leader,
         requests: &[Request],
-    ) -> Result<Vec<Response>, WriteError> {
+    ) -> Vec<Result<Response, WriteError>> {
         self.metrics.forwarded_batches.inc();
         self.metrics.forwarded_requests.inc_by(requests.len() as u64);
-        let answer: Result<Result<Vec<Response>, WriteError>, PeerCallError> =
+        let answer: Result<Vec<Result<Response, WriteError>>, PeerCallError> =
             self.rpc.call(&leader.node.peer_addr, path::PROPOSE, &requests, FORWARD_TIMEOUT).await;
-        answer.unwrap_or_else(|error| Err(forward_failure(&error)))
+        match answer {
+            Ok(answers) if answers.len() == requests.len() => answers,
+            Ok(answers) => {
+                tracing::error!(
+                    sent = requests.len(),
+                    answered = answers.len(),
+                    "the leader answered a forwarded batch wrongly"
+                );
+                vec![Err(WriteError::Stopped); requests.len()]
+            }
+            Err(error) => vec![Err(forward_failure(&error)); requests.len()],
+        }
     }
 }
 
