@@ -133,9 +133,10 @@ launch() {
     done
 }
 
+# The end of node I's log, without backtrace frames (RUST_BACKTRACE=1 buries the error).
 log_tail() {
     say "last lines of $(node_dir "$1")/node.log:"
-    tail -n 15 "$(node_dir "$1")/node.log" >&2 || true
+    grep -vE '^ +([0-9]+: |at )' "$(node_dir "$1")/node.log" | tail -n 20 >&2 || true
 }
 
 cluster_json() {
@@ -228,11 +229,14 @@ check_ports_free() {
     done
 }
 
-# SIGTERM, then SIGKILL after STOP_TIMEOUT_S. Returns once the process is gone.
+# SIGTERM (unless the caller already sent it: pass its pid), then SIGKILL after
+# STOP_TIMEOUT_S. Returns once the process is gone.
 stop_node() {
-    local index="$1" pid deadline
-    pid="$(running_pid "$index")" || { rm -f "$(pid_file "$index")"; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
+    local index="$1" pid="${2:-}" deadline
+    if [[ -z "$pid" ]]; then
+        pid="$(running_pid "$index")" || { rm -f "$(pid_file "$index")"; return 0; }
+        kill -TERM "$pid" 2>/dev/null || true
+    fi
     deadline=$((SECONDS + STOP_TIMEOUT_S))
     while running_pid "$index" >/dev/null && ((SECONDS < deadline)); do sleep "$POLL_S"; done
     if running_pid "$index" >/dev/null; then
@@ -254,12 +258,15 @@ wait_gone() {
 
 cmd_stop() {
     load_layout
-    local i pid pids=()
+    local i pid signalled=()
     # Signal every node first so they stop in parallel, then wait for each.
     for ((i = 1; i <= NODES; i++)); do
-        if pid="$(running_pid "$i")"; then kill -TERM "$pid" 2>/dev/null || true; pids+=("$i"); fi
+        if pid="$(running_pid "$i")"; then
+            kill -TERM "$pid" 2>/dev/null || true
+            signalled+=("$i:$pid")
+        fi
     done
-    for i in "${pids[@]}"; do stop_node "$i"; done
+    for entry in "${signalled[@]}"; do stop_node "${entry%%:*}" "${entry#*:}"; done
     for ((i = 1; i <= NODES; i++)); do rm -f "$(pid_file "$i")"; done
 }
 
