@@ -143,11 +143,12 @@ cluster_json() {
     curl -s --connect-timeout 1 --max-time 2 "http://$(api_addr "$1")/cluster" || true
 }
 
-# Node I is ready, the leader it names agrees that it leads in the same term, and node I has
-# applied what the leader had applied a moment before. /readyz alone is not enough: a node that
-# just restarted names the leader of its last term (from its stored vote) until its election
-# timeout, even when that leader is dead, and compares its applied index only with the commit
-# index it knows itself, which lags until the leader's next message.
+# Node I is ready, a majority of the nodes names the same leader in the same term, that leader
+# says it leads, and node I has applied what the leader had applied a moment before. /readyz
+# alone is not enough: a restarted node restores its stored vote, so it names the leader of
+# its last term (dead or not) until its election timeout, and a restarted leader calls itself
+# leader even alone, without a quorum; and /readyz compares the applied index only with the
+# commit index the node knows itself, which lags until the leader's next message.
 node_ready() {
     local index="$1" body leader term leader_body leader_applied applied
     [[ "$(http_status "$(api_addr "$index")" /readyz)" == 200 ]] || return 1
@@ -158,10 +159,23 @@ node_ready() {
     leader_body="$(cluster_json "$leader")"
     [[ "$(json_field "$leader_body" role)" == leader ]] || return 1
     [[ "$(json_field "$leader_body" term)" == "$term" ]] || return 1
+    majority_names "$leader" "$term" || return 1
     leader_applied="$(json_field "$leader_body" last_applied)"
     applied="$(json_field "$(cluster_json "$index")" last_applied)"
     [[ "$leader_applied" =~ ^[0-9]+$ && "$applied" =~ ^[0-9]+$ ]] || return 1
     ((applied >= leader_applied))
+}
+
+# Whether a majority of the nodes names LEADER as leader in TERM.
+majority_names() {
+    local j view agree=0
+    for ((j = 1; j <= NODES; j++)); do
+        view="$(cluster_json "$j")"
+        if [[ "$(json_field "$view" leader_id)" == "$1" && "$(json_field "$view" term)" == "$2" ]]; then
+            agree=$((agree + 1))
+        fi
+    done
+    ((agree >= NODES / 2 + 1))
 }
 
 # Waits until node I answers /healthz (what=healthy) or is ready (what=ready); fails early if

@@ -129,9 +129,10 @@ impl LocalCluster {
         self.wait_ready(index);
     }
 
-    /// Ready: `/readyz` answers 200 and the leader the node names says it leads in the same
-    /// term. (`/readyz` alone can be 200 right after a restart, naming the leader of the node's
-    /// last term from its stored vote even when that leader is gone.)
+    /// Ready: `/readyz` answers 200, the leader the node names says it leads in the same term,
+    /// and a majority of the nodes names it. (`/readyz` alone can be 200 right after a restart:
+    /// a node restores its stored vote, so it names the leader of its last term even when that
+    /// leader is gone, and a restarted leader calls itself leader even without a quorum.)
     pub fn wait_ready(&self, index: usize) {
         let node = &self.nodes[index];
         wait_until(&format!("node {} ready", node.id), READY_TIMEOUT, || {
@@ -141,7 +142,13 @@ impl LocalCluster {
             let leader = self.nodes.iter().find(|other| other.id == leader_id)?;
             let leader_view = probe::get_json(&leader.api_addr, "/cluster")?;
             let agrees = leader_view["role"] == "leader" && leader_view["term"] == view["term"];
-            (status == 200 && agrees).then_some(())
+            let naming = self
+                .nodes
+                .iter()
+                .filter_map(|other| probe::get_json(&other.api_addr, "/cluster"))
+                .filter(|other| other["leader_id"] == leader_id && other["term"] == view["term"])
+                .count();
+            (status == 200 && agrees && naming > self.nodes.len() / 2).then_some(())
         });
     }
 }
