@@ -24,10 +24,20 @@ impl ReqwestExchange {
     /// A pool whose connection attempts give up after `connect_timeout`, so a dead node is
     /// skipped quickly even when the request timeout is long.
     pub fn new(connect_timeout: Duration) -> Result<Self, TransportError> {
+        Self::with_idle_per_host(connect_timeout, POOL_IDLE_PER_HOST_MAX)
+    }
+
+    /// As [`ReqwestExchange::new`], keeping up to `idle_per_host` idle connections per node.
+    /// A program with more concurrent requests per node than that (a load generator) should
+    /// raise it, or every request past the pool's size opens and closes a connection.
+    pub fn with_idle_per_host(
+        connect_timeout: Duration,
+        idle_per_host: usize,
+    ) -> Result<Self, TransportError> {
         let client = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_max_idle_per_host(POOL_IDLE_PER_HOST_MAX)
+            .pool_max_idle_per_host(idle_per_host)
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()

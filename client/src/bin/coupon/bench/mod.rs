@@ -84,9 +84,10 @@ struct Bench<'a> {
 impl BenchArgs {
     pub async fn run(self, global: &Global, output: Output) -> anyhow::Result<Done> {
         let config = global.client_config();
-        let exchange =
-            ReqwestExchange::new(config.connect_timeout).context("cannot build the HTTP client")?;
         let concurrency = usize::try_from(self.concurrency)?;
+        // With the leader hint every worker talks to one node: keep a connection per worker.
+        let exchange = ReqwestExchange::with_idle_per_host(config.connect_timeout, concurrency)
+            .context("cannot build the HTTP client")?;
         let bench = Bench { args: &self, global, exchange, concurrency };
         let hints = match self.leader_hint {
             LeaderHint::On => vec![true],
