@@ -84,8 +84,13 @@ fn report(error: &anyhow::Error, output: Output) {
     };
     eprintln!("coupon: {label}: {error:#}");
     if let Some(ClientError::Api { problem, .. }) = client_error(error) {
+        let detail = problem.detail.as_deref().unwrap_or_default();
         for field in problem.errors.iter().flatten() {
-            eprintln!("  {}: {}", field.field, field.message);
+            let line = format!("{}: {}", field.field, field.message);
+            // The node often spells a single invalid field out in `detail` already.
+            if !detail.contains(&line) {
+                eprintln!("  {line}");
+            }
         }
         if output.json {
             output.print_json(problem);
