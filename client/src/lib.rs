@@ -6,6 +6,9 @@
 //!   with jittered exponential backoff, and one `Idempotency-Key` per logical write.
 //! - [`Exchange`]: the outgoing-HTTP seam the client sends through. [`ReqwestExchange`]
 //!   (feature `http`, on by default) in production; the simulation brings its own over madsim.
+//! - The `coupon` binary (`src/bin/coupon/`, feature `cli`, on by default): the command-line
+//!   client and the `coupon bench` load generator. Its dependencies (clap, indicatif,
+//!   hdrhistogram) are optional, so the library as the node uses it never pulls them in.
 //!
 //! Must never depend on: coupon-node, raft-store, openraft, sled, axum. The wire contract is
 //! what the client publishes and the server implements, not the other way round. Time and
