@@ -108,3 +108,28 @@ async fn the_same_key_after_the_leader_died_is_replayed() {
     let read = survivors.get_coupon(coupon.id, ReadConsistency::Linearizable).await.expect("get");
     assert_eq!(read.times_redeemed, 1);
 }
+
+/// Goal: the same key sent at the same time through every node is applied once, and every
+/// sender gets the first outcome. Steps: a coupon; 12 concurrent redeems with one key, four
+/// through each node; all answers name the same redemption; the coupon counts one use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_key_at_the_same_time_is_applied_once() {
+    let cluster = LocalCluster::start(3);
+    let nodes = cluster.api_addrs();
+    let coupon = client(nodes.clone()).generate(&coupon_request(50)).await.expect("generate").value;
+    let key = IdempotencyKey::new("it-concurrent").expect("a valid key");
+    let request = RedeemRequest::new("u-1");
+    let sends = (0..12).map(|n| {
+        let via = client(vec![nodes[n % 3].clone()]);
+        let (key, request) = (key.clone(), request.clone());
+        async move { via.redeem_with_key(coupon.id, &request, key).await }
+    });
+    let answers = futures::future::join_all(sends).await;
+    let ids: std::collections::BTreeSet<u64> = answers
+        .into_iter()
+        .map(|answer| answer.expect("every sender gets the outcome").value.redemption.id.0)
+        .collect();
+    assert_eq!(ids.len(), 1, "one redemption for one key: {ids:?}");
+    let read = client(nodes).get_coupon(coupon.id, ReadConsistency::Linearizable).await;
+    assert_eq!(read.expect("get").times_redeemed, 1);
+}
