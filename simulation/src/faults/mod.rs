@@ -1,0 +1,12 @@
+//! Faults: the per-seed plan, the driver that injects and heals them, membership changes
+//! through the API, and the log of what was done.
+
+mod driver;
+mod log;
+mod membership;
+mod plan;
+
+pub use driver::FaultDriver;
+pub use log::FaultLog;
+pub use membership::MembershipResult;
+pub use plan::{Fault, FaultPlan, MembershipChange, Step, Target};

@@ -1,0 +1,162 @@
+//! `FinalState`: the cluster after the faults healed and every member caught up: every coupon
+//! and redemption (read from the leader's state machine), and each member's applied log id and
+//! state digest, taken at one instant.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use raft_store::domain::{CouponId, RedemptionId};
+use raft_store::state_reader::StateReader;
+use raft_store::NodeId;
+use serde::Serialize;
+
+use crate::harness::{Cluster, LiveNode};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FinalCoupon {
+    pub id: u64,
+    pub code: String,
+    pub usage_limit: u32,
+    pub times_redeemed: u32,
+    /// The `marker` of its metadata, which names the logical create that made it.
+    pub marker: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FinalRedemption {
+    pub id: u64,
+    pub coupon: u64,
+    pub user: String,
+    pub order: Option<String>,
+    pub rolled_back: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Replica {
+    pub last_applied: Option<(u64, u64)>,
+    pub digest: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FinalState {
+    /// When it was read, on the history's clock.
+    pub read_at_ns: u64,
+    pub leader: Option<NodeId>,
+    /// Voters and learners of the final membership.
+    pub members: BTreeSet<NodeId>,
+    /// Whether every member reached the leader's last log index before the deadline.
+    pub settled: bool,
+    pub replicas: BTreeMap<NodeId, Replica>,
+    pub coupons: BTreeMap<u64, FinalCoupon>,
+    pub redemptions: Vec<FinalRedemption>,
+    /// Why the state could not be read, if it could not.
+    pub read_error: Option<String>,
+}
+
+impl FinalState {
+    /// Waits up to `patience` for every member to apply the leader's whole log, then reads.
+    pub async fn settle_and_read(cluster: &Cluster, patience: Duration, now_ns: u64) -> Self {
+        let deadline = madsim::time::Instant::now() + patience;
+        loop {
+            let settled = settled_members(cluster);
+            if settled.is_some() || madsim::time::Instant::now() >= deadline {
+                return Self::read(cluster, settled.is_some(), now_ns);
+            }
+            madsim::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Reads everything in one synchronous step, so every replica is seen at the same instant.
+    fn read(cluster: &Cluster, settled: bool, read_at_ns: u64) -> Self {
+        let registry = cluster.registry();
+        let leader = registry.leader();
+        let members = leader.and_then(|id| registry.get(id)).map(|node| members_of(&node));
+        let members = members.unwrap_or_default();
+        let replicas = members
+            .iter()
+            .map(|id| (*id, registry.get(*id).map_or_else(Replica::missing, |n| Replica::of(&n))))
+            .collect();
+        let mut state = FinalState {
+            read_at_ns,
+            leader,
+            members,
+            settled,
+            replicas,
+            coupons: BTreeMap::new(),
+            redemptions: Vec::new(),
+            read_error: None,
+        };
+        match leader.and_then(|id| registry.get(id)) {
+            Some(node) => {
+                if let Err(error) = node.state.read(|reader| state.read_records(reader)) {
+                    state.read_error = Some(error.to_string());
+                }
+            }
+            None => state.read_error = Some("no leader to read the final state from".to_owned()),
+        }
+        state
+    }
+
+    fn read_records(&mut self, reader: &StateReader<'_>) -> raft_store::Result<()> {
+        let counters = reader.meta()?.counters;
+        for id in 1..counters.next_coupon_id.0 {
+            let Some(coupon) = reader.coupon(CouponId(id))? else { continue };
+            let marker = serde_json::from_str::<serde_json::Value>(coupon.terms.metadata.as_json())
+                .ok()
+                .and_then(|value| value.get("marker").and_then(|m| m.as_str()).map(str::to_owned));
+            let final_coupon = FinalCoupon {
+                id,
+                code: coupon.code.as_str().to_owned(),
+                usage_limit: coupon.terms.usage_limit,
+                times_redeemed: coupon.times_redeemed,
+                marker,
+            };
+            self.coupons.insert(id, final_coupon);
+        }
+        for id in 1..counters.next_redemption_id.0 {
+            let Some(redemption) = reader.redemption(RedemptionId(id))? else { continue };
+            self.redemptions.push(FinalRedemption {
+                id,
+                coupon: redemption.coupon_id.0,
+                user: redemption.user_id.as_str().to_owned(),
+                order: redemption.order_id.as_ref().map(|order| order.as_str().to_owned()),
+                rolled_back: !redemption.is_live(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Replica {
+    fn of(node: &LiveNode) -> Self {
+        let applied = node.metrics().last_applied;
+        let digest = node
+            .state
+            .digest()
+            .ok()
+            .map(|digest| digest.iter().map(|byte| format!("{byte:02x}")).collect::<String>());
+        Replica { last_applied: applied.map(|id| (id.leader_id.term, id.index)), digest }
+    }
+
+    fn missing() -> Self {
+        Replica { last_applied: None, digest: None }
+    }
+}
+
+fn members_of(node: &LiveNode) -> BTreeSet<NodeId> {
+    node.metrics().membership_config.membership().nodes().map(|(id, _)| *id).collect()
+}
+
+/// `Some(())` when a leader exists and every member has applied its whole log.
+fn settled_members(cluster: &Cluster) -> Option<()> {
+    let registry = cluster.registry();
+    let leader = registry.get(registry.leader()?)?;
+    let metrics = leader.metrics();
+    let target = metrics.last_log_index;
+    (metrics.last_applied.map(|id| id.index) == target).then_some(())?;
+    for id in members_of(&leader) {
+        let applied = registry.get(id)?.metrics().last_applied.map(|id| id.index);
+        (applied == target).then_some(())?;
+    }
+    Some(())
+}

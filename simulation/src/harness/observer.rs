@@ -1,0 +1,152 @@
+//! `Observer`: watches every running node's Raft metrics and log for openraft's own invariants.
+//!
+//! - Election safety: which leader wrote each committed entry (openraft 0.9 orders leaders by
+//!   (term, node id), so one term may elect several; at most one of them may commit), and every
+//!   node's vote, which must never go backwards, not even across a crash.
+//! - Committed entries are never lost or replaced: every log entry a node has applied is
+//!   committed, so the (index, leader) pairs read from applied prefixes of every node's log must
+//!   agree, across nodes and across crashes and restarts.
+//!
+//! Each node runs its own watch loop in its own madsim task, so a kill stops it with the node.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use openraft::{RaftMetrics, ServerState};
+use raft_store::keyspace::{self, LogEntries};
+use raft_store::storage::{MemDisk, ScanOrder, Tree, TreeReader};
+use raft_store::type_config::Vote;
+use raft_store::{NodeId, NodeInfo, Raft};
+use serde::Serialize;
+
+/// The first node that applied a log index, and the leader (term, node) that wrote the entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CommittedEntry {
+    pub term: u64,
+    pub leader: NodeId,
+    pub first_seen_on: NodeId,
+}
+
+/// What the observer saw; the invariants judge it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Observations {
+    /// Nodes that reported themselves leader, by term.
+    pub leaders_by_term: BTreeMap<u64, BTreeSet<NodeId>>,
+    /// Committed log entries by index.
+    pub committed: BTreeMap<u64, CommittedEntry>,
+    /// Applied entries whose leader disagreed with the first one seen at that index.
+    pub replaced_entries: Vec<String>,
+    /// The highest vote each node has reported.
+    pub votes: BTreeMap<NodeId, Vote>,
+    /// Votes a node reported below one it had reported before.
+    pub vote_regressions: Vec<String>,
+    /// Nodes whose Raft stopped without the harness killing them, or that failed to start.
+    pub node_failures: Vec<String>,
+}
+
+#[derive(Clone, Default)]
+pub struct Observer(Arc<Mutex<Observations>>);
+
+impl Observer {
+    pub fn snapshot(&self) -> Observations {
+        self.lock().clone()
+    }
+
+    pub fn node_failed(&self, id: NodeId, why: String) {
+        self.lock().node_failures.push(format!("node {id}: {why}"));
+    }
+
+    /// Follows node `id` until its Raft stops (or the node is killed, which drops this future).
+    pub async fn watch(&self, id: NodeId, raft: Raft, disk: Arc<MemDisk>) {
+        let mut metrics = raft.metrics();
+        let mut scanned_to: Option<u64> = None;
+        loop {
+            let current = metrics.borrow_and_update().clone();
+            if let Err(fatal) = &current.running_state {
+                self.node_failed(id, format!("raft stopped: {fatal}"));
+                return;
+            }
+            self.record(id, &current, &disk, &mut scanned_to);
+            if metrics.changed().await.is_err() {
+                self.node_failed(id, "raft's metrics channel closed".to_owned());
+                return;
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        id: NodeId,
+        metrics: &RaftMetrics<NodeId, NodeInfo>,
+        disk: &MemDisk,
+        scanned_to: &mut Option<u64>,
+    ) {
+        let mut seen = self.lock();
+        if metrics.state == ServerState::Leader {
+            seen.leaders_by_term.entry(metrics.current_term).or_default().insert(id);
+        }
+        seen.note_vote(id, metrics.vote);
+        let Some(applied) = metrics.last_applied else { return };
+        seen.note_committed(id, applied.index, applied.leader_id);
+        if scanned_to.is_some_and(|scanned| scanned >= applied.index) {
+            return;
+        }
+        let from = scanned_to.map_or(Bound::Unbounded, Bound::Excluded);
+        let reader = TreeReader { backend: disk, tree: Tree::Log };
+        let entries = keyspace::scan::<LogEntries>(
+            &reader,
+            from.as_ref(),
+            Bound::Included(&applied.index),
+            ScanOrder::Ascending,
+            usize::MAX,
+        );
+        match entries {
+            Ok(entries) => {
+                for (index, entry) in entries {
+                    seen.note_committed(id, index, entry.log_id.leader_id);
+                }
+            }
+            Err(error) => seen.node_failures.push(format!("node {id}: log unreadable: {error}")),
+        }
+        *scanned_to = Some(applied.index);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Observations> {
+        // Observations are plain data, valid whatever a panicking holder left behind.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Observations {
+    fn note_committed(&mut self, node: NodeId, index: u64, leader: openraft::LeaderId<NodeId>) {
+        let (term, leader) = (leader.term, leader.node_id);
+        let seen = CommittedEntry { term, leader, first_seen_on: node };
+        let first = *self.committed.entry(index).or_insert(seen);
+        if (first.term, first.leader) != (term, leader) {
+            self.replaced_entries.push(format!(
+                "index {index}: node {} applied the entry of leader T{}-N{}, node {node} that of \
+                 T{term}-N{leader}",
+                first.first_seen_on, first.term, first.leader
+            ));
+        }
+    }
+
+    /// A node's vote only grows: it is flushed before it is acted on, so not even a crash may
+    /// take it back. The initial vote (term 0), before a node has loaded or cast any, is skipped.
+    fn note_vote(&mut self, node: NodeId, vote: Vote) {
+        if vote.leader_id.term == 0 {
+            return;
+        }
+        match self.votes.get(&node).map(|highest| (vote.partial_cmp(highest), *highest)) {
+            Some((Some(Ordering::Less), highest)) => self
+                .vote_regressions
+                .push(format!("node {node} reported vote {vote} after {highest}")),
+            Some((Some(Ordering::Equal), _)) => {}
+            _ => {
+                self.votes.insert(node, vote);
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! HTTP over madsim's simulated TCP: the node's `Transport` and the client's `Exchange`.
+
+mod http_call;
+mod sim_exchange;
+mod sim_transport;
+
+pub use http_call::{http_call, FailureKind, HttpFailure};
+pub use sim_exchange::SimExchange;
+pub use sim_transport::SimTransport;

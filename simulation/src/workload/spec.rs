@@ -1,0 +1,96 @@
+//! `WorkloadSpec`: what the simulated clients do in one run, chosen per seed.
+
+use std::time::Duration;
+
+use coupon_client::ClientConfig;
+use rand::Rng;
+use serde::Serialize;
+
+/// Relative weights of the operations a client picks from.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Weights {
+    /// A redeem through the real client (failover, retries, one key).
+    pub redeem: u32,
+    /// A redeem sent to one node, then with the same key to the others if the outcome is unknown.
+    pub pinned_redeem: u32,
+    /// A redeem sent once without an Idempotency-Key.
+    pub keyless_redeem: u32,
+    /// A redeem sent to two nodes at once with one key.
+    pub twin_redeem: u32,
+    /// A linearizable validate or get, at a chosen node.
+    pub read: u32,
+    /// A rollback of one of the client's acknowledged redemptions.
+    pub rollback: u32,
+    /// An acknowledged redeem sent again with its key, as if its answer had been lost.
+    pub replay: u32,
+    /// A new coupon, created while the faults run.
+    pub create: u32,
+}
+
+impl Weights {
+    pub fn total(&self) -> u32 {
+        self.redeem
+            + self.pinned_redeem
+            + self.keyless_redeem
+            + self.twin_redeem
+            + self.read
+            + self.rollback
+            + self.replay
+            + self.create
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadSpec {
+    pub clients: usize,
+    /// Pause between a client's operations, drawn uniformly from this range (ms).
+    pub think_ms: (u64, u64),
+    /// Coupons created before the faults start, raced for by every client.
+    pub race_coupons: usize,
+    /// Usage limits of created coupons, drawn from this range: small, so that clients race for
+    /// the last uses.
+    pub usage_limit: (u32, u32),
+    pub weights: Weights,
+    /// One attempt of the real client; shorter than the node's deadline on some seeds, so that
+    /// clients give up on writes that still commit and retry them elsewhere.
+    pub client_timeout: Duration,
+    pub client_attempts: u32,
+}
+
+impl WorkloadSpec {
+    /// The default mix, with per-seed numbers drawn from `rng`.
+    pub fn draw(rng: &mut impl Rng) -> Self {
+        let weights = Weights {
+            redeem: 26,
+            pinned_redeem: 10,
+            keyless_redeem: 4,
+            twin_redeem: 6,
+            read: 30,
+            rollback: 8,
+            replay: 8,
+            create: 2,
+        };
+        Self {
+            clients: rng.gen_range(6..=14),
+            think_ms: (5, rng.gen_range(60..=200)),
+            race_coupons: rng.gen_range(2..=4),
+            usage_limit: (2, rng.gen_range(4..=12)),
+            weights,
+            client_timeout: Duration::from_millis(rng.gen_range(600..=3000)),
+            client_attempts: rng.gen_range(3..=6),
+        }
+    }
+
+    /// The real client's configuration for client number `index`, with its own seed.
+    pub fn client_config(&self, seed: u64) -> ClientConfig {
+        ClientConfig {
+            request_timeout: self.client_timeout,
+            attempts_max: self.client_attempts,
+            backoff_base: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(500),
+            retry_after_max: Duration::from_secs(1),
+            rng_seed: Some(seed),
+            ..ClientConfig::default()
+        }
+    }
+}
