@@ -30,6 +30,8 @@ pub const LEADER_WAIT: Duration = Duration::from_secs(2);
 /// Default deadline for one public request (`--request-timeout-ms`); past it, 504 (outcome
 /// unknown for writes).
 pub const REQUEST_TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
+/// How long `/readyz` waits for a leader to confirm a read before answering 503.
+pub const READINESS_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 /// Deadline of one forwarded proposal or read-index call to the leader.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(4);
 /// Deadline of the Raft RPCs that do not carry their own (snapshot installs do).

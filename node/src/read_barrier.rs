@@ -31,6 +31,8 @@ pub enum ReadError {
     NoLeader,
     #[error("the node asked is not the leader")]
     NotLeader,
+    #[error("the leader cannot reach a quorum")]
+    NoQuorum,
     #[error("leadership could not be confirmed or the state did not catch up in time")]
     Timeout,
     #[error("raft is not running")]
@@ -94,7 +96,7 @@ fn read_error(
 ) -> ReadError {
     match error {
         RaftError::APIError(CheckIsLeaderError::ForwardToLeader(_)) => ReadError::NotLeader,
-        RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(_)) => ReadError::Timeout,
+        RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(_)) => ReadError::NoQuorum,
         RaftError::Fatal(_) => ReadError::Stopped,
     }
 }

@@ -14,6 +14,7 @@ use super::extract::{JsonBody, PathId};
 use super::ApiError;
 use crate::app::{App, AppState};
 use crate::cluster_admin::MembershipChange;
+use crate::limits::READINESS_CHECK_TIMEOUT;
 
 pub fn cluster_status(app: &App) -> ClusterStatus {
     let metrics = app.raft.metrics().borrow().clone();
@@ -105,18 +106,19 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
-/// Ready once this node knows a leader and has applied everything it knows to be committed.
+/// Ready when this node can serve a linearizable read now: a leader confirmed by a quorum, and
+/// this node caught up to that leader's commit index. A node that only remembers a leader (after a
+/// restart, say) is not ready until that leader answers.
 pub async fn readyz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let metrics = app.raft.metrics().borrow().clone();
-    let committed = app.raft.with_raft_state(|state| state.committed).await.ok().flatten();
-    match metrics.current_leader {
-        Some(leader) if metrics.last_applied >= committed => {
-            Ok(Json(serde_json::json!({"status": "ready", "leader_id": leader})))
+    match tokio::time::timeout(READINESS_CHECK_TIMEOUT, app.service.barrier().linearize()).await {
+        Ok(Ok(())) => {
+            let metrics = app.raft.metrics().borrow().clone();
+            let applied = metrics.last_applied.map(|log_id| log_id.index);
+            Ok(Json(
+                serde_json::json!({"status": "ready", "leader_id": metrics.current_leader, "last_applied": applied}),
+            ))
         }
-        leader => Err(ApiError::unavailable(format!(
-            "not ready: leader {leader:?}, applied {:?} of committed {:?}",
-            metrics.last_applied.map(|log_id| log_id.index),
-            committed.map(|log_id| log_id.index),
-        ))),
+        Ok(Err(error)) => Err(ApiError::unavailable(format!("not ready: {error}"))),
+        Err(_) => Err(ApiError::unavailable("not ready: no leader confirmed in time")),
     }
 }

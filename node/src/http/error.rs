@@ -104,7 +104,7 @@ impl From<WriteError> for ApiError {
 impl From<ReadError> for ApiError {
     fn from(error: ReadError) -> Self {
         match error {
-            ReadError::NoLeader | ReadError::NotLeader => Self::unavailable(
+            ReadError::NoLeader | ReadError::NotLeader | ReadError::NoQuorum => Self::unavailable(
                 "no leader can confirm a linearizable read now; retry, or use consistency=local",
             ),
             ReadError::Timeout => {

@@ -340,6 +340,8 @@ async fn availability_and_peer_authentication_codes() {
     let api = cluster.nodes[leader].api_addr.clone();
     let write = post_json(&api, "/coupons/generate", &coupon_body("NO-QUORUM", 1), None).await;
     expect(&write, 504, "timeout", "a write without a quorum");
+    let ready = get(&api, "/readyz").await;
+    expect(&ready, 503, "unavailable", "a leader without a quorum is not ready");
     let read = get(&api, "/coupons/1").await;
     assert!(
         matches!(read.status, 503 | 504),
