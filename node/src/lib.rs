@@ -18,6 +18,7 @@ pub mod http;
 pub mod http_transport;
 pub mod leadership;
 pub mod limits;
+pub mod log_format;
 pub mod metrics;
 pub mod node;
 pub mod peer;

@@ -1,18 +1,24 @@
 //! `coupon-node`: parse the configuration, start logging, run until SIGTERM or Ctrl-C.
 
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use clap::Parser;
 use coupon_node::config::{Args, Config};
+use coupon_node::log_format::WithNodeId;
 use tracing_subscriber::EnvFilter;
 
 const DEFAULT_LOG_FILTER: &str = "coupon_node=info,tower_http=info,openraft=info";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let config = Config::try_from(Args::parse()).context("invalid configuration")?;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    let config = Config::try_from(Args::parse()).context("invalid configuration")?;
+    let format = WithNodeId::new(config.node_id, tracing_subscriber::fmt::format());
+    // Colours only on a terminal: nodes started by scripts log to files.
+    let ansi = std::io::stdout().is_terminal();
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).event_format(format).init();
     coupon_node::run(config, shutdown_signal()).await.context("coupon-node failed")
 }
 
