@@ -18,7 +18,8 @@ use crate::workload::History;
 
 /// Where failure reports go: the workspace's `target/sim-failures`.
 pub fn failure_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/sim-failures"))
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir.parent().unwrap_or(crate_dir).join("target").join("sim-failures")
 }
 
 /// The deliberately broken feature this build has, if any.

@@ -168,8 +168,14 @@ impl FaultDriver {
         let registry = self.cluster.registry();
         let viewer = registry.leader().or_else(|| registry.ids().first().copied());
         let metrics = viewer.and_then(|id| registry.get(id)).map(|node| node.metrics());
-        let voters = metrics.map(|m| m.membership_config.membership().voter_ids().collect());
-        voters.unwrap_or_else(|| self.cluster.ids())
+        let voters: Vec<NodeId> = metrics
+            .map(|m| m.membership_config.membership().voter_ids().collect())
+            .unwrap_or_default();
+        if voters.is_empty() {
+            self.cluster.ids()
+        } else {
+            voters
+        }
     }
 
     fn resolve(&mut self, target: Target) -> NodeId {

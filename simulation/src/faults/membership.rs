@@ -54,6 +54,19 @@ pub async fn change_membership(
             }
             Err(error) => log.note(format!("membership change {change:?} on node {node}: {error}")),
         }
+        // A retry of a change that did happen is refused (the node is already in, or already
+        // out): stop asking once the cluster shows the change, without counting it acknowledged.
+        if let Ok(status) = admin.cluster_status().await {
+            let member = status.members.iter().any(|m| m.id == node && m.voter);
+            let in_effect = match change {
+                MembershipChange::AddVoter(_) => member,
+                MembershipChange::RemoveVoter(_) => !member,
+            };
+            if in_effect {
+                log.note(format!("membership change {change:?} on node {node} is in effect"));
+                break;
+            }
+        }
         madsim::time::sleep(Duration::from_millis(300)).await;
     }
     MembershipResult { change, node, acknowledged: false }

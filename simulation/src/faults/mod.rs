@@ -9,4 +9,4 @@ mod plan;
 pub use driver::FaultDriver;
 pub use log::FaultLog;
 pub use membership::MembershipResult;
-pub use plan::{Fault, FaultPlan, MembershipChange, Step, Target};
+pub use plan::{as_millis, Fault, FaultPlan, MembershipChange, Step, Target};

@@ -54,9 +54,11 @@ pub enum MembershipChange {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Step {
     /// Quiet time before the fault starts.
+    #[serde(serialize_with = "as_millis")]
     pub gap: Duration,
     pub fault: Fault,
     /// How long the fault stays before it heals.
+    #[serde(serialize_with = "as_millis")]
     pub hold: Duration,
 }
 
@@ -90,11 +92,14 @@ impl FaultPlan {
     pub fn pause_hold(&self, rng: &mut impl Rng) -> Duration {
         Duration::from_millis(self.timing.election_timeout_ms_max * rng.gen_range(2..=4))
     }
+}
 
-    /// The time the steps take with their planned holds (a lag step may take longer).
-    pub fn planned_duration(&self) -> Duration {
-        self.steps.iter().map(|step| step.gap + step.hold).sum()
-    }
+/// Durations in plans and reports read as milliseconds.
+pub fn as_millis<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u128(duration.as_millis())
 }
 
 /// A value spread evenly over orders of magnitude, so small snapshot intervals come up as

@@ -97,6 +97,8 @@ fn answer_problem(call: &Call, outcome: Option<&Outcome>) -> Option<String> {
         (Call::Replay { key, first_redemption, .. }, other) => Some(format!(
             "replay of key {key} (first answered with redemption {first_redemption}) got {other:?}"
         )),
+        // A rate limit refuses before proposing: nothing happened, nothing is wrong.
+        (_, Outcome::Rejected { code, .. }) if code == "rate_limited" => None,
         (Call::Redeem { .. }, Outcome::Rejected { code, .. }) if code != "usage_limit_reached" => {
             Some(format!("{call:?} got {code}: impossible for a write applied once"))
         }

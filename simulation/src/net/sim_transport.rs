@@ -8,6 +8,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::ConnectInfo;
 use axum::Router;
 use coupon_node::shutdown::Shutdown;
 use coupon_node::transport::{
@@ -17,6 +18,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use tower::ServiceExt;
 
 use super::http_call::{http_call, socket_addr_of, FailureKind, HttpFailure};
 
@@ -96,11 +98,17 @@ impl Transport for SimTransport {
             let stop = shutdown.requested();
             tokio::pin!(stop);
             loop {
-                let (stream, _peer) = tokio::select! {
+                let (stream, peer) = tokio::select! {
                     _ = &mut stop => return Ok(()),
                     accepted = listener.accept() => accepted?,
                 };
-                let service = TowerToHyperService::new(router.clone());
+                // What `into_make_service_with_connect_info` gives production handlers.
+                let service = TowerToHyperService::new(router.clone().map_request(
+                    move |mut request: http::Request<hyper::body::Incoming>| {
+                        request.extensions_mut().insert(ConnectInfo(peer));
+                        request
+                    },
+                ));
                 // A connection's task lives on this node: a kill ends it with everything else.
                 madsim::task::spawn(async move {
                     let connection = hyper::server::conn::http1::Builder::new()

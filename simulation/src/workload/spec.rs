@@ -53,6 +53,7 @@ pub struct WorkloadSpec {
     pub weights: Weights,
     /// One attempt of the real client; shorter than the node's deadline on some seeds, so that
     /// clients give up on writes that still commit and retry them elsewhere.
+    #[serde(serialize_with = "crate::faults::as_millis")]
     pub client_timeout: Duration,
     pub client_attempts: u32,
 }
