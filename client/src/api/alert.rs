@@ -5,18 +5,23 @@ use serde::{Deserialize, Serialize};
 
 use super::{AlertId, CouponId};
 
-/// Raised when a coupon's `remaining` fell to or below its `low_stock_threshold`.
+/// Raised when a coupon's `remaining` fell to or below its `low_stock_threshold`: once per
+/// coupon, decided in the replicated state so every node lists the same alerts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     /// Alert id.
     pub id: AlertId,
     /// The coupon running low.
     pub coupon_id: CouponId,
     /// Its code.
+    #[cfg_attr(feature = "openapi", schema(example = "SUMMER-2026"))]
     pub code: String,
     /// Uses left when the alert was raised.
+    #[cfg_attr(feature = "openapi", schema(example = 9))]
     pub remaining: u64,
     /// The coupon's `low_stock_threshold`.
+    #[cfg_attr(feature = "openapi", schema(example = 10))]
     pub threshold: u64,
     /// When (the leader's clock of the redeem that crossed the threshold).
     pub raised_at: DateTime<Utc>,
@@ -24,6 +29,7 @@ pub struct Alert {
 
 /// 200 answer of `GET /alerts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertList {
     /// The alerts, oldest first.
     pub alerts: Vec<Alert>,

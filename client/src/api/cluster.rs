@@ -26,12 +26,16 @@ pub enum NodeRole {
 
 /// One member of the cluster, as stored in the Raft membership.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterMember {
     /// Raft node id.
+    #[cfg_attr(feature = "openapi", schema(value_type = u64, minimum = 1, example = 1))]
     pub id: NodeId,
     /// `host:port` of its HTTP API.
+    #[cfg_attr(feature = "openapi", schema(example = "127.0.0.1:8081"))]
     pub api_addr: String,
     /// `host:port` of its Raft peer listener.
+    #[cfg_attr(feature = "openapi", schema(example = "127.0.0.1:9081"))]
     pub peer_addr: String,
     /// False for a learner.
     pub voter: bool,
@@ -39,21 +43,27 @@ pub struct ClusterMember {
 
 /// 200 answer of `GET /cluster` (and of the membership changes): the answering node's view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterStatus {
     /// The answering node.
+    #[cfg_attr(feature = "openapi", schema(value_type = u64, minimum = 1, example = 1))]
     pub node_id: NodeId,
     /// Its role.
     pub role: NodeRole,
     /// The leader it knows; `null` when none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, required = true, minimum = 1, example = 1))]
     pub leader_id: Option<NodeId>,
     /// Its current term.
+    #[cfg_attr(feature = "openapi", schema(example = 3))]
     pub term: u64,
     /// Index of its last log entry; `null` before the first.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = 120))]
     pub last_log_index: Option<u64>,
     /// Index of the last entry it applied; `null` before the first.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = 120))]
     pub last_applied: Option<u64>,
     /// Voters and learners, by id.
     pub members: Vec<ClusterMember>,
@@ -62,21 +72,28 @@ pub struct ClusterStatus {
 /// A node to put in the cluster: the body of `POST /cluster/members` and one entry of
 /// `POST /cluster/init`. Unknown fields are a 422.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// Raft node id, unique in the cluster.
+    #[cfg_attr(feature = "openapi", schema(value_type = u64, minimum = 1, example = 2))]
     pub id: NodeId,
     /// `host:port` of its HTTP API.
+    #[cfg_attr(feature = "openapi", schema(example = "127.0.0.1:8082"))]
     pub api_addr: String,
     /// `host:port` of its Raft peer listener.
+    #[cfg_attr(feature = "openapi", schema(example = "127.0.0.1:9082"))]
     pub peer_addr: String,
 }
 
 /// Body of `POST /cluster/init`: bootstrap a new cluster with these voters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InitClusterRequest {
-    /// The first voters; the node receiving the request must be one of them.
+    /// The first voters, with distinct positive ids; the node receiving the request must be
+    /// one of them.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub members: Vec<AddMemberRequest>,
 }
 

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// How current a `GET` must be. Every `GET` accepts `?consistency=`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReadConsistency {
     /// Sees every write acknowledged before the read was sent, whichever node answers.
@@ -15,21 +16,27 @@ pub enum ReadConsistency {
 
 /// Query of `GET /coupons/{id}`, `GET /alerts` and `GET /cluster`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct ReadQuery {
-    /// Absent: linearizable.
+    /// `linearizable` (the default) sees every write acknowledged before this request was sent,
+    /// whichever node answers; `local` is the answering node's own state, possibly stale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
     pub consistency: Option<ReadConsistency>,
 }
 
 /// Query of `GET /coupons?code=XYZ` (the code is matched case-insensitively).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct CodeQuery {
-    /// The code to look up.
+    /// The code to look up, case-insensitively (trimmed, then upper-cased).
+    #[cfg_attr(feature = "openapi", param(example = "summer-2026"))]
     pub code: String,
-    /// Absent: linearizable.
+    /// `linearizable` (the default) or `local`, as on every `GET`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
     pub consistency: Option<ReadConsistency>,
 }
 

@@ -14,33 +14,60 @@ pub type Metadata = Map<String, Value>;
 
 /// A coupon as the API returns it. Fields are in API.md's order. Unknown fields are ignored so
 /// an older client keeps working when the server adds one.
+///
+/// The server always sends every field, `null` where a field has no value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(description = "A coupon. \
+    Every field is always sent, `null` where it has no value. New fields may be added: ignore \
+    those you do not know.", example = json!({
+    "id": 42, "code": "SUMMER-2026", "discount": {"type": "percentage", "value": "15"},
+    "max_discount_amount": "30.00", "min_order_amount": null, "starts_at": null,
+    "expires_at": "2026-12-31T23:59:59Z", "usage_limit": 100, "per_user_limit": 1,
+    "times_redeemed": 3, "remaining": 97, "redeemed": false, "active": true,
+    "low_stock_threshold": 10, "metadata": {}, "created_at": "2026-11-26T10:00:00Z"
+})))]
 pub struct Coupon {
     /// Service-assigned id.
     pub id: CouponId,
-    /// The code, stored upper-case.
+    /// The code, stored upper-case: `A-Z 0-9 - _`, 3 to 64 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Z0-9_-]{3,64}$", example = "SUMMER-2026")
+    )]
     pub code: String,
     /// What it takes off.
     pub discount: Discount,
-    /// Caps a percentage discount; `null`: no cap.
+    /// Caps a percentage discount (money, a decimal string); `null`: no cap.
     #[serde(with = "option_decimal_str", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", required = true, example = "30.00"))]
     pub max_discount_amount: Option<Decimal>,
-    /// Orders below this amount are `min_order_not_met`; `null`: no minimum.
+    /// Orders below this amount (money, a decimal string) are `min_order_not_met`; `null`: no
+    /// minimum.
     #[serde(with = "option_decimal_str", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", required = true, example = "20.00"))]
     pub min_order_amount: Option<Decimal>,
     /// Not valid before; `null`: valid from creation.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub starts_at: Option<DateTime<Utc>>,
     /// Not valid at or after.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-31T23:59:59Z"))]
     pub expires_at: DateTime<Utc>,
-    /// Total uses allowed.
+    /// Total uses allowed, 1 to 1,000,000,000.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000, example = 100))]
     pub usage_limit: u64,
-    /// Uses allowed per `user_id`; `null`: no per-user limit.
+    /// Uses allowed per `user_id`, 1 to 1,000,000,000; `null`: no per-user limit.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, minimum = 1, maximum = 1_000_000_000, example = 1)
+    )]
     pub per_user_limit: Option<u64>,
     /// Uses consumed (rolled-back redemptions do not count).
+    #[cfg_attr(feature = "openapi", schema(example = 3))]
     pub times_redeemed: u64,
     /// `usage_limit - times_redeemed`.
+    #[cfg_attr(feature = "openapi", schema(example = 97))]
     pub remaining: u64,
     /// True once `times_redeemed == usage_limit`.
     pub redeemed: bool,
@@ -48,45 +75,72 @@ pub struct Coupon {
     pub active: bool,
     /// Raise a low-stock alert when `remaining` falls to or below it; `null`: never.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, maximum = 1_000_000_000, example = 10)
+    )]
     pub low_stock_threshold: Option<u64>,
-    /// Caller's data, `{}` by default.
+    /// Caller's data, `{}` by default: at most 32 keys; keys and string values (at any depth)
+    /// at most 256 characters; at most 16 KiB as compact JSON.
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = super::schema::metadata))]
     pub metadata: Metadata,
     /// When it was created (the leader's clock).
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-26T10:00:00Z"))]
     pub created_at: DateTime<Utc>,
 }
 
 /// Body of `POST /coupons/generate`. Absent optional fields take API.md's defaults; unknown
-/// fields are a 422 on the server, so a typo is not silently dropped.
+/// fields are a 422 on the server, so a typo is not silently dropped. Absent and `null` mean
+/// the same. Every field out of bounds is listed in the 422's `errors`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(description = "Body of \
+    `POST /coupons/generate`. Absent and `null` optional fields take their defaults; unknown \
+    fields are 422. Every field out of bounds is listed in the 422's `errors`.", example = json!({
+    "code": "SUMMER-2026", "discount": {"type": "percentage", "value": "15"},
+    "max_discount_amount": "30.00", "expires_at": "2026-12-31T23:59:59Z", "usage_limit": 100,
+    "per_user_limit": 1, "low_stock_threshold": 10
+})))]
 #[serde(deny_unknown_fields)]
 pub struct CreateCouponRequest {
-    /// The code; absent: the server generates 12 Crockford base-32 characters.
+    /// The code, case-insensitive: trimmed and stored upper-case; `A-Z 0-9 - _`, 3 to 64
+    /// characters; 409 `code_already_exists` if taken. Absent: the server generates 12
+    /// characters of Crockford's base-32 alphabet (no I, L, O, U).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "SUMMER-2026"))]
     pub code: Option<String>,
     /// What it takes off.
     pub discount: Discount,
-    /// Cap on a percentage discount.
+    /// Cap on a percentage discount: money (a decimal string, at most 2 fraction digits),
+    /// greater than 0; refused on a fixed discount.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "30.00"))]
     pub max_discount_amount: Option<Decimal>,
-    /// Minimum order amount.
+    /// Minimum order amount: money (a decimal string, at most 2 fraction digits), 0 or more.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "20.00"))]
     pub min_order_amount: Option<Decimal>,
-    /// Not valid before.
+    /// Not valid before; must be before `expires_at`. Absent: valid at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<DateTime<Utc>>,
     /// Not valid at or after; must be in the future.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-31T23:59:59Z"))]
     pub expires_at: DateTime<Utc>,
     /// Total uses, 1 to 1,000,000,000.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000, example = 100))]
     pub usage_limit: u64,
-    /// Uses per user, 1 to 1,000,000,000.
+    /// Uses per user, 1 to 1,000,000,000. Absent: no per-user limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000, example = 1))]
     pub per_user_limit: Option<u64>,
-    /// Low-stock alert threshold.
+    /// Low-stock alert threshold, 0 to 1,000,000,000. Absent: no alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 1_000_000_000, example = 10))]
     pub low_stock_threshold: Option<u64>,
-    /// Caller's data; absent or `null` means `{}`.
+    /// Caller's data: at most 32 keys; keys and string values (at any depth) at most 256
+    /// characters; at most 16 KiB as compact JSON. Absent or `null` means `{}`.
     #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Map::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::metadata_or_null))]
     pub metadata: Metadata,
 }
 

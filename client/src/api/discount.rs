@@ -15,18 +15,35 @@ use super::Currency;
 /// closed union (a new kind of discount would be a new `type`, which old clients cannot read
 /// either), and refusing `{"type": "percentage", "currency": "EUR"}` catches a real mistake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(description = "What a coupon \
+    takes off, by `type`. `percentage`: `0 < value <= 100`, at most 4 fraction digits. `fixed`: \
+    `value > 0`, at most 2 fraction digits, in an ISO 4217 `currency` (required). Unknown \
+    fields are 422.")
+)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Discount {
     /// A share of the order amount, in percent.
     Percentage {
-        /// Percent, `"15"` for 15 %.
+        /// Percent as a decimal string, `"15"` for 15 %: `0 < value <= 100`, at most 4
+        /// fraction digits.
         #[serde(with = "decimal_str")]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(value_type = String, pattern = "^[0-9]+([.][0-9]+)?$", example = "15")
+        )]
         value: Decimal,
     },
     /// A fixed amount off, in one currency.
     Fixed {
-        /// The amount, `"10.00"`.
+        /// The amount as a decimal string, `"10.00"`: greater than 0, at most 2 fraction digits.
         #[serde(with = "decimal_str")]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(value_type = String, pattern = "^[0-9]+([.][0-9]+)?$", example = "10.00")
+        )]
         value: Decimal,
         /// The amount's currency; a redeem in another currency is `currency_mismatch`.
         currency: Currency,

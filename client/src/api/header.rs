@@ -13,3 +13,6 @@ pub const RETRY_AFTER: &str = "Retry-After";
 pub const LEADER_HINT: &str = "X-Coupon-Leader";
 /// Response header on a 201: `/coupons/{id}`.
 pub const LOCATION: &str = "Location";
+/// Optional request header on validate and redeem: names the client for the per-client rate
+/// limit (without it, the client is its remote address). Not a credential.
+pub const API_KEY: &str = "X-Api-Key";

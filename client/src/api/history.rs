@@ -12,26 +12,32 @@ const _: () = assert!(HISTORY_LIMIT_DEFAULT <= HISTORY_LIMIT_MAX);
 
 /// Query of the history endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
-    /// The last redemption id of the previous page; absent: from the start.
+    /// The last redemption id of the previous page (its `next_after`); absent: from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0, example = 17))]
     pub after: Option<RedemptionId>,
-    /// Page size, 1 to [`HISTORY_LIMIT_MAX`]; absent: [`HISTORY_LIMIT_DEFAULT`].
+    /// Page size, 1 to 500 (more is a 422); absent: 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500, example = 50))]
     pub limit: Option<u32>,
-    /// Absent: linearizable.
+    /// `linearizable` (the default) or `local`, as on every `GET`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
     pub consistency: Option<ReadConsistency>,
 }
 
 /// One page of history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryPage {
     /// Oldest first by redemption id; rolled-back ones included (with `rolled_back_at`).
     pub redemptions: Vec<Redemption>,
     /// Pass as `after` for the next page; `null` on the last page.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_after: Option<RedemptionId>,
 }
 

@@ -11,6 +11,9 @@
 //! - Request bodies and query strings deny unknown fields (the server answers 422), response
 //!   bodies ignore them (a client must keep working when the server adds a field).
 //! - Absent and `null` optional fields mean the same thing on input.
+//!
+//! With the `openapi` feature every type also has a `utoipa` schema (`ToSchema`, and `IntoParams`
+//! for the query strings), which the node publishes as its OpenAPI document.
 
 mod alert;
 mod cluster;
@@ -28,6 +31,8 @@ mod idempotency_key;
 mod problem;
 mod redemption;
 mod rejection;
+#[cfg(feature = "openapi")]
+mod schema;
 mod validate;
 
 pub use alert::{Alert, AlertList};

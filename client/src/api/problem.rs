@@ -20,19 +20,30 @@ pub const ABOUT_BLANK: &str = "about:blank";
 /// `detail` is for humans and is never parsed. Unknown members are ignored (RFC 9457 allows
 /// extensions).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(description = "An RFC 9457 \
+    problem, the body of every error. Match on `code`; `status` always goes with it; `detail` \
+    is for humans and never to be parsed. Members may be added (RFC 9457 extensions).",
+    example = json!({
+    "type": "about:blank", "title": "Usage limit reached", "status": 409,
+    "detail": "coupon 42 has no uses left", "code": "usage_limit_reached"
+})))]
 pub struct Problem {
     /// A URI naming the problem type; always `about:blank` here.
     #[serde(rename = "type", default = "about_blank")]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = "about:blank"))]
     pub problem_type: String,
-    /// `code.title()`.
+    /// A short summary of the `code`, the same for every occurrence of it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = "Usage limit reached"))]
     pub title: String,
     /// The HTTP status, repeated in the body.
+    #[cfg_attr(feature = "openapi", schema(example = 409))]
     pub status: u16,
-    /// This occurrence, for humans.
+    /// This occurrence, for humans; never parse it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "coupon 42 has no uses left"))]
     pub detail: Option<String>,
-    /// The machine-readable code.
+    /// The machine-readable code: match on this.
     pub code: ErrorCode,
     /// Per-field validation errors; only with `invalid_request`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,10 +52,14 @@ pub struct Problem {
 
 /// One invalid field: `{"field": "usage_limit", "message": "must be at least 1"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
-    /// The field's name (a dotted path for nested fields, e.g. `discount.value`).
+    /// The field's name (a dotted path for nested fields, e.g. `discount.value`; `id` for a
+    /// path id, the parameter's name for a query value, `Idempotency-Key` for that header).
+    #[cfg_attr(feature = "openapi", schema(example = "usage_limit"))]
     pub field: String,
     /// What is wrong with it.
+    #[cfg_attr(feature = "openapi", schema(example = "must be at least 1"))]
     pub message: String,
 }
 

@@ -9,15 +9,20 @@ use super::{Coupon, CouponId, Currency, ExternalId, RedemptionId};
 
 /// Body of `POST /coupons/{id}/redeem`. Unknown fields are a 422 on the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(example = json!({
+    "user_id": "u-1", "order_id": "o-9", "order_amount": "50.00", "currency": "EUR"
+})))]
 #[serde(deny_unknown_fields)]
 pub struct RedeemRequest {
     /// Who redeems; counts against `per_user_limit`.
     pub user_id: ExternalId,
-    /// The order; a coupon redeems at most once per order.
+    /// The order; a coupon redeems at most once per order (`order_already_redeemed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<ExternalId>,
-    /// Needed for a percentage discount amount and for `min_order_amount`.
+    /// Money (a decimal string, at most 2 fraction digits, 0 or more). Needed for a percentage
+    /// discount amount and for `min_order_amount`.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "50.00"))]
     pub order_amount: Option<Decimal>,
     /// Checked against a fixed discount's currency; absent: no check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,8 +36,13 @@ impl RedeemRequest {
     }
 }
 
-/// One use of a coupon. Unknown fields are ignored.
+/// One use of a coupon. Unknown fields are ignored. The server always sends every field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(description = "One use of a \
+    coupon. Every field is always sent, `null` where it has no value.", example = json!({
+    "id": 7, "coupon_id": 42, "user_id": "u-1", "order_id": "o-9",
+    "redeemed_at": "2026-11-26T10:05:00Z", "discount_amount": "7.50", "rolled_back_at": null
+})))]
 pub struct Redemption {
     /// Service-assigned id, increasing in apply order.
     pub id: RedemptionId,
@@ -42,20 +52,24 @@ pub struct Redemption {
     pub user_id: ExternalId,
     /// The order, if one was given.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub order_id: Option<ExternalId>,
     /// When (the leader's clock).
     pub redeemed_at: DateTime<Utc>,
     /// The amount taken off; `null` when it could not be computed (a percentage without
-    /// `order_amount`).
+    /// `order_amount`). Money, a decimal string.
     #[serde(with = "option_decimal_str", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", required = true, example = "7.50"))]
     pub discount_amount: Option<Decimal>,
     /// When it was rolled back; `null` while it stands.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub rolled_back_at: Option<DateTime<Utc>>,
 }
 
 /// 201 answer to a redeem: the new redemption and the coupon after it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedeemResponse {
     /// The redemption just made.
     pub redemption: Redemption,

@@ -12,6 +12,16 @@ use serde::{Deserialize, Serialize};
 /// `inactive` < `not_started` < `expired` < `usage_limit_reached` < `per_user_limit_reached` <
 /// `order_already_redeemed` < `currency_mismatch` < `min_order_not_met`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(description = "Why a coupon \
+    cannot be redeemed now: the `code` of a redeem's 409, and validate's `reason`. When several \
+    apply, the first in this order wins: `inactive`, `not_started`, `expired` (at `expires_at` \
+    and after), `usage_limit_reached`, `per_user_limit_reached`, `order_already_redeemed`, \
+    `currency_mismatch` (a fixed discount and a `currency` that differs), `min_order_not_met` \
+    (the coupon has a minimum and `order_amount` is below it or absent).")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionReason {
     /// The coupon has been voided.

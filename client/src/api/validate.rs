@@ -8,19 +8,34 @@ use super::{CouponId, Currency, ExternalId, ReadConsistency, RejectionReason};
 
 /// Query of the validate endpoint; the same inputs as a redeem, minus `order_id`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct ValidateQuery {
-    /// Checked against `per_user_limit` when given.
+    /// Checked against `per_user_limit` when given: 1 to 128 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Option<String>, min_length = 1, max_length = 128, example = "u-1")
+    )]
     pub user_id: Option<ExternalId>,
-    /// For the discount amount and `min_order_amount`.
+    /// Money (a decimal string, at most 2 fraction digits), for the discount amount and
+    /// `min_order_amount`.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "50.00")
+    )]
     pub order_amount: Option<Decimal>,
-    /// Checked against a fixed discount's currency when given.
+    /// Checked against a fixed discount's currency when given (ISO 4217, e.g. `EUR`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Option<String>, pattern = "^[A-Z]{3}$", example = "EUR")
+    )]
     pub currency: Option<Currency>,
-    /// Absent: linearizable.
+    /// `linearizable` (the default) or `local`, as on every `GET`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
     pub consistency: Option<ReadConsistency>,
 }
 
@@ -29,8 +44,15 @@ pub struct ValidateQuery {
 /// Every optional field is omitted when `None` and read back from either an absent field or
 /// `null`, so both of API.md's examples (`{"valid": true, "coupon_id": 42, "remaining": 97,
 /// "discount_amount": "7.50"}` and `{"valid": false, "reason": "expired"}`) are exact
-/// round-trips. The server should still send `coupon_id` and `remaining` whenever it knows them.
+/// round-trips. The server sends `coupon_id` and `remaining` whenever the coupon exists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(description = "The verdict \
+    of validate, valid or not. `coupon_id` and `remaining` are sent whenever the coupon exists, \
+    `discount_amount` when it can be computed, `reason` when not valid; absent fields are \
+    omitted.", examples(
+    json!({"valid": true, "coupon_id": 42, "remaining": 97, "discount_amount": "7.50"}),
+    json!({"valid": false, "coupon_id": 42, "remaining": 0, "reason": "usage_limit_reached"})
+)))]
 pub struct ValidateResponse {
     /// Whether a redeem with these inputs would succeed now.
     pub valid: bool,
@@ -39,10 +61,12 @@ pub struct ValidateResponse {
     pub coupon_id: Option<CouponId>,
     /// Uses left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = 97))]
     pub remaining: Option<u64>,
     /// What a redeem would take off; absent when it cannot be computed (a percentage without
-    /// `order_amount`) or the coupon is not valid.
+    /// `order_amount`) or the coupon is not valid. Money, a decimal string.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "7.50"))]
     pub discount_amount: Option<Decimal>,
     /// Why not; absent when `valid`. The same word a redeem would return as its 409 `code`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,6 +5,7 @@ use axum::Json;
 use coupon_client::api::{AlertList, ReadQuery};
 
 use super::extract::QueryParams;
+use super::problems::ReadProblems;
 use super::ApiError;
 use crate::app::AppState;
 use crate::convert;
@@ -12,6 +13,15 @@ use crate::convert;
 /// Alerts listed at most per answer.
 pub const ALERTS_LISTED_MAX: usize = 1000;
 
+/// Low-stock alerts: coupons whose `remaining` fell to or below their `low_stock_threshold`,
+/// oldest first (at most 1000).
+///
+/// Each alert is raised once, in the replicated state: every node lists the same ones.
+#[utoipa::path(
+    get, path = "/alerts", tag = "alerts",
+    params(ReadQuery),
+    responses((status = 200, description = "The alerts", body = AlertList), ReadProblems)
+)]
 pub async fn list_alerts(
     State(app): State<AppState>,
     QueryParams(query): QueryParams<ReadQuery>,

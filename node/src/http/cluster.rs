@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::Json;
 use coupon_client::api::{
-    AddMemberRequest, ClusterMember, ClusterStatus, InitClusterRequest, NodeRole,
+    AddMemberRequest, ClusterMember, ClusterStatus, InitClusterRequest, NodeRole, ReadQuery,
 };
 use openraft::ServerState;
 use raft_store::NodeInfo;
 
 use super::extract::{JsonBody, PathId};
+use super::problems::{
+    AddMemberProblems, InitClusterProblems, NotReadyProblems, RemoveMemberProblems,
+};
 use super::ApiError;
 use crate::app::{App, AppState};
 use crate::cluster_admin::MembershipChange;
@@ -46,10 +49,30 @@ pub fn cluster_status(app: &App) -> ClusterStatus {
     }
 }
 
+/// This node's view of the cluster: its role, the leader it knows, its log, the members.
+///
+/// Always the answering node's own view: `consistency` is accepted, as on every `GET`, and
+/// changes nothing here.
+#[utoipa::path(
+    get, path = "/cluster", tag = "cluster",
+    params(ReadQuery),
+    responses((status = 200, description = "The answering node's view", body = ClusterStatus))
+)]
 pub async fn get_cluster(State(app): State<AppState>) -> Json<ClusterStatus> {
     Json(cluster_status(&app))
 }
 
+/// Bootstrap a new cluster from the listed members (voters).
+///
+/// Sent once, to one of the members; that node must be in the list.
+#[utoipa::path(
+    post, path = "/cluster/init", tag = "cluster",
+    request_body = InitClusterRequest,
+    responses(
+        (status = 200, description = "Initialised: the answering node's view", body = ClusterStatus),
+        InitClusterProblems,
+    )
+)]
 pub async fn init_cluster(
     State(app): State<AppState>,
     JsonBody(request): JsonBody<InitClusterRequest>,
@@ -68,6 +91,17 @@ pub async fn init_cluster(
     Ok(Json(cluster_status(&app)))
 }
 
+/// Add a node: first as a learner that catches up, then as a voter.
+///
+/// Any node takes the request and passes it to the leader.
+#[utoipa::path(
+    post, path = "/cluster/members", tag = "cluster",
+    request_body = AddMemberRequest,
+    responses(
+        (status = 200, description = "Added: the answering node's view", body = ClusterStatus),
+        AddMemberProblems,
+    )
+)]
 pub async fn add_member(
     State(app): State<AppState>,
     JsonBody(request): JsonBody<AddMemberRequest>,
@@ -80,6 +114,17 @@ pub async fn add_member(
     Ok(Json(cluster_status(&app)))
 }
 
+/// Remove a node from the cluster.
+///
+/// An id that is not a member is 422.
+#[utoipa::path(
+    delete, path = "/cluster/members/{id}", tag = "cluster",
+    params(("id" = u64, Path, minimum = 1, description = "The node to remove")),
+    responses(
+        (status = 200, description = "Removed: the answering node's view", body = ClusterStatus),
+        RemoveMemberProblems,
+    )
+)]
 pub async fn remove_member(
     State(app): State<AppState>,
     PathId(id): PathId,
@@ -102,13 +147,28 @@ fn member_node(member: &AddMemberRequest) -> Result<NodeInfo, ApiError> {
     Ok(NodeInfo { api_addr: member.api_addr.clone(), peer_addr: member.peer_addr.clone() })
 }
 
+/// Liveness: the process is up.
+#[utoipa::path(
+    get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Up", body = Object, example = json!({"status": "ok"})))
+)]
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
-/// Ready when this node can serve a linearizable read now: a leader confirmed by a quorum, and
-/// this node caught up to that leader's commit index. A node that only remembers a leader (after a
-/// restart, say) is not ready until that leader answers.
+/// Readiness: this node can serve a linearizable read now.
+///
+/// Ready when a leader confirmed by a quorum is known and this node caught up to that leader's
+/// commit index. A node that only remembers a leader (after a restart, say) is not ready until
+/// that leader answers.
+#[utoipa::path(
+    get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Object,
+            example = json!({"status": "ready", "leader_id": 1, "last_applied": 120})),
+        NotReadyProblems,
+    )
+)]
 pub async fn readyz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     match tokio::time::timeout(READINESS_CHECK_TIMEOUT, app.service.barrier().linearize()).await {
         Ok(Ok(())) => {

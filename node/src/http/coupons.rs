@@ -7,7 +7,9 @@ use axum::response::Response as HttpResponse;
 use axum::Json;
 use chrono::Utc;
 use coupon_client::api::{
-    self, CodeQuery, CreateCouponRequest, HistoryQuery, ReadQuery, RedeemRequest, ValidateQuery,
+    self, CodeQuery, Coupon, CouponId as WireCouponId, CreateCouponRequest, HistoryPage,
+    HistoryQuery, IdempotencyKey, ReadQuery, RedeemRequest, RedeemResponse, Redemption,
+    RedemptionId as WireRedemptionId, ValidateQuery, ValidateResponse,
 };
 use raft_store::command::{Command, Request};
 use raft_store::domain::{CouponCode, CouponId, RedemptionId};
@@ -18,11 +20,30 @@ use rand::RngCore;
 use super::extract::{JsonBody, PathId, QueryParams};
 use super::idempotency::idempotency_token;
 use super::outcome::{render, Subject};
+use super::problems::{
+    CouponReadProblems, CouponUpdateProblems, CreateCouponProblems, RedeemProblems,
+    RollBackProblems,
+};
 use super::validate::validate_coupon;
 use super::ApiError;
 use crate::app::{App, AppState};
 use crate::convert;
 
+/// Create a coupon.
+///
+/// `code` is optional: absent, the service generates 12 characters of Crockford's base-32
+/// alphabet. `expires_at` must be in the future. Every field out of bounds is listed in the
+/// 422's `errors`.
+#[utoipa::path(
+    post, path = "/coupons/generate", tag = "coupons",
+    params(IdempotencyKey),
+    request_body = CreateCouponRequest,
+    responses(
+        (status = 201, description = "Created", body = Coupon,
+            headers(("Location" = String, description = "`/coupons/{id}` of the new coupon"))),
+        CreateCouponProblems,
+    )
+)]
 pub async fn generate_coupon(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -38,6 +59,21 @@ pub async fn generate_coupon(
     Ok(render(response, Subject::NewCoupon))
 }
 
+/// Redeem a coupon: use it once.
+///
+/// A refusal is 409 with the first reason that applies, in this order: `inactive`,
+/// `not_started`, `expired`, `usage_limit_reached`, `per_user_limit_reached`,
+/// `order_already_redeemed`, `currency_mismatch`, `min_order_not_met`. Rate limited per client.
+#[utoipa::path(
+    post, path = "/coupons/{id}/redeem", tag = "coupons",
+    params(("id" = WireCouponId, Path, description = "The coupon to redeem"), IdempotencyKey),
+    request_body = RedeemRequest,
+    responses(
+        (status = 201, description = "Redeemed: the new redemption and the coupon after it",
+            body = RedeemResponse),
+        RedeemProblems,
+    )
+)]
 pub async fn redeem_coupon(
     State(app): State<AppState>,
     PathId(id): PathId,
@@ -83,7 +119,19 @@ fn record_redeem(app: &App, response: &Response) {
     app.metrics.redeems.with_label_values(&[outcome]).inc();
 }
 
-/// No body: the redemption id says it all.
+/// Roll a redemption back (the order was cancelled): its use is given back.
+///
+/// No body: the redemption id says it all. The redemption stays in the history with
+/// `rolled_back_at`.
+#[utoipa::path(
+    post, path = "/redemptions/{id}/rollback", tag = "redemptions",
+    params(("id" = WireRedemptionId, Path, description = "The redemption to undo"), IdempotencyKey),
+    responses(
+        (status = 200, description = "Rolled back: the redemption with `rolled_back_at`",
+            body = Redemption),
+        RollBackProblems,
+    )
+)]
 pub async fn roll_back_redemption(
     State(app): State<AppState>,
     PathId(id): PathId,
@@ -96,6 +144,17 @@ pub async fn roll_back_redemption(
     Ok(render(response, Subject::Redemption(RedemptionId(id))))
 }
 
+/// Deactivate (void) a coupon: from now on redeem and validate answer `inactive`.
+///
+/// No body. Deactivating an inactive coupon changes nothing and answers 200 too.
+#[utoipa::path(
+    post, path = "/coupons/{id}/deactivate", tag = "coupons",
+    params(("id" = WireCouponId, Path, description = "The coupon to void"), IdempotencyKey),
+    responses(
+        (status = 200, description = "The coupon, now inactive", body = Coupon),
+        CouponUpdateProblems,
+    )
+)]
 pub async fn deactivate_coupon(
     State(app): State<AppState>,
     PathId(id): PathId,
@@ -107,6 +166,17 @@ pub async fn deactivate_coupon(
     Ok(render(response, Subject::Coupon(CouponId(id))))
 }
 
+/// Reactivate a deactivated coupon.
+///
+/// No body. Reactivating an active coupon changes nothing and answers 200 too.
+#[utoipa::path(
+    post, path = "/coupons/{id}/reactivate", tag = "coupons",
+    params(("id" = WireCouponId, Path, description = "The coupon to reactivate"), IdempotencyKey),
+    responses(
+        (status = 200, description = "The coupon, now active", body = Coupon),
+        CouponUpdateProblems,
+    )
+)]
 pub async fn reactivate_coupon(
     State(app): State<AppState>,
     PathId(id): PathId,
@@ -118,6 +188,12 @@ pub async fn reactivate_coupon(
     Ok(render(response, Subject::Coupon(CouponId(id))))
 }
 
+/// Get one coupon.
+#[utoipa::path(
+    get, path = "/coupons/{id}", tag = "coupons",
+    params(("id" = WireCouponId, Path, description = "The coupon"), ReadQuery),
+    responses((status = 200, description = "The coupon", body = Coupon), CouponReadProblems)
+)]
 pub async fn get_coupon(
     State(app): State<AppState>,
     PathId(id): PathId,
@@ -128,6 +204,12 @@ pub async fn get_coupon(
     coupon.map(|coupon| Json(convert::coupon(&coupon))).ok_or_else(|| coupon_not_found(id))
 }
 
+/// Look a coupon up by its code (case-insensitively).
+#[utoipa::path(
+    get, path = "/coupons", tag = "coupons",
+    params(CodeQuery),
+    responses((status = 200, description = "The coupon", body = Coupon), CouponReadProblems)
+)]
 pub async fn find_coupon_by_code(
     State(app): State<AppState>,
     QueryParams(query): QueryParams<CodeQuery>,
@@ -147,6 +229,19 @@ pub async fn find_coupon_by_code(
     })
 }
 
+/// Would a redeem with these inputs succeed now? Never consumes a use.
+///
+/// Decided by the same rule as a redeem, except `order_already_redeemed` (validate takes no
+/// `order_id`). Rate limited per client.
+#[utoipa::path(
+    get, path = "/coupons/{id}/validate", tag = "coupons",
+    params(("id" = WireCouponId, Path, description = "The coupon to check"), ValidateQuery),
+    responses(
+        (status = 200, description = "The verdict, valid or not, with `reason` when not",
+            body = ValidateResponse),
+        CouponReadProblems,
+    )
+)]
 pub async fn validate(
     State(app): State<AppState>,
     PathId(id): PathId,
@@ -155,6 +250,18 @@ pub async fn validate(
     validate_coupon(&app, CouponId(id), &query).await.map(Json)
 }
 
+/// A coupon's redemption history, oldest first, paged.
+///
+/// Rolled-back redemptions are listed too, with `rolled_back_at`.
+#[utoipa::path(
+    get, path = "/coupons/{id}/redemptions", tag = "redemptions",
+    params(("id" = WireCouponId, Path, description = "The coupon"), HistoryQuery),
+    responses(
+        (status = 200, description = "One page; `next_after` is null on the last",
+            body = HistoryPage),
+        CouponReadProblems,
+    )
+)]
 pub async fn coupon_history(
     State(app): State<AppState>,
     PathId(id): PathId,

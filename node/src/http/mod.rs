@@ -1,5 +1,6 @@
-//! The public HTTP API of a node: routes, fallbacks that keep every failure problem+json, and the
-//! layers every request passes (body limit, deadline, tracing, leader hint).
+//! The public HTTP API of a node: routes (declared in `routes.rs`, which the OpenAPI document is
+//! generated from too), fallbacks that keep every failure problem+json, and the layers every
+//! request passes (body limit, deadline, tracing, leader hint).
 
 mod alerts;
 mod cluster;
@@ -8,8 +9,11 @@ mod error;
 mod extract;
 mod idempotency;
 mod observe;
+mod openapi;
 mod outcome;
+mod problems;
 mod rate_limit;
+mod routes;
 mod validate;
 
 use std::time::Duration;
@@ -18,7 +22,6 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::Router;
 use coupon_client::api::{header, ErrorCode};
 use tower_http::trace::TraceLayer;
@@ -31,28 +34,10 @@ use crate::app::AppState;
 use crate::leadership::leader_now;
 
 pub fn router(app: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
-    // Validate and redeem are what shoppers hammer: they alone are rate limited per client.
-    let limited = Router::new()
-        .route("/coupons/{id}/validate", get(coupons::validate))
-        .route("/coupons/{id}/redeem", post(coupons::redeem_coupon))
+    let limited = routes::rate_limited()
         .route_layer(middleware::from_fn_with_state(app.clone(), rate_limit::limit));
-    Router::new()
-        .merge(limited)
-        .route("/coupons/generate", post(coupons::generate_coupon))
-        .route("/coupons", get(coupons::find_coupon_by_code))
-        .route("/coupons/{id}", get(coupons::get_coupon))
-        .route("/coupons/{id}/redemptions", get(coupons::coupon_history))
-        .route("/coupons/{id}/deactivate", post(coupons::deactivate_coupon))
-        .route("/coupons/{id}/reactivate", post(coupons::reactivate_coupon))
-        .route("/redemptions/{id}/rollback", post(coupons::roll_back_redemption))
-        .route("/alerts", get(alerts::list_alerts))
-        .route("/cluster", get(cluster::get_cluster))
-        .route("/cluster/init", post(cluster::init_cluster))
-        .route("/cluster/members", post(cluster::add_member))
-        .route("/cluster/members/{id}", delete(cluster::remove_member))
-        .route("/healthz", get(cluster::healthz))
-        .route("/readyz", get(cluster::readyz))
-        .route("/metrics", get(observe::metrics))
+    // `openapi::document()` is built from these same two route sets.
+    Router::from(routes::unlimited().merge(limited))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), leader_hint))

@@ -32,6 +32,13 @@ pub async fn record(State(app): State<AppState>, request: Request, next: Next) -
     response
 }
 
+/// Metrics in Prometheus text format: requests by route and status, redeems by outcome,
+/// latencies, Raft state, rate-limited and shed requests, alerts.
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4",
+        body = String, content_type = "text/plain; version=0.0.4; charset=utf-8"))
+)]
 pub async fn metrics(State(app): State<AppState>) -> Response {
     let text =
         app.metrics.render(&app.raft, app.service.state(), app.service.proposals_in_flight()).await;

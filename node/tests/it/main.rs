@@ -4,5 +4,6 @@ mod cluster_crash;
 mod cluster_race;
 mod cluster_snapshot;
 mod http_contract;
+mod openapi;
 mod operations;
 mod support;

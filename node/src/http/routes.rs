@@ -1,0 +1,41 @@
+//! The route table of the public API. Each route is declared once, by its handler's
+//! `#[utoipa::path]` (method, path, parameters, body, responses), and `routes!` turns that one
+//! declaration into both the axum route and the OpenAPI operation. The router (`router()`) and
+//! the document (`openapi::document()`) are both built from the two functions below, so a route
+//! cannot be served without being documented, nor documented without being served.
+//!
+//! Add a route here, never with a bare `Router::route`: the OpenAPI test probes every path
+//! literal of this module's source and fails on one that answers but is not documented.
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{alerts, cluster, coupons, observe, openapi};
+use crate::app::AppState;
+
+/// Validate and redeem: what shoppers hammer, so `router()` rate limits them per client (and
+/// the document gives them 429 and `X-Api-Key`).
+pub fn rate_limited() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(coupons::validate)).routes(routes!(coupons::redeem_coupon))
+}
+
+/// Every other route.
+pub fn unlimited() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(coupons::generate_coupon))
+        .routes(routes!(coupons::find_coupon_by_code))
+        .routes(routes!(coupons::get_coupon))
+        .routes(routes!(coupons::coupon_history))
+        .routes(routes!(coupons::deactivate_coupon))
+        .routes(routes!(coupons::reactivate_coupon))
+        .routes(routes!(coupons::roll_back_redemption))
+        .routes(routes!(alerts::list_alerts))
+        .routes(routes!(cluster::get_cluster))
+        .routes(routes!(cluster::init_cluster))
+        .routes(routes!(cluster::add_member))
+        .routes(routes!(cluster::remove_member))
+        .routes(routes!(cluster::healthz))
+        .routes(routes!(cluster::readyz))
+        .routes(routes!(observe::metrics))
+        .routes(routes!(openapi::openapi_json))
+}
