@@ -178,7 +178,10 @@ impl StateHandle {
     /// Snapshots built and installed since start, and the stored snapshot's size.
     pub fn snapshot_activity(&self) -> SnapshotActivity {
         let committed = TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine };
-        let stored_bytes = snapshot::stored_manifest(&committed).ok().flatten().map_or(0, |manifest| manifest.bytes);
+        let stored_bytes = snapshot::stored_manifest(&committed)
+            .ok()
+            .flatten()
+            .map_or(0, |manifest| manifest.bytes);
         SnapshotActivity {
             built: self.snapshots.built.load(Ordering::Relaxed),
             installed: self.snapshots.installed.load(Ordering::Relaxed),
