@@ -71,8 +71,9 @@ key_space!(/// Live redemptions of a coupon by one user, for the per-user limit.
 key_space!(/// The live redemption of a coupon for an order: one per (coupon, order).
     OrderRedemptions in StateMachine at 0x07: (CouponId, OrderId) => RedemptionId);
 key_space!(IdempotencyRecords in StateMachine at 0x08: IdempotencyKey => IdempotencyRecord);
-key_space!(/// Idempotency keys by the log time they were recorded at, oldest first, for expiry.
-    IdempotencyExpiry in StateMachine at 0x09: (Timestamp, IdempotencyKey) => ());
+key_space!(/// The idempotency keys each log entry recorded, by the entry's log time and index, oldest
+    /// first, for expiry: one write per entry rather than one per key.
+    IdempotencyExpiry in StateMachine at 0x09: (Timestamp, u64) => Vec<IdempotencyKey>);
 key_space!(Alerts in StateMachine at 0x0A: AlertId => Alert);
 key_space!(/// Alerts whose webhook delivery is not confirmed yet.
     UndeliveredAlerts in StateMachine at 0x0B: AlertId => ());

@@ -27,9 +27,9 @@ pub const PERCENTAGE_SCALE_MAX: u32 = 4;
 
 /// How long an idempotency record is kept, measured in log time (the leader-stamped clock).
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
-/// Expired idempotency records removed per applied log entry: bounds the work of one apply while
-/// still removing records faster than a batch can create them.
-pub const IDEMPOTENCY_EXPIRY_PER_ENTRY_MAX: usize = 2 * REQUESTS_PER_ENTRY_MAX;
+/// Expired listings of idempotency keys (one per log entry that recorded keys) removed per applied
+/// entry: more than one, so expiry outpaces creation; few, so one apply stays bounded.
+pub const IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX: usize = 4;
 /// Requests one log entry may carry (the node batches concurrent proposals into one entry).
 pub const REQUESTS_PER_ENTRY_MAX: usize = 512;
 /// Attempts to derive a fresh code when a generated code collides with an existing one.
@@ -45,6 +45,6 @@ pub const SNAPSHOT_CHUNK_BYTES: usize = 1024 * 1024;
 const _: () = assert!(CODE_LENGTH_MIN <= GENERATED_CODE_LENGTH);
 const _: () = assert!(GENERATED_CODE_LENGTH <= CODE_LENGTH_MAX);
 const _: () = assert!(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX);
-const _: () = assert!(IDEMPOTENCY_EXPIRY_PER_ENTRY_MAX > REQUESTS_PER_ENTRY_MAX);
+const _: () = assert!(IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX > 1);
 const _: () = assert!(EXTERNAL_ID_LENGTH_MIN >= 1);
 const _: () = assert!(IDEMPOTENCY_KEY_LENGTH_MIN >= 1);

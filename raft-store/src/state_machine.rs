@@ -12,13 +12,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use openraft::storage::RaftStateMachine;
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, RaftSnapshotBuilder};
 
-use crate::apply::{apply, expire_idempotency, write_change};
-use crate::command::Batch;
+use crate::apply::apply_batch;
 use crate::error::Result;
 use crate::keyspace::{self, Meta};
 use crate::outcome::Responses;
 use crate::snapshot;
-use crate::state_meta::StateMeta;
 use crate::state_reader::StateReader;
 use crate::storage::{Backend, PendingWrites, Tree, TreeReader};
 use crate::type_config::{
@@ -79,7 +77,9 @@ impl StateMachine {
                     meta.membership = StoredMembership::new(Some(entry.log_id), membership);
                     Responses::default()
                 }
-                EntryPayload::Normal(batch) => apply_batch(&batch, &mut meta, &mut pending)?,
+                EntryPayload::Normal(batch) => {
+                    apply_batch(&batch, entry.log_id.index, &mut meta, &mut pending)?
+                }
             };
             meta.last_applied = Some(entry.log_id);
             answers.push(responses);
@@ -139,27 +139,6 @@ impl StateMachine {
     pub fn handle(&self) -> StateHandle {
         StateHandle { backend: self.backend.clone(), snapshots: self.snapshots.clone() }
     }
-}
-
-fn apply_batch(
-    batch: &Batch,
-    meta: &mut StateMeta,
-    pending: &mut PendingWrites<'_>,
-) -> Result<Responses> {
-    meta.log_time = meta.log_time.max(batch.stamped_at);
-    let mut responses = Vec::with_capacity(batch.requests.len());
-    for request in &batch.requests {
-        let decision = apply(request, meta.log_time, meta.counters, &StateReader::new(&*pending))?;
-        meta.counters = decision.counters;
-        for change in decision.changes {
-            write_change(change, pending)?;
-        }
-        responses.push(decision.response);
-    }
-    for change in expire_idempotency(meta.log_time, &StateReader::new(&*pending))? {
-        write_change(change, pending)?;
-    }
-    Ok(Responses(responses))
 }
 
 /// Reads of the applied state, for queries that do not go through the log.

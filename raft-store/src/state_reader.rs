@@ -21,6 +21,14 @@ pub struct StateReader<'a> {
     tree: &'a dyn ReadTree,
 }
 
+/// The idempotency keys one log entry recorded, due for expiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpiringKeys {
+    pub recorded_at: Timestamp,
+    pub entry_index: u64,
+    pub keys: Vec<IdempotencyKey>,
+}
+
 /// One page of a coupon's redemption history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryPage {
@@ -50,7 +58,8 @@ impl<'a> StateReader<'a> {
         keyspace::get::<Redemptions>(self.tree, &id)
     }
 
-    /// Live redemptions of `coupon_id` by `user_id`.
+    /// Live redemptions of `coupon_id` by `user_id`. Kept only for coupons with a per-user
+    /// limit (their terms never change), so for the others this is always 0.
     pub fn user_redemptions(&self, coupon_id: CouponId, user_id: &UserId) -> Result<u32> {
         let key = (coupon_id, user_id.clone());
         Ok(keyspace::get::<UserRedemptionCounts>(self.tree, &key)?.unwrap_or(0))
@@ -69,23 +78,26 @@ impl<'a> StateReader<'a> {
         keyspace::get::<IdempotencyRecords>(self.tree, key)
     }
 
-    /// Up to `limit` idempotency keys recorded before `cutoff`, oldest first.
-    pub fn idempotency_recorded_before(
+    /// Up to `limit` of the oldest listings of idempotency keys recorded before `cutoff`.
+    pub fn idempotency_expiring(
         &self,
         cutoff: Timestamp,
         limit: usize,
-    ) -> Result<Vec<(Timestamp, IdempotencyKey)>> {
+    ) -> Result<Vec<ExpiringKeys>> {
         let oldest = keyspace::scan::<IdempotencyExpiry>(
             self.tree,
             Bound::Unbounded,
-            Bound::Unbounded,
+            Bound::Excluded(&(cutoff, 0)),
             ScanOrder::Ascending,
             limit,
         )?;
         Ok(oldest
             .into_iter()
-            .map(|(key, ())| key)
-            .take_while(|(recorded_at, _)| *recorded_at < cutoff)
+            .map(|((recorded_at, entry_index), keys)| ExpiringKeys {
+                recorded_at,
+                entry_index,
+                keys,
+            })
             .collect())
     }
 

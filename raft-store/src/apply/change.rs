@@ -37,9 +37,17 @@ pub enum Change {
         key: IdempotencyKey,
         record: Box<IdempotencyRecord>,
     },
-    ForgetIdempotency {
-        key: IdempotencyKey,
+    /// Lists the keys one log entry recorded, for their expiry.
+    ListIdempotencyKeys {
         recorded_at: Timestamp,
+        entry_index: u64,
+        keys: Vec<IdempotencyKey>,
+    },
+    /// Forgets the records of a listed entry, and the listing.
+    ExpireIdempotencyKeys {
+        recorded_at: Timestamp,
+        entry_index: u64,
+        keys: Vec<IdempotencyKey>,
     },
     /// Stores an alert; an undelivered one is also listed for the webhook.
     PutAlert(Alert),
@@ -80,13 +88,16 @@ pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<(
             pending.push(keyspace::delete::<OrderRedemptions>(&(coupon_id, order_id)));
         }
         Change::RecordIdempotency { key, record } => {
-            pending
-                .push(keyspace::put::<IdempotencyExpiry>(&(record.recorded_at, key.clone()), &())?);
             pending.push(keyspace::put::<IdempotencyRecords>(&key, &record)?);
         }
-        Change::ForgetIdempotency { key, recorded_at } => {
-            pending.push(keyspace::delete::<IdempotencyExpiry>(&(recorded_at, key.clone())));
-            pending.push(keyspace::delete::<IdempotencyRecords>(&key));
+        Change::ListIdempotencyKeys { recorded_at, entry_index, keys } => {
+            pending.push(keyspace::put::<IdempotencyExpiry>(&(recorded_at, entry_index), &keys)?);
+        }
+        Change::ExpireIdempotencyKeys { recorded_at, entry_index, keys } => {
+            for key in &keys {
+                pending.push(keyspace::delete::<IdempotencyRecords>(key));
+            }
+            pending.push(keyspace::delete::<IdempotencyExpiry>(&(recorded_at, entry_index)));
         }
         Change::PutAlert(alert) => {
             let listed = match alert.delivered_at {

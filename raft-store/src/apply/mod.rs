@@ -8,14 +8,15 @@ mod change;
 mod coupon_commands;
 mod redeem;
 
-use crate::command::{Command, Request};
+use crate::command::{Batch, Command, Request};
 use crate::domain::Timestamp;
 use crate::error::Result;
 use crate::idempotency::IdempotencyRecord;
-use crate::limits::{IDEMPOTENCY_EXPIRY_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION};
-use crate::outcome::{Outcome, Rejection, Response};
-use crate::state_meta::Counters;
+use crate::limits::{IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION};
+use crate::outcome::{Outcome, Rejection, Response, Responses};
+use crate::state_meta::{Counters, StateMeta};
 use crate::state_reader::StateReader;
+use crate::storage::PendingWrites;
 
 pub use change::{write_change, Change};
 
@@ -110,14 +111,52 @@ fn decide(
     }
 }
 
-/// Idempotency records older than the retention at log time `now`, to forget; bounded per call.
+/// The idempotency listings past their retention at log time `now`, to forget; bounded per call.
 pub fn expire_idempotency(now: Timestamp, state: &StateReader<'_>) -> Result<Vec<Change>> {
     let cutoff = now.saturating_sub(IDEMPOTENCY_RETENTION);
-    let expired = state.idempotency_recorded_before(cutoff, IDEMPOTENCY_EXPIRY_PER_ENTRY_MAX)?;
-    Ok(expired
+    let due = state.idempotency_expiring(cutoff, IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX)?;
+    Ok(due
         .into_iter()
-        .map(|(recorded_at, key)| Change::ForgetIdempotency { key, recorded_at })
+        .map(|listing| Change::ExpireIdempotencyKeys {
+            recorded_at: listing.recorded_at,
+            entry_index: listing.entry_index,
+            keys: listing.keys,
+        })
         .collect())
+}
+
+/// Applies the batch of log entry `entry_index`: every request in order, each seeing the writes of
+/// those before it, then the entry's idempotency bookkeeping. Everything lands in `pending`, for
+/// the caller to commit atomically.
+pub fn apply_batch(
+    batch: &Batch,
+    entry_index: u64,
+    meta: &mut StateMeta,
+    pending: &mut PendingWrites<'_>,
+) -> Result<Responses> {
+    meta.log_time = meta.log_time.max(batch.stamped_at);
+    let mut responses = Vec::with_capacity(batch.requests.len());
+    let mut recorded = Vec::new();
+    for request in &batch.requests {
+        let decision = apply(request, meta.log_time, meta.counters, &StateReader::new(&*pending))?;
+        meta.counters = decision.counters;
+        for change in decision.changes {
+            if let Change::RecordIdempotency { key, .. } = &change {
+                recorded.push(key.clone());
+            }
+            write_change(change, pending)?;
+        }
+        responses.push(decision.response);
+    }
+    if !recorded.is_empty() {
+        let listing =
+            Change::ListIdempotencyKeys { recorded_at: meta.log_time, entry_index, keys: recorded };
+        write_change(listing, pending)?;
+    }
+    for change in expire_idempotency(meta.log_time, &StateReader::new(&*pending))? {
+        write_change(change, pending)?;
+    }
+    Ok(Responses(responses))
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@ pub fn redeem(
     let Some(mut coupon) = state.coupon(command.coupon_id)? else {
         return Ok((Outcome::Rejected(Rejection::CouponNotFound), Vec::new(), counters));
     };
-    let user_redemptions = state.user_redemptions(coupon.id, &command.user_id)?;
+    let counts_users = coupon.terms.per_user_limit.is_some();
+    let user_redemptions =
+        if counts_users { state.user_redemptions(coupon.id, &command.user_id)? } else { 0 };
     let order_already_redeemed = match &command.order_id {
         Some(order_id) => state.order_redemption(coupon.id, order_id)?.is_some(),
         None => false,
@@ -65,15 +67,16 @@ pub fn redeem(
         coupon.low_stock_alert = Some(alert.id);
     }
 
-    let mut changes = vec![
-        Change::PutCoupon(coupon.clone()),
-        Change::PutRedemption(redemption.clone()),
-        Change::SetUserRedemptions {
+    let mut changes =
+        vec![Change::PutCoupon(coupon.clone()), Change::PutRedemption(redemption.clone())];
+    if counts_users {
+        let user_id = command.user_id.clone();
+        changes.push(Change::SetUserRedemptions {
             coupon_id: coupon.id,
-            user_id: command.user_id.clone(),
+            user_id,
             count: user_redemptions + 1,
-        },
-    ];
+        });
+    }
     if let Some(order_id) = &command.order_id {
         changes.push(Change::SetOrderRedemption {
             coupon_id: coupon.id,
@@ -106,17 +109,16 @@ pub fn roll_back(
     coupon.times_redeemed = coupon.times_redeemed.saturating_sub(1);
     redemption.rolled_back_at = Some(now);
 
-    let user_redemptions = state.user_redemptions(coupon.id, &redemption.user_id)?;
-    debug_assert!(user_redemptions > 0, "a live redemption is counted for its user");
-    let mut changes = vec![
-        Change::PutCoupon(coupon.clone()),
-        Change::PutRedemption(redemption.clone()),
-        Change::SetUserRedemptions {
-            coupon_id: coupon.id,
-            user_id: redemption.user_id.clone(),
-            count: user_redemptions.saturating_sub(1),
-        },
-    ];
+    let mut changes =
+        vec![Change::PutCoupon(coupon.clone()), Change::PutRedemption(redemption.clone())];
+    // Per-user counts exist only for coupons with a per-user limit (see `StateReader::user_redemptions`).
+    if coupon.terms.per_user_limit.is_some() {
+        let user_redemptions = state.user_redemptions(coupon.id, &redemption.user_id)?;
+        debug_assert!(user_redemptions > 0, "a live redemption is counted for its user");
+        let user_id = redemption.user_id.clone();
+        let count = user_redemptions.saturating_sub(1);
+        changes.push(Change::SetUserRedemptions { coupon_id: coupon.id, user_id, count });
+    }
     if let Some(order_id) = &redemption.order_id {
         if state.order_redemption(coupon.id, order_id)? == Some(redemption.id) {
             changes.push(Change::SetOrderRedemption {

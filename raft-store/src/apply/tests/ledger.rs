@@ -1,36 +1,39 @@
-//! `Ledger`: a minimal state machine for tests: apply one request, write its changes, commit.
+//! `Ledger`: a minimal state machine for tests: each request is one log entry, applied with the
+//! state machine's own `apply_batch` and committed.
 
-use crate::apply::{apply, expire_idempotency, write_change};
-use crate::command::{CodeChoice, Command, RedeemCommand, Request};
+use crate::apply::apply_batch;
+use crate::command::{Batch, CodeChoice, Command, RedeemCommand, Request};
 use crate::domain::fixtures::*;
 use crate::domain::{CouponCode, CouponId, CouponTerms, Timestamp};
 use crate::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
 use crate::outcome::{Outcome, Response};
-use crate::state_meta::Counters;
+use crate::state_meta::StateMeta;
 use crate::state_reader::StateReader;
 use crate::storage::{Backend, MemDisk, PendingWrites, Tree, TreeReader};
 
 #[derive(Default)]
 pub struct Ledger {
     disk: MemDisk,
-    counters: Counters,
+    meta: StateMeta,
+    entries: u64,
 }
 
 impl Ledger {
+    /// Applies `request` as the next log entry, stamped `now`.
     pub fn run(&mut self, request: Request, now: Timestamp) -> Response {
+        self.run_entry(vec![request], now).pop().expect("one response per request")
+    }
+
+    /// Applies `requests` together as the next log entry, stamped `now`.
+    pub fn run_entry(&mut self, requests: Vec<Request>, now: Timestamp) -> Vec<Response> {
         let committed = TreeReader { backend: &self.disk, tree: Tree::StateMachine };
         let mut pending = PendingWrites::new(&committed);
-        let decision = apply(&request, now, self.counters, &StateReader::new(&pending)).unwrap();
-        self.counters = decision.counters;
-        for change in decision.changes {
-            write_change(change, &mut pending).unwrap();
-        }
-        for change in expire_idempotency(now, &StateReader::new(&pending)).unwrap() {
-            write_change(change, &mut pending).unwrap();
-        }
+        self.entries += 1;
+        let batch = Batch { stamped_at: now, requests };
+        let responses = apply_batch(&batch, self.entries, &mut self.meta, &mut pending).unwrap();
         let ops = pending.into_ops();
         self.disk.commit(Tree::StateMachine, ops).unwrap();
-        decision.response
+        responses.0
     }
 
     pub fn outcome(&mut self, command: Command, now: Timestamp) -> Outcome {

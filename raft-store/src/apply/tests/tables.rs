@@ -250,5 +250,32 @@ fn idempotency_records_are_kept_for_the_retention_and_then_forgotten() {
     let after = exactly_retention.saturating_add(Duration::from_millis(1));
     ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, after);
     assert!(ledger.read(|s| s.idempotency_record(&key)).is_none());
-    assert!(ledger.read(|s| s.idempotency_recorded_before(after, 10)).is_empty());
+    assert!(ledger.read(|s| s.idempotency_expiring(after, 10)).is_empty(), "the listing went too");
+}
+
+#[test]
+fn one_entry_lists_its_keys_once_and_they_expire_together() {
+    let mut ledger = Ledger::default();
+    let id = ledger.create("TOGETHER", terms());
+    let entry = vec![
+        with_key("k4", b"a", redeem_by(id, "a")),
+        with_key("k5", b"b", redeem_by(id, "b")),
+        with_key("k4", b"a", redeem_by(id, "a")),
+    ];
+    let answers = ledger.run_entry(entry, at(10));
+    assert_eq!(
+        answers.iter().map(|answer| answer.replayed).collect::<Vec<_>>(),
+        [false, false, true]
+    );
+    let listed = ledger.read(|s| s.idempotency_expiring(at(11), 10));
+    assert_eq!(listed.len(), 1, "one listing for the entry");
+    assert_eq!(listed[0].keys.len(), 2, "a replayed key is not listed again");
+
+    let after =
+        at(10).saturating_add(IDEMPOTENCY_RETENTION).saturating_add(Duration::from_millis(1));
+    ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, after);
+    for key in ["k4", "k5"] {
+        let key = crate::idempotency::IdempotencyKey::parse(key).unwrap();
+        assert!(ledger.read(|s| s.idempotency_record(&key)).is_none());
+    }
 }
