@@ -98,6 +98,18 @@ run_seeds() {
 
 now() { date +%s.%N; }
 
+# What caught the failing seeds of scenario $1: how many seeds each invariant (or a panic
+# inside the run, by source file) failed.
+caught_by() {
+    for ((seed = first_seed; seed <= last_seed; seed++)); do
+        [ "$(cat "$work/$1-$seed.rc")" != 0 ] || continue
+        found=$(sed -n 's/^  \[\([a-z_]*\)\].*/\1/p' "$work/$1-$seed.out" | sort -u)
+        [ -n "$found" ] || found=$(sed -n 's/.*panicked at \([^:]*\):.*/panic:\1/p' \
+            "$work/$1-$seed.out" | grep -v 'report.rs' | head -1 | sed 's#:.*/\([^/]*/src/\)#:\1#')
+        echo "${found:-unknown}"
+    done | sort | uniq -c | sort -rn | awk '{printf "%s%s %s", sep, $2, $1; sep=", "}'
+}
+
 echo "sim.sh: ${#scenarios[@]} scenario(s) x $seeds seeds ($first_seed..$last_seed)${broken:+, $broken}, $jobs at a time"
 start=$(now)
 for scenario in "${scenarios[@]}"; do
@@ -120,7 +132,7 @@ for scenario in "${scenarios[@]}"; do
     if [ "$detect" = 1 ]; then
         if [ -n "$first" ]; then
             echo "$broken $scenario: caught on $caught of $seeds seeds; first at seed $first" \
-                "(the $((first - first_seed + 1))th tried)"
+                "($((first - first_seed + 1)) seed(s) tried); by: $(caught_by "$scenario")"
         else
             echo "$broken $scenario: NOT caught in $seeds seeds"
             uncaught=$((uncaught + 1))
