@@ -74,6 +74,10 @@ pub struct Args {
     /// `http://host:port/path` that the leader POSTs low-stock alerts to (at least once).
     #[arg(long, env = "COUPON_ALERT_WEBHOOK")]
     pub alert_webhook: Option<String>,
+    /// Threads running requests and Raft (default: one per core). Several nodes sharing one
+    /// machine run best with their share of its cores each.
+    #[arg(long, env = "COUPON_WORKER_THREADS")]
+    pub worker_threads: Option<usize>,
     /// Log entries kept behind a snapshot for lagging followers.
     #[arg(long, env = "COUPON_LOGS_KEPT_BEHIND_SNAPSHOT", default_value_t = limits::LOGS_KEPT_BEHIND_SNAPSHOT_DEFAULT)]
     pub logs_kept_behind_snapshot: u64,
@@ -141,6 +145,8 @@ pub struct Config {
     pub max_in_flight_proposals: usize,
     pub rate_limit: RateLimitSettings,
     pub alert_webhook: Option<String>,
+    /// `None`: one per core.
+    pub worker_threads: Option<usize>,
     pub raft: RaftTiming,
 }
 
@@ -194,6 +200,7 @@ impl TryFrom<Args> for Config {
                 burst: args.rate_limit_burst,
             },
             alert_webhook: args.alert_webhook,
+            worker_threads: args.worker_threads,
             raft: RaftTiming {
                 heartbeat: Duration::from_millis(args.heartbeat_ms),
                 election_timeout_min: Duration::from_millis(args.election_timeout_ms_min),
@@ -261,6 +268,7 @@ fn check_bounds(args: &Args) -> Result<(), ConfigError> {
             "--election-timeout-ms-min must be below the max",
         ),
         (args.snapshot_every >= 1, "--snapshot-every must be at least 1"),
+        (args.worker_threads != Some(0), "--worker-threads must be at least 1"),
     ];
     match checks.iter().find(|(ok, _)| !ok) {
         Some((_, message)) => Err(ConfigError::Bound(message)),

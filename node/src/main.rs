@@ -8,10 +8,14 @@ use coupon_node::config::{Args, Config};
 use coupon_node::log_format::WithNodeId;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: the node allocates per request across several threads, where glibc's malloc took a
+/// sixth of its CPU time in profiles.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DEFAULT_LOG_FILTER: &str = "coupon_node=info,tower_http=info,openraft=info";
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let config = Config::try_from(Args::parse()).context("invalid configuration")?;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
@@ -19,7 +23,14 @@ async fn main() -> anyhow::Result<()> {
     // Colours only on a terminal: nodes started by scripts log to files.
     let ansi = std::io::stdout().is_terminal();
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).event_format(format).init();
-    coupon_node::run(config, shutdown_signal()).await.context("coupon-node failed")
+
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(threads) = config.worker_threads {
+        runtime.worker_threads(threads);
+    }
+    let runtime = runtime.build().context("cannot start the async runtime")?;
+    runtime.block_on(coupon_node::run(config, shutdown_signal())).context("coupon-node failed")
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
