@@ -137,11 +137,9 @@ pub async fn roll_back_redemption(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<HttpResponse, ApiError> {
-    let idempotency =
-        idempotency_token(&headers, &format!("POST /redemptions/{id}/rollback"), &())?;
     let command = Command::RollBack { redemption_id: RedemptionId(id) };
-    let response = app.service.submit(Request { idempotency, command }).await?;
-    Ok(render(response, Subject::Redemption(RedemptionId(id))))
+    let route = format!("POST /redemptions/{id}/rollback");
+    write_by_path(&app, &headers, route, command, Subject::Redemption(RedemptionId(id))).await
 }
 
 /// Deactivate (void) a coupon: from now on redeem and validate answer `inactive`.
@@ -160,10 +158,9 @@ pub async fn deactivate_coupon(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<HttpResponse, ApiError> {
-    let idempotency = idempotency_token(&headers, &format!("POST /coupons/{id}/deactivate"), &())?;
     let command = Command::Deactivate { coupon_id: CouponId(id) };
-    let response = app.service.submit(Request { idempotency, command }).await?;
-    Ok(render(response, Subject::Coupon(CouponId(id))))
+    let route = format!("POST /coupons/{id}/deactivate");
+    write_by_path(&app, &headers, route, command, Subject::Coupon(CouponId(id))).await
 }
 
 /// Reactivate a deactivated coupon.
@@ -182,10 +179,9 @@ pub async fn reactivate_coupon(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<HttpResponse, ApiError> {
-    let idempotency = idempotency_token(&headers, &format!("POST /coupons/{id}/reactivate"), &())?;
     let command = Command::Reactivate { coupon_id: CouponId(id) };
-    let response = app.service.submit(Request { idempotency, command }).await?;
-    Ok(render(response, Subject::Coupon(CouponId(id))))
+    let route = format!("POST /coupons/{id}/reactivate");
+    write_by_path(&app, &headers, route, command, Subject::Coupon(CouponId(id))).await
 }
 
 /// Get one coupon.
@@ -291,6 +287,19 @@ pub async fn coupon_history(
         redemptions: page.redemptions.iter().map(convert::redemption).collect(),
         next_after: page.next_after.map(|id| api::RedemptionId(id.0)),
     }))
+}
+
+/// A write with no body: its method and path are the whole request, and its fingerprint.
+async fn write_by_path(
+    app: &App,
+    headers: &HeaderMap,
+    route: String,
+    command: Command,
+    subject: Subject,
+) -> Result<HttpResponse, ApiError> {
+    let idempotency = idempotency_token(headers, &route, &())?;
+    let response = app.service.submit(Request { idempotency, command }).await?;
+    Ok(render(response, subject))
 }
 
 pub fn coupon_not_found(id: u64) -> ApiError {
