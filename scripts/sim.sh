@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
         --no-determinism) determinism=0; shift ;;
         -j) jobs="$2"; shift 2 ;;
         -v|--verbose) verbose=1; shift ;;
-        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         [0-9]*) seeds="$1"; shift ;;
         *) echo "sim.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
