@@ -107,9 +107,11 @@ impl ClientError {
         match self {
             Self::Transport(_) => advice(true, None),
             Self::Api { problem, retry_after, .. } => match problem.code {
-                ErrorCode::Unavailable | ErrorCode::NotLeader => advice(true, *retry_after),
-                // The node works; the leader did not answer in time. Same node, same key.
-                ErrorCode::Timeout => advice(false, *retry_after),
+                // No outcome from this node: another one may be on the leader's side of a
+                // partition. The same key makes the move safe even when the write went through.
+                ErrorCode::Unavailable | ErrorCode::NotLeader | ErrorCode::Timeout => {
+                    advice(true, *retry_after)
+                }
                 // Rate limits are per client: moving to another node would dodge, not obey.
                 ErrorCode::RateLimited => advice(false, *retry_after),
                 _ => None,
@@ -155,7 +157,7 @@ mod tests {
         assert_eq!(switch(TransportError::connect("refused").into()), Some(true));
         assert_eq!(switch(TransportError::timeout("slow").into()), Some(true));
         assert_eq!(switch(api(ErrorCode::Unavailable)), Some(true));
-        assert_eq!(switch(api(ErrorCode::Timeout)), Some(false));
+        assert_eq!(switch(api(ErrorCode::Timeout)), Some(true));
         assert_eq!(switch(api(ErrorCode::RateLimited)), Some(false));
         assert_eq!(switch(api(ErrorCode::UsageLimitReached)), None);
     }

@@ -9,8 +9,7 @@ use openraft::ChangeMembers;
 use raft_store::{NodeId, NodeInfo, Raft};
 use serde::{Deserialize, Serialize};
 
-use crate::leadership::known_leader;
-use crate::limits::LEADER_WAIT;
+use crate::leadership::{known_leader, leader_patience};
 use crate::peer::{path, PeerRpc};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,8 +45,6 @@ pub enum RefusalReason {
     InvalidMembership,
     /// The initial membership does not include this node.
     NotAMember,
-    /// No member has this id.
-    UnknownNode,
 }
 
 impl std::fmt::Display for RefusalReason {
@@ -56,7 +53,6 @@ impl std::fmt::Display for RefusalReason {
             RefusalReason::ChangeInProgress => "another membership change is in progress",
             RefusalReason::InvalidMembership => "the resulting membership would be invalid",
             RefusalReason::NotAMember => "the members must include the node that initialises",
-            RefusalReason::UnknownNode => "no member has this id",
         })
     }
 }
@@ -90,7 +86,9 @@ impl ClusterAdmin {
 
     /// Applies `change` through the leader.
     pub async fn change(&self, change: MembershipChange) -> Result<(), AdminError> {
-        let leader = known_leader(&self.raft, LEADER_WAIT).await.ok_or(AdminError::NoLeader)?;
+        let leader = known_leader(&self.raft, leader_patience(self.timeout))
+            .await
+            .ok_or(AdminError::NoLeader)?;
         if leader.id == self.node_id {
             return self.change_as_leader(change).await;
         }
@@ -114,7 +112,8 @@ impl ClusterAdmin {
                     let membership = self.raft.metrics().borrow().membership_config.clone();
                     let membership = membership.membership();
                     if membership.get_node(&id).is_none() {
-                        return Err(AdminError::Refused(RefusalReason::UnknownNode));
+                        // Already gone: a removal retried after it took effect answers alike.
+                        return Ok(());
                     }
                     let removed = BTreeSet::from([id]);
                     // `retain: false` drops a removed voter from the nodes too.

@@ -4,6 +4,15 @@ use std::time::Duration;
 
 use raft_store::{NodeId, NodeInfo, Raft};
 
+use crate::limits::LEADER_WAIT;
+
+/// How long a request waits for a leader to be known: `LEADER_WAIT`, but never more than half of
+/// the request's deadline, so that a node without a leader answers 503 (nothing was proposed)
+/// before the deadline turns the answer into 504 (outcome unknown).
+pub fn leader_patience(request_deadline: Duration) -> Duration {
+    LEADER_WAIT.min(request_deadline / 2)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Leader {
     pub id: NodeId,

@@ -11,8 +11,8 @@ use openraft::error::{CheckIsLeaderError, RaftError};
 use raft_store::{NodeId, Raft};
 use serde::{Deserialize, Serialize};
 
-use crate::leadership::known_leader;
-use crate::limits::{FORWARD_TIMEOUT, LEADER_WAIT};
+use crate::leadership::{known_leader, leader_patience};
+use crate::limits::FORWARD_TIMEOUT;
 use crate::peer::{path, PeerRpc};
 
 #[derive(Clone)]
@@ -46,7 +46,9 @@ impl ReadBarrier {
 
     /// Returns once a read of the local state is linearizable.
     pub async fn linearize(&self) -> Result<(), ReadError> {
-        let leader = known_leader(&self.raft, LEADER_WAIT).await.ok_or(ReadError::NoLeader)?;
+        let leader = known_leader(&self.raft, leader_patience(self.timeout))
+            .await
+            .ok_or(ReadError::NoLeader)?;
         if leader.id == self.node_id {
             return match tokio::time::timeout(self.timeout, self.raft.ensure_linearizable()).await {
                 Ok(Ok(_)) => Ok(()),

@@ -116,7 +116,9 @@ pub async fn add_member(
 
 /// Remove a node from the cluster.
 ///
-/// An id that is not a member is 422.
+/// Idempotent: removing a node that is no longer a member answers 200 too, so a removal retried
+/// after it took effect gets the same answer. Stop the removed node afterwards: it no longer hears
+/// from the cluster, and answers 503 until it is stopped.
 #[utoipa::path(
     delete, path = "/cluster/members/{id}", tag = "cluster",
     params(("id" = u64, Path, minimum = 1, description = "The node to remove")),

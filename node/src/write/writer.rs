@@ -16,8 +16,8 @@ use raft_store::outcome::Response;
 use raft_store::{NodeId, NodeInfo, Raft};
 
 use super::WriteError;
-use crate::leadership::{known_leader, leader_now, Leader};
-use crate::limits::{FORWARD_ATTEMPTS_MAX, FORWARD_TIMEOUT, LEADER_RETRY_BACKOFF, LEADER_WAIT};
+use crate::leadership::{known_leader, leader_now, leader_patience, Leader};
+use crate::limits::{FORWARD_ATTEMPTS_MAX, FORWARD_TIMEOUT, LEADER_RETRY_BACKOFF};
 use crate::metrics::Metrics;
 use crate::peer::{path, PeerCallError, PeerRpc};
 use crate::transport::TransportErrorKind;
@@ -50,8 +50,18 @@ impl Writer {
         let mut answers: Vec<Option<Result<Response, WriteError>>> = vec![None; requests.len()];
         let mut pending: Vec<usize> = (0..requests.len()).collect();
         let mut hint: Option<Leader> = None;
+        // One budget for finding a leader across every attempt.
+        let leader_deadline = tokio::time::Instant::now() + leader_patience(self.commit_timeout);
         for _attempt in 0..FORWARD_ATTEMPTS_MAX {
-            let Some(leader) = hint.take().or(known_leader(&self.raft, LEADER_WAIT).await) else {
+            let leader = match hint.take() {
+                Some(hinted) => Some(hinted),
+                None => {
+                    let patience =
+                        leader_deadline.saturating_duration_since(tokio::time::Instant::now());
+                    known_leader(&self.raft, patience).await
+                }
+            };
+            let Some(leader) = leader else {
                 break;
             };
             let batch: Vec<Request> =

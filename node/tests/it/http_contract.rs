@@ -317,6 +317,8 @@ async fn unknown_and_repeated_refusals(api: &str, granted: &Value, peer_addr: &s
         "cluster_already_initialized",
         "second init",
     );
+    let removed = send(client().delete(format!("http://{api}/cluster/members/99"))).await;
+    assert_eq!(removed.status, 200, "removing a non-member is idempotent: {}", removed.body);
 }
 
 /// Goal: the availability codes: 503 without a leader (with Retry-After), 504 when a write
@@ -350,7 +352,9 @@ async fn availability_and_peer_authentication_codes() {
     );
     assert!(read.is_problem());
 
-    let lonely = InProcessCluster::start_uninitialised().await;
+    // A deadline shorter than the node's usual wait for a leader: still 503 (nothing was
+    // proposed), never 504 (outcome unknown).
+    let lonely = InProcessCluster::start_uninitialised(&["--request-timeout-ms=1000"]).await;
     let refused =
         post_json(&lonely.api_addr, "/coupons/generate", &coupon_body("NO-LEADER", 1), None).await;
     expect(&refused, 503, "unavailable", "a write with no leader");

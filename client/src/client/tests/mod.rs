@@ -138,15 +138,16 @@ async fn unavailable_with_retry_after_waits_then_succeeds_elsewhere() {
 }
 
 #[tokio::test]
-async fn rate_limit_and_timeout_retry_on_the_same_node() {
-    // Goal: 429 and 504 are retried where they happened (the node works), same key.
+async fn a_rate_limit_retries_on_the_same_node_and_a_timeout_on_the_next() {
+    // Goal: 429 is retried where it happened (limits are per client: moving would dodge them);
+    // 504 moves on (that node may be cut off from the leader); one key throughout.
     let (client, exchange) = client(vec![
         problem(ErrorCode::RateLimited, Some(0)),
         problem(ErrorCode::Timeout, None),
         json(201, &[], &redeem_json()),
     ]);
     let reply = client.redeem(CouponId(42), &redeem_request()).await.unwrap();
-    assert_eq!(exchange.nodes(), ["a:1", "a:1", "a:1"]);
+    assert_eq!(exchange.nodes(), ["a:1", "a:1", "b:2"]);
     let keys: Vec<_> = exchange.sent().into_iter().map(|sent| sent.idempotency_key).collect();
     assert!(keys.iter().all(|key| key.as_deref() == Some(reply.idempotency_key.as_str())));
 }

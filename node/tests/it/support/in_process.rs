@@ -61,13 +61,13 @@ impl InProcessCluster {
     }
 
     /// One node that never joined a cluster (`--no-bootstrap`, never initialised).
-    pub async fn start_uninitialised() -> InProcessNode {
+    pub async fn start_uninitialised(extra_flags: &[&str]) -> InProcessNode {
         let mut node = InProcessNode {
             id: 1,
             api_addr: "127.0.0.1:0".into(),
             peer_addr: "127.0.0.1:0".into(),
             dir: tempfile::tempdir().expect("data dir"),
-            extra_flags: Vec::new(),
+            extra_flags: extra_flags.iter().map(|flag| flag.to_string()).collect(),
             running: None,
         };
         node.boot().await;
