@@ -147,7 +147,7 @@ for scenario in "${scenarios[@]}"; do
     fi
 done
 runs=$((seeds * ${#scenarios[@]}))
-echo "sim.sh: $runs runs in ${elapsed%.*} s ($(echo "scale=2; $runs / $elapsed" | bc) seeds/s with $jobs at a time)"
+echo "sim.sh: $runs runs in $(printf "%.1f" "$elapsed") s ($(echo "scale=2; $runs / $elapsed" | bc) seeds/s with $jobs at a time)"
 
 if [ "$detect" = 1 ]; then
     [ "$uncaught" = 0 ] || exit 1
