@@ -98,11 +98,17 @@ run_seeds() {
 
 now() { date +%s.%N; }
 
+# Whether run "$1-$2" failed: a non-zero exit, or no test ran at all (a scenario in this script's
+# list whose test was renamed would otherwise "pass" every seed without running one).
+seed_failed() {
+    [ "$(cat "$work/$1-$2.rc")" != 0 ] || ! grep -q '^test result: ok\. 1 passed' "$work/$1-$2.out"
+}
+
 # What caught the failing seeds of scenario $1: how many seeds each invariant (or a panic
 # inside the run, by source file) failed.
 caught_by() {
     for ((seed = first_seed; seed <= last_seed; seed++)); do
-        [ "$(cat "$work/$1-$seed.rc")" != 0 ] || continue
+        seed_failed "$1" "$seed" || continue
         found=$(sed -n 's/^  \[\([a-z_]*\)\].*/\1/p' "$work/$1-$seed.out" | sort -u)
         [ -n "$found" ] || found=$(sed -n 's/.*panicked at \([^:]*\):.*/panic:\1/p' \
             "$work/$1-$seed.out" | grep -v 'report.rs' | head -1 | sed 's#:.*/\([^/]*/src/\)#:\1#')
@@ -124,7 +130,7 @@ for scenario in "${scenarios[@]}"; do
     first=""
     for ((seed = first_seed; seed <= last_seed; seed++)); do
         [ "$verbose" = 0 ] || grep '^\[sim\]' "$work/$scenario-$seed.out" || true
-        if [ "$(cat "$work/$scenario-$seed.rc")" != 0 ]; then
+        if seed_failed "$scenario" "$seed"; then
             caught=$((caught + 1))
             [ -n "$first" ] || first=$seed
         fi

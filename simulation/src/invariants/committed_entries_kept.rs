@@ -16,11 +16,13 @@ pub fn check(evidence: &Evidence<'_>) -> Vec<String> {
         .leader
         .and_then(|leader| evidence.final_state.replicas.get(&leader))
         .and_then(|replica| replica.last_applied);
-    if let (Some((index, entry)), Some((_, applied))) = (highest, leader_applied) {
-        if applied < index {
+    if let Some((index, entry)) = highest {
+        // No final leader, or one that applied nothing, has not kept the entry either.
+        let applied = leader_applied.map(|(_, applied)| applied);
+        if applied.is_none_or(|applied| applied < index) {
             problems.push(format!(
                 "index {index} (leader T{}-N{}) was applied on node {} but the final leader has \
-                 applied only up to {applied}",
+                 applied only up to {applied:?}",
                 entry.term, entry.leader, entry.first_seen_on
             ));
         }

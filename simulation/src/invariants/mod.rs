@@ -4,6 +4,7 @@
 mod acknowledged_membership;
 mod acknowledged_writes_durable;
 mod committed_entries_kept;
+mod evidence_complete;
 mod exactly_once;
 mod linearizable_counter;
 mod liveness_after_heal;
@@ -55,7 +56,8 @@ pub struct Violation {
 
 type Check = fn(&Evidence<'_>) -> Vec<String>;
 
-const CHECKS: [(&str, Check); 12] = [
+const CHECKS: [(&str, Check); 13] = [
+    ("evidence_complete", evidence_complete::check),
     ("linearizable_counter", linearizable_counter::check),
     ("acknowledged_writes_durable", acknowledged_writes_durable::check),
     ("exactly_once", exactly_once::check),
