@@ -150,20 +150,30 @@ check() {
     return "$failures"
 }
 
-# Every node's local view, compared once all have applied the same log.
+# Every node's local view, compared once all have applied the same log. A node that cannot be
+# read, or a log that never converges, is a failure: empty answers would all look alike.
 check_agreement() {
-    local i applied views
+    local i applied="" views
     for _ in $(seq 1 300); do
-        applied=$(for i in 1 2 3; do curl -sf --max-time 1 "http://$(api "$i")/cluster" | jq .last_applied; done | sort -u | wc -l)
-        ((applied == 1)) && break
+        applied=$(for i in 1 2 3; do curl -sf --max-time 1 "http://$(api "$i")/cluster" | jq -e .last_applied || echo unreadable; done | sort -u)
+        [[ "$(wc -l <<<"$applied")" == 1 && "$applied" != unreadable ]] && break
+        applied=""
         sleep 0.1
     done
-    views=$(for i in 1 2 3; do
+    if [[ -z "$applied" ]]; then
+        say "VIOLATION: the nodes never applied the same log within 30 s"
+        return 1
+    fi
+    if ! views=$(for i in 1 2 3; do
         for coupon in $(cat "$RUN/coupons"); do
-            "$COUPON" --nodes "$(api "$i")" --json get "$coupon" --local
-            "$COUPON" --nodes "$(api "$i")" --json history "$coupon" --all --limit 500 --local
+            "$COUPON" --nodes "$(api "$i")" --json get "$coupon" --local || exit 1
+            "$COUPON" --nodes "$(api "$i")" --json history "$coupon" --all --limit 500 --local || exit 1
         done | sha256sum
-    done | sort -u | wc -l)
+        ((PIPESTATUS[0] == 0)) || exit 1
+    done | sort -u | wc -l); then
+        say "VIOLATION: a node could not be read to compare its view"
+        return 1
+    fi
     ((views == 1)) && return 0
     say "VIOLATION: the nodes disagree about the coupons or their history"
     return 1
