@@ -42,15 +42,13 @@ async fn a_reopened_sled_store_has_its_log_vote_state_and_snapshot() {
         log.purge(log_id(1, 2)).await.expect("purge");
         built.meta
     };
-    // Let sled release the directory: its background threads hold the last handle briefly.
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-
-    let (mut log, mut state) = stores(open_sled(&dir));
+    let (mut log, mut state) = stores(reopen_sled(&dir).await);
     assert_eq!(log.read_vote().await.unwrap(), Some(Vote::new(1, 1)));
     let log_state = log.get_log_state().await.unwrap();
     assert_eq!(log_state.last_purged_log_id, Some(log_id(1, 2)));
     assert_eq!(log_state.last_log_id, Some(log_id(1, 3)));
     assert_eq!(log.try_get_log_entries(3..4).await.unwrap().len(), 1);
+    assert!(log.try_get_log_entries(1..3).await.unwrap().is_empty(), "purged entries are gone");
     assert_eq!(state.applied_state().await.unwrap().0, Some(log_id(1, 3)));
     assert_eq!(times_redeemed(&state).await, 3);
     let snapshot = state.get_current_snapshot().await.unwrap().expect("stored snapshot");

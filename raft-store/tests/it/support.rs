@@ -16,6 +16,20 @@ pub fn open_sled(dir: &tempfile::TempDir) -> Arc<SledBackend> {
     Arc::new(SledBackend::open(dir.path()).expect("open sled"))
 }
 
+/// Opens a directory another `SledBackend` just closed. sled's background threads hold the
+/// previous handle's file lock for a moment after it is dropped, so opening is retried (for at
+/// most five seconds) instead of guessing how long that moment is.
+pub async fn reopen_sled(dir: &tempfile::TempDir) -> Arc<SledBackend> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match SledBackend::open(dir.path()) {
+            Ok(backend) => return Arc::new(backend),
+            Err(error) if std::time::Instant::now() >= deadline => panic!("reopen sled: {error}"),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+}
+
 pub fn stores(backend: Arc<dyn Backend>) -> (LogStore, StateMachine) {
     (LogStore::new(backend.clone()), StateMachine::new(backend))
 }
