@@ -316,12 +316,6 @@ pub fn delete_through<S: KeySpace>(to: &S::Key) -> WriteOp {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StateImage(Vec<(Vec<u8>, Vec<u8>)>);
 
-impl StateImage {
-    pub fn entries(&self) -> usize {
-        self.0.len()
-    }
-}
-
 pub fn read_state_image(reader: &dyn ReadTree) -> Result<StateImage> {
     debug_assert_eq!(reader.tree(), Tree::StateMachine);
     let (start, end) = ([STATE_PREFIXES.start], [STATE_PREFIXES.end]);

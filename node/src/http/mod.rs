@@ -28,7 +28,7 @@ use tower_http::trace::TraceLayer;
 
 pub use cluster::cluster_status;
 pub use error::ApiError;
-pub use rate_limit::{RateLimit, API_KEY_HEADER};
+pub use rate_limit::RateLimit;
 
 use crate::app::AppState;
 use crate::leadership::leader_now;

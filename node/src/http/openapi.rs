@@ -164,14 +164,3 @@ fn replayed() -> utoipa::openapi::Header {
         ))
         .build()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_documented_api_key_header_is_the_one_the_rate_limiter_reads() {
-        let read = super::super::rate_limit::API_KEY_HEADER;
-        assert!(header::API_KEY.eq_ignore_ascii_case(read));
-    }
-}

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use coupon_client::api::ErrorCode;
+use coupon_client::api::{header, ErrorCode};
 use governor::clock::{Clock, MonotonicClock};
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
@@ -19,8 +19,6 @@ use super::ApiError;
 use crate::app::AppState;
 use crate::shutdown::Shutdown;
 
-/// Header a client may send to be limited as itself rather than by its address.
-pub const API_KEY_HEADER: &str = "x-api-key";
 /// Longer keys are cut: a key only names a bucket, and names must not grow memory without bound.
 const API_KEY_CHARS_MAX: usize = 128;
 /// How often idle buckets are dropped.
@@ -67,7 +65,8 @@ impl RateLimit {
 }
 
 fn client_key(request: &Request) -> String {
-    if let Some(key) = request.headers().get(API_KEY_HEADER).and_then(|value| value.to_str().ok()) {
+    if let Some(key) = request.headers().get(header::API_KEY).and_then(|value| value.to_str().ok())
+    {
         return format!("key:{}", key.chars().take(API_KEY_CHARS_MAX).collect::<String>());
     }
     match request.extensions().get::<ConnectInfo<SocketAddr>>() {

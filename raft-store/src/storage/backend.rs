@@ -16,8 +16,6 @@ pub enum Tree {
 }
 
 impl Tree {
-    pub const ALL: [Tree; 2] = [Tree::Log, Tree::StateMachine];
-
     pub fn name(self) -> &'static str {
         match self {
             Tree::Log => "raft_log",

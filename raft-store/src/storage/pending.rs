@@ -36,10 +36,6 @@ impl<'a> PendingWrites<'a> {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.writes.is_empty()
-    }
-
     /// The writes, ready for `Backend::commit`.
     pub fn into_ops(self) -> Vec<WriteOp> {
         let op = |(key, value): (Vec<u8>, Option<Vec<u8>>)| match value {
