@@ -61,7 +61,7 @@ impl StateMachine {
         self.write_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn apply_entries(&self, entries: Vec<Entry>) -> Result<Vec<Responses>> {
+    pub(crate) fn apply_entries(&self, entries: Vec<Entry>) -> Result<Vec<Responses>> {
         let committed = self.committed();
         let mut pending = PendingWrites::new(&committed);
         let mut meta = StateReader::new(&committed).meta()?;

@@ -1,21 +1,32 @@
-//! `Ledger`: a minimal state machine for tests: each request is one log entry, applied with the
-//! state machine's own `apply_batch` and committed.
+//! `Ledger`: the real state machine over an in-memory disk, for tests: each `run` is one log
+//! entry, applied by `StateMachine::apply_entries` (so counters, log time and `last_applied` make
+//! the same round trip through the stored metadata as in production).
 
-use crate::apply::apply_batch;
+use std::sync::Arc;
+
+use openraft::{CommittedLeaderId, EntryPayload, LogId};
+
 use crate::command::{Batch, CodeChoice, Command, RedeemCommand, Request};
 use crate::domain::fixtures::*;
 use crate::domain::{CouponCode, CouponId, CouponTerms, Timestamp};
 use crate::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
 use crate::outcome::{Outcome, Response};
-use crate::state_meta::StateMeta;
 use crate::state_reader::StateReader;
-use crate::storage::{Backend, MemDisk, PendingWrites, Tree, TreeReader};
+use crate::storage::{MemDisk, Tree, TreeReader};
+use crate::type_config::Entry;
+use crate::StateMachine;
 
-#[derive(Default)]
 pub struct Ledger {
-    disk: MemDisk,
-    meta: StateMeta,
+    disk: Arc<MemDisk>,
+    state: StateMachine,
     entries: u64,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        let disk = Arc::new(MemDisk::default());
+        Self { state: StateMachine::new(disk.clone()), disk, entries: 0 }
+    }
 }
 
 impl Ledger {
@@ -26,14 +37,13 @@ impl Ledger {
 
     /// Applies `requests` together as the next log entry, stamped `now`.
     pub fn run_entry(&mut self, requests: Vec<Request>, now: Timestamp) -> Vec<Response> {
-        let committed = TreeReader { backend: &self.disk, tree: Tree::StateMachine };
-        let mut pending = PendingWrites::new(&committed);
         self.entries += 1;
-        let batch = Batch { stamped_at: now, requests };
-        let responses = apply_batch(&batch, self.entries, &mut self.meta, &mut pending).unwrap();
-        let ops = pending.into_ops();
-        self.disk.commit(Tree::StateMachine, ops).unwrap();
-        responses.0
+        let entry = Entry {
+            log_id: LogId::new(CommittedLeaderId::new(1, 1), self.entries),
+            payload: EntryPayload::Normal(Batch { stamped_at: now, requests }),
+        };
+        let mut answers = self.state.apply_entries(vec![entry]).unwrap();
+        answers.pop().expect("one answer per entry").0
     }
 
     pub fn outcome(&mut self, command: Command, now: Timestamp) -> Outcome {
@@ -43,7 +53,7 @@ impl Ledger {
     }
 
     pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> crate::Result<T>) -> T {
-        let committed = TreeReader { backend: &self.disk, tree: Tree::StateMachine };
+        let committed = TreeReader { backend: self.disk.as_ref(), tree: Tree::StateMachine };
         query(&StateReader::new(&committed)).unwrap()
     }
 
