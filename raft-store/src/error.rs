@@ -35,3 +35,11 @@ impl StoreError {
         StorageIOError::new(subject, verb, AnyError::new(&self)).into()
     }
 }
+
+/// A `map_err` adapter: a `StoreError` met on `subject` while doing `verb`, as openraft's error.
+pub fn storage_error(
+    subject: ErrorSubject<NodeId>,
+    verb: ErrorVerb,
+) -> impl FnOnce(StoreError) -> StorageError<NodeId> {
+    move |error| error.into_storage_error(subject, verb)
+}

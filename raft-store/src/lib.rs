@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod apply;
+mod blocking;
 pub mod command;
 pub mod domain;
 pub mod error;

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{ErrorSubject, ErrorVerb, RaftLogReader};
 
-use crate::error::{Result, StoreError};
+use crate::blocking::run_blocking;
+use crate::error::{storage_error, Result};
 use crate::keyspace::{self, Committed, LastPurged, LogEntries, Votes};
 use crate::storage::{Backend, ScanOrder, Tree, TreeReader, WriteOp};
 use crate::type_config::{Entry, LogId, StorageError, TypeConfig, Vote};
@@ -37,8 +38,7 @@ impl LogStore {
     /// fsync, off the async worker threads: sled's flush blocks.
     async fn flush(&self) -> Result<()> {
         let backend = self.backend.clone();
-        tokio::task::spawn_blocking(move || backend.flush()).await??;
-        Ok(())
+        run_blocking(move || Ok(backend.flush()?)).await
     }
 
     fn entries(&self, from: Bound<u64>, to: Bound<u64>) -> Result<Vec<Entry>> {
@@ -87,21 +87,13 @@ impl LogStore {
     }
 }
 
-fn logs_error(verb: ErrorVerb) -> impl FnOnce(StoreError) -> StorageError {
-    move |error| error.into_storage_error(ErrorSubject::Logs, verb)
-}
-
-fn vote_error(verb: ErrorVerb) -> impl FnOnce(StoreError) -> StorageError {
-    move |error| error.into_storage_error(ErrorSubject::Vote, verb)
-}
-
 impl RaftLogReader<TypeConfig> for LogStore {
     async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
         self.entries(range.start_bound().cloned(), range.end_bound().cloned())
-            .map_err(logs_error(ErrorVerb::Read))
+            .map_err(storage_error(ErrorSubject::Logs, ErrorVerb::Read))
     }
 }
 
@@ -109,7 +101,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = Self;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
-        self.log_state().map_err(logs_error(ErrorVerb::Read))
+        self.log_state().map_err(storage_error(ErrorSubject::Logs, ErrorVerb::Read))
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -121,11 +113,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             self.commit(vec![keyspace::put::<Votes>(&(), vote)?])?;
             self.flush().await
         };
-        write.await.map_err(vote_error(ErrorVerb::Write))
+        write.await.map_err(storage_error(ErrorSubject::Vote, ErrorVerb::Write))
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
-        keyspace::get::<Votes>(&self.reader(), &()).map_err(vote_error(ErrorVerb::Read))
+        keyspace::get::<Votes>(&self.reader(), &())
+            .map_err(storage_error(ErrorSubject::Vote, ErrorVerb::Read))
     }
 
     /// Not flushed: a committed id lost in a crash only means re-learning it from the leader.
@@ -134,11 +127,13 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             Some(log_id) => keyspace::put::<Committed>(&(), &log_id),
             None => Ok(keyspace::delete::<Committed>(&())),
         };
-        op.and_then(|op| self.commit(vec![op])).map_err(logs_error(ErrorVerb::Write))
+        op.and_then(|op| self.commit(vec![op]))
+            .map_err(storage_error(ErrorSubject::Logs, ErrorVerb::Write))
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
-        keyspace::get::<Committed>(&self.reader(), &()).map_err(logs_error(ErrorVerb::Read))
+        keyspace::get::<Committed>(&self.reader(), &())
+            .map_err(storage_error(ErrorSubject::Logs, ErrorVerb::Read))
     }
 
     async fn append<I>(
@@ -169,7 +164,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             self.commit(vec![keyspace::delete_from::<LogEntries>(Some(&log_id.index))])?;
             self.flush().await
         };
-        write.await.map_err(logs_error(ErrorVerb::Delete))
+        write.await.map_err(storage_error(ErrorSubject::Logs, ErrorVerb::Delete))
     }
 
     /// Removes every entry up to `log_id` and records it as purged, in one write. openraft purges
@@ -184,6 +179,6 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             self.commit(ops)?;
             self.flush().await
         };
-        write.await.map_err(logs_error(ErrorVerb::Delete))
+        write.await.map_err(storage_error(ErrorSubject::Logs, ErrorVerb::Delete))
     }
 }

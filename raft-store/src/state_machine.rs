@@ -13,7 +13,8 @@ use openraft::storage::RaftStateMachine;
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, RaftSnapshotBuilder};
 
 use crate::apply::apply_batch;
-use crate::error::Result;
+use crate::blocking::run_blocking;
+use crate::error::{storage_error, Result};
 use crate::keyspace::{self, Meta};
 use crate::outcome::Responses;
 use crate::snapshot;
@@ -149,15 +150,17 @@ pub struct StateHandle {
 }
 
 impl StateHandle {
+    fn committed(&self) -> TreeReader<'_> {
+        TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine }
+    }
+
     pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> Result<T>) -> Result<T> {
-        let committed = TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine };
-        query(&StateReader::new(&committed))
+        query(&StateReader::new(&self.committed()))
     }
 
     /// Snapshots built and installed since start, and the stored snapshot's size.
     pub fn snapshot_activity(&self) -> SnapshotActivity {
-        let committed = TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine };
-        let stored_bytes = snapshot::stored_manifest(&committed)
+        let stored_bytes = snapshot::stored_manifest(&self.committed())
             .ok()
             .flatten()
             .map_or(0, |manifest| manifest.bytes);
@@ -170,29 +173,16 @@ impl StateHandle {
 
     /// SHA-256 of the whole state, to compare replicas at the same applied log id.
     pub fn digest(&self) -> Result<[u8; 32]> {
-        keyspace::state_digest(&TreeReader {
-            backend: self.backend.as_ref(),
-            tree: Tree::StateMachine,
-        })
+        keyspace::state_digest(&self.committed())
     }
-}
-
-fn state_machine_error(verb: ErrorVerb) -> impl FnOnce(crate::StoreError) -> StorageError {
-    move |error| error.into_storage_error(ErrorSubject::StateMachine, verb)
-}
-
-fn snapshot_error(verb: ErrorVerb) -> impl FnOnce(crate::StoreError) -> StorageError {
-    move |error| error.into_storage_error(ErrorSubject::Snapshot(None), verb)
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
         let this = self.clone();
-        let built = tokio::task::spawn_blocking(move || this.build()).await;
-        built
-            .map_err(crate::StoreError::from)
-            .and_then(|built| built)
-            .map_err(snapshot_error(ErrorVerb::Write))
+        run_blocking(move || this.build())
+            .await
+            .map_err(storage_error(ErrorSubject::Snapshot(None), ErrorVerb::Write))
     }
 }
 
@@ -202,7 +192,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
         let state = StateReader::new(&self.committed())
             .meta()
-            .map_err(state_machine_error(ErrorVerb::Read))?;
+            .map_err(storage_error(ErrorSubject::StateMachine, ErrorVerb::Read))?;
         Ok((state.last_applied, state.membership))
     }
 
@@ -212,7 +202,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I::IntoIter: Send,
     {
         self.apply_entries(entries.into_iter().collect())
-            .map_err(state_machine_error(ErrorVerb::Write))
+            .map_err(storage_error(ErrorSubject::StateMachine, ErrorVerb::Write))
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
@@ -230,15 +220,13 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     ) -> Result<(), StorageError> {
         let this = self.clone();
         let meta = meta.clone();
-        let installed =
-            tokio::task::spawn_blocking(move || this.install(&meta, data.get_ref())).await;
-        installed
-            .map_err(crate::StoreError::from)
-            .and_then(|installed| installed)
-            .map_err(snapshot_error(ErrorVerb::Write))
+        run_blocking(move || this.install(&meta, data.get_ref()))
+            .await
+            .map_err(storage_error(ErrorSubject::Snapshot(None), ErrorVerb::Write))
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
-        snapshot::load(&self.committed()).map_err(snapshot_error(ErrorVerb::Read))
+        snapshot::load(&self.committed())
+            .map_err(storage_error(ErrorSubject::Snapshot(None), ErrorVerb::Read))
     }
 }

@@ -1,0 +1,11 @@
+//! `run_blocking`: storage work that blocks (sled's fsync, encoding or installing a snapshot)
+//! runs on tokio's blocking threads, never on the async workers that drive Raft and HTTP.
+
+use crate::error::Result;
+
+/// Runs `work` on a blocking thread; a panic there becomes `StoreError::Task`.
+pub async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work).await?
+}
