@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use raft_store::{NodeId, NodeInfo, Raft};
 
+type RaftMetrics = openraft::RaftMetrics<NodeId, NodeInfo>;
+
 use crate::limits::LEADER_WAIT;
 
 /// How long a request waits for a leader to be known: `LEADER_WAIT`, but never more than half of
@@ -23,16 +25,16 @@ pub struct Leader {
 pub async fn known_leader(raft: &Raft, patience: Duration) -> Option<Leader> {
     let waited =
         raft.wait(Some(patience)).metrics(|m| m.current_leader.is_some(), "a known leader").await;
-    let metrics = waited.ok()?;
-    let id = metrics.current_leader?;
-    let node = metrics.membership_config.membership().get_node(&id)?.clone();
-    Some(Leader { id, node })
+    leader_in(&waited.ok()?)
 }
 
 /// The leader this node knows of right now, without waiting.
 pub fn leader_now(raft: &Raft) -> Option<Leader> {
-    let receiver = raft.metrics();
-    let metrics = receiver.borrow();
+    leader_in(&raft.metrics().borrow())
+}
+
+/// The leader named by `metrics`, with its addresses from the membership.
+fn leader_in(metrics: &RaftMetrics) -> Option<Leader> {
     let id = metrics.current_leader?;
     let node = metrics.membership_config.membership().get_node(&id)?.clone();
     Some(Leader { id, node })

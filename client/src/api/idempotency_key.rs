@@ -26,7 +26,8 @@ pub enum InvalidIdempotencyKey {
         /// Its length in bytes.
         length: usize,
     },
-    /// A byte outside printable ASCII, or a blank at either end.
+    /// A byte outside printable ASCII, or a blank at either end. HTTP trims blanks around a
+    /// header value, so the node would receive, and record, another key than the one kept here.
     #[error("idempotency key must be printable ASCII without blanks at either end")]
     NotPrintable,
 }

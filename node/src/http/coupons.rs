@@ -82,20 +82,20 @@ pub async fn redeem_coupon(
 ) -> Result<HttpResponse, ApiError> {
     let idempotency = idempotency_token(&headers, &format!("POST /coupons/{id}/redeem"), &request)?;
     let command = Command::Redeem(convert::redeem_command(CouponId(id), &request)?);
-    let response = match app.service.submit(Request { idempotency, command }).await {
-        Ok(response) => response,
-        Err(error) => {
-            let error = ApiError::from(error);
-            app.metrics.redeems.with_label_values(&[error.code().as_str()]).inc();
-            return Err(error);
-        }
-    };
-    record_redeem(&app, &response);
-    Ok(render(response, Subject::Coupon(CouponId(id))))
+    let result = app.service.submit(Request { idempotency, command }).await.map_err(ApiError::from);
+    record_redeem(&app, &result);
+    Ok(render(result?, Subject::Coupon(CouponId(id))))
 }
 
-/// Counts the outcome, and announces a low-stock alert that this redeem raised.
-fn record_redeem(app: &App, response: &Response) {
+/// Counts the outcome (or the error), and announces a low-stock alert that this redeem raised.
+fn record_redeem(app: &App, result: &Result<Response, ApiError>) {
+    let response = match result {
+        Ok(response) => response,
+        Err(error) => {
+            app.metrics.redeems.with_label_values(&[error.code().as_str()]).inc();
+            return;
+        }
+    };
     let outcome = match &response.outcome {
         Outcome::Redeemed { alert: Some(alert), .. } if !response.replayed => {
             app.metrics.alerts_raised.inc();

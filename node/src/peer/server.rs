@@ -110,7 +110,7 @@ async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response,
     if requests.is_empty() || requests.len() > REQUESTS_PER_BATCH_MAX {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,
-            "a forwarded batch holds 1 to 512 requests",
+            format!("a forwarded batch holds 1 to {REQUESTS_PER_BATCH_MAX} requests"),
         ));
     }
     Ok(reply(&peer.proposer.propose_forwarded(requests).await))
