@@ -32,7 +32,8 @@ pub struct CommittedEntry {
 /// What the observer saw; the invariants judge it.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Observations {
-    /// Nodes that reported themselves leader, by term.
+    /// Nodes that reported themselves leader, by term. Only for the failure report: openraft 0.9
+    /// may elect two leaders in one term, so `one_leader_per_term` judges `committed` instead.
     pub leaders_by_term: BTreeMap<u64, BTreeSet<NodeId>>,
     /// Committed log entries by index.
     pub committed: BTreeMap<u64, CommittedEntry>,

@@ -1,6 +1,6 @@
 //! An acknowledged membership change holds in the final membership: an added voter is a member,
-//! a removed one is not, unless a later change of the same node (acknowledged or not: an
-//! unanswered change may have happened) undid it.
+//! a removed one is not, unless a later opposite change of the same node (acknowledged or not:
+//! an unanswered change may have happened) undid it.
 
 use super::Evidence;
 use crate::faults::MembershipChange;
@@ -9,7 +9,10 @@ pub fn check(evidence: &Evidence<'_>) -> Vec<String> {
     let members = &evidence.final_state.members;
     let mut problems = Vec::new();
     for (index, result) in evidence.membership.iter().enumerate().filter(|(_, r)| r.acknowledged) {
-        let undone = evidence.membership[index + 1..].iter().any(|later| later.node == result.node);
+        let kind = std::mem::discriminant(&result.change);
+        let undone = evidence.membership[index + 1..].iter().any(|later| {
+            later.node == result.node && std::mem::discriminant(&later.change) != kind
+        });
         if undone {
             continue;
         }

@@ -99,17 +99,19 @@ fn answer_problem(call: &Call, outcome: Option<&Outcome>) -> Option<String> {
         )),
         // A rate limit refuses before proposing: nothing happened, nothing is wrong.
         (_, Outcome::Rejected { code, .. }) if code == "rate_limited" => None,
-        (Call::Redeem { .. }, Outcome::Rejected { code, .. }) if code != "usage_limit_reached" => {
-            Some(format!("{call:?} got {code}: impossible for a write applied once"))
-        }
-        (Call::Duplicate { .. }, Outcome::Rejected { code, .. })
-            if code != "usage_limit_reached" =>
+        // Losing the race for the last use is the one refusal a redeem may get.
+        (Call::Redeem { .. } | Call::Duplicate { .. }, Outcome::Rejected { code, .. })
+            if code == "usage_limit_reached" =>
         {
-            Some(format!("{call:?} got {code}: impossible for a write applied once"))
+            None
         }
-        (Call::RollBack { .. } | Call::Create { .. }, Outcome::Rejected { code, .. }) => {
-            Some(format!("{call:?} got {code}: impossible for a write applied once"))
-        }
+        (
+            Call::Redeem { .. }
+            | Call::Duplicate { .. }
+            | Call::RollBack { .. }
+            | Call::Create { .. },
+            Outcome::Rejected { code, .. },
+        ) => Some(format!("{call:?} got {code}: impossible for a write applied once")),
         _ => None,
     }
 }
