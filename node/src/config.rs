@@ -53,6 +53,11 @@ pub struct Args {
     /// Proposals this node holds at once (queued or awaiting commit); past it, 503.
     #[arg(long, env = "COUPON_MAX_IN_FLIGHT_PROPOSALS", default_value_t = limits::IN_FLIGHT_PROPOSALS_DEFAULT)]
     pub max_in_flight_proposals: usize,
+    /// Under concurrent load, how long the next batch of writes gathers before it is written,
+    /// in milliseconds (0: never wait). A lone write never waits.
+    #[arg(long, env = "COUPON_BATCH_LINGER_MS", default_value_t = limits::BATCH_LINGER_DEFAULT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(0..=limits::BATCH_LINGER_MAX_MS))]
+    pub batch_linger_ms: u64,
     /// Raft heartbeat interval, in milliseconds.
     #[arg(long, env = "COUPON_HEARTBEAT_MS", default_value_t = limits::HEARTBEAT_DEFAULT.as_millis() as u64)]
     pub heartbeat_ms: u64,
@@ -143,6 +148,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub max_in_flight_proposals: usize,
+    pub batch_linger: Duration,
     pub rate_limit: RateLimitSettings,
     pub alert_webhook: Option<String>,
     /// `None`: one per core.
@@ -195,6 +201,7 @@ impl TryFrom<Args> for Config {
             max_body_bytes: args.max_body_bytes,
             request_timeout: Duration::from_millis(args.request_timeout_ms),
             max_in_flight_proposals: args.max_in_flight_proposals,
+            batch_linger: Duration::from_millis(args.batch_linger_ms),
             rate_limit: RateLimitSettings {
                 per_second: args.rate_limit_per_second,
                 burst: args.rate_limit_burst,
@@ -319,6 +326,7 @@ mod tests {
         assert_eq!((config.node_id, config.api_addr.as_str()), (1, "127.0.0.1:8080"));
         assert_eq!(config.data_dir, PathBuf::from("./data"));
         assert_eq!(config.bootstrap, Bootstrap::OnFirstStart);
+        assert_eq!(config.batch_linger, limits::BATCH_LINGER_DEFAULT);
         assert!(config.openraft().is_ok());
     }
 
@@ -341,7 +349,7 @@ mod tests {
 
     #[test]
     fn bad_configurations_fail_fast() {
-        let cases: [&[&str]; 7] = [
+        let cases: [&[&str]; 8] = [
             &["--alert-webhook", "https://hooks.example/coupons"],
             &["--alert-webhook", "http:///no-host"],
             &["--node-id", "0"],
@@ -349,6 +357,7 @@ mod tests {
             &["--peers", "1=a:1/b:2"],
             &["--peers", "2=a:1"],
             &["--heartbeat-ms", "500", "--election-timeout-ms-min", "600"],
+            &["--batch-linger-ms", "51"],
         ];
         for case in cases {
             let args = std::iter::once("coupon-node").chain(case.iter().copied());

@@ -1,12 +1,14 @@
-//! The write path: requests are batched into log entries (`Proposer`) and written through the
-//! leader, wherever it is (`Writer`).
+//! The write path: requests are batched into log entries (`Proposer`, pausing under load as
+//! `Linger` says) and written through the leader, wherever it is (`Writer`).
 
+mod linger;
 mod proposer;
 mod writer;
 
 use raft_store::{NodeId, NodeInfo};
 use serde::{Deserialize, Serialize};
 
+pub use linger::Linger;
 pub use proposer::Proposer;
 pub use writer::Writer;
 

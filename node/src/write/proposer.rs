@@ -3,7 +3,7 @@
 //! Every write waits in one queue: this node's own requests, and on the leader also the requests
 //! its followers forwarded. A batching task takes what has gathered (up to
 //! `REQUESTS_PER_BATCH_MAX`) whenever fewer than `IN_FLIGHT_BATCHES_MAX` entries are being
-//! written. On the leader the batch becomes one log entry, so under load one append, one fsync and
+//! written, after the pause `Linger` asks for under load. On the leader the batch becomes one log entry, so under load one append, one fsync and
 //! one replication round carry the requests of the whole cluster; with no load a request is
 //! written at once. On a follower the batch travels to the leader in one call.
 //!
@@ -18,7 +18,7 @@ use raft_store::command::Request;
 use raft_store::outcome::Response;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::{WriteError, Writer};
+use super::{Linger, WriteError, Writer};
 use crate::limits::{IN_FLIGHT_BATCHES_MAX, REQUESTS_PER_BATCH_MAX};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -54,13 +54,14 @@ impl Proposer {
     pub fn new(
         writer: Writer,
         in_flight_max: usize,
+        linger: Linger,
         metrics: Arc<Metrics>,
         shutdown: Shutdown,
     ) -> (Self, impl std::future::Future<Output = ()>) {
         let (queue, pending) = mpsc::unbounded_channel();
         let slots = Arc::new(Semaphore::new(in_flight_max));
         let proposer = Self { queue, slots, in_flight_max, metrics: metrics.clone() };
-        (proposer, run_batches(pending, writer, metrics, shutdown))
+        (proposer, run_batches(pending, writer, linger, metrics, shutdown))
     }
 
     /// Writes a client's `request` through the log and returns what apply decided for it.
@@ -104,12 +105,14 @@ impl Proposer {
 async fn run_batches(
     mut pending: mpsc::UnboundedReceiver<Proposal>,
     writer: Writer,
+    linger: Linger,
     metrics: Arc<Metrics>,
     shutdown: Shutdown,
 ) {
     let entries_in_flight = Arc::new(Semaphore::new(IN_FLIGHT_BATCHES_MAX));
     let stop = shutdown.requested();
     tokio::pin!(stop);
+    let mut previous_batch_len = 0;
     loop {
         let first = tokio::select! {
             _ = &mut stop => return,
@@ -120,6 +123,9 @@ async fn run_batches(
         };
         // Wait for an entry slot before draining: what arrives meanwhile joins this batch.
         let Ok(entry_slot) = entries_in_flight.clone().acquire_owned().await else { return };
+        if let Some(pause) = linger.after(previous_batch_len) {
+            tokio::time::sleep(pause).await;
+        }
         let mut batch = vec![first];
         while batch.len() < REQUESTS_PER_BATCH_MAX {
             match pending.try_recv() {
@@ -127,6 +133,7 @@ async fn run_batches(
                 Err(_) => break,
             }
         }
+        previous_batch_len = batch.len();
         metrics.batch_requests.observe(batch.len() as f64);
         let writer = writer.clone();
         tokio::spawn(async move {
