@@ -24,8 +24,9 @@ pub const IN_FLIGHT_BATCHES_MAX: usize = 1;
 /// log entry, so fewer entries (each an fsync on every node, a replication round and a wake-up of
 /// sled's IO pool) carry the same work. A lone request never waits. See `write::linger`.
 pub const BATCH_LINGER_DEFAULT: Duration = Duration::from_millis(1);
-/// Largest `--batch-linger-ms`: well below any request deadline.
-pub const BATCH_LINGER_MAX_MS: u64 = 50;
+/// Largest `--batch-linger-ms`. A request sent to a follower may pause twice (on the follower,
+/// then on the leader), which stays well below the shortest request deadline.
+pub const BATCH_LINGER_MAX_MS: u64 = 20;
 /// Requests in one log entry.
 pub const REQUESTS_PER_BATCH_MAX: usize = raft_store::limits::REQUESTS_PER_ENTRY_MAX;
 
@@ -37,6 +38,8 @@ pub const LEADER_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 /// How long a node waits for a leader to be known before it answers 503.
 pub const LEADER_WAIT: Duration = Duration::from_secs(2);
 
+/// Shortest `--request-timeout-ms`.
+pub const REQUEST_TIMEOUT_MIN_MS: u64 = 100;
 /// Default deadline for one public request (`--request-timeout-ms`); past it, 504 (outcome
 /// unknown for writes).
 pub const REQUEST_TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
@@ -69,6 +72,7 @@ pub const RETRY_AFTER_UNAVAILABLE_SECONDS: u64 = 1;
 const _: () = assert!(SNAPSHOT_CHUNK_BYTES < PEER_BODY_BYTES_MAX as u64);
 const _: () = assert!(IN_FLIGHT_PROPOSALS_DEFAULT >= REQUESTS_PER_BATCH_MAX);
 const _: () = assert!(BATCH_LINGER_DEFAULT.as_millis() <= BATCH_LINGER_MAX_MS as u128);
+const _: () = assert!(4 * BATCH_LINGER_MAX_MS <= REQUEST_TIMEOUT_MIN_MS);
 const _: () = assert!(FORWARD_TIMEOUT.as_millis() < REQUEST_TIMEOUT_DEFAULT.as_millis());
 const _: () = assert!(HEARTBEAT_DEFAULT.as_millis() * 3 < ELECTION_TIMEOUT_MIN_DEFAULT.as_millis());
 const _: () =

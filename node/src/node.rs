@@ -22,7 +22,7 @@ use crate::read_barrier::ReadBarrier;
 use crate::service::CouponService;
 use crate::shutdown::{shutdown_channel, Shutdown, ShutdownTrigger};
 use crate::transport::Transport;
-use crate::write::{Linger, Proposer, Writer};
+use crate::write::{Proposer, Writer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -152,11 +152,10 @@ async fn assemble<T: Transport>(
     let writer = Writer::new(raft.clone(), config.node_id, rpc.clone(), timeout, metrics.clone());
     let barrier = ReadBarrier::new(raft.clone(), config.node_id, rpc.clone(), timeout);
     let admin = ClusterAdmin::new(raft.clone(), config.node_id, rpc, timeout);
-    let linger = Linger::new(config.batch_linger);
     let (proposer, batches) = Proposer::new(
         writer,
         config.max_in_flight_proposals,
-        linger,
+        config.batch_linger,
         metrics.clone(),
         shutdown.clone(),
     );

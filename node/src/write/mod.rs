@@ -8,7 +8,6 @@ mod writer;
 use raft_store::{NodeId, NodeInfo};
 use serde::{Deserialize, Serialize};
 
-pub use linger::Linger;
 pub use proposer::Proposer;
 pub use writer::Writer;
 

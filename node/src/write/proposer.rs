@@ -3,22 +3,26 @@
 //! Every write waits in one queue: this node's own requests, and on the leader also the requests
 //! its followers forwarded. A batching task takes what has gathered (up to
 //! `REQUESTS_PER_BATCH_MAX`) whenever fewer than `IN_FLIGHT_BATCHES_MAX` entries are being
-//! written, after the pause `Linger` asks for under load. On the leader the batch becomes one log entry, so under load one append, one fsync and
-//! one replication round carry the requests of the whole cluster; with no load a request is
-//! written at once. On a follower the batch travels to the leader in one call.
+//! written, after the pause `Linger` asks for under load. On the leader the batch becomes one log
+//! entry, so under load one append, one fsync and one replication round carry the requests of the
+//! whole cluster; with no load a request is written at once. On a follower the batch travels to
+//! the leader in one call.
 //!
 //! The requests a node holds are bounded: past the bound a request fails at once with
 //! `Overloaded` (503), it never queues without end. A forwarded request is never forwarded again:
 //! if this node no longer leads, it goes back to its sender as `NotLeader` (a hop budget of one).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::join_all;
 use raft_store::command::Request;
 use raft_store::outcome::Response;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
-use super::{Linger, WriteError, Writer};
+use super::linger::{Linger, Load};
+use super::{WriteError, Writer};
 use crate::limits::{IN_FLIGHT_BATCHES_MAX, REQUESTS_PER_BATCH_MAX};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -54,10 +58,11 @@ impl Proposer {
     pub fn new(
         writer: Writer,
         in_flight_max: usize,
-        linger: Linger,
+        batch_linger: Duration,
         metrics: Arc<Metrics>,
         shutdown: Shutdown,
     ) -> (Self, impl std::future::Future<Output = ()>) {
+        let linger = Linger::new(batch_linger, REQUESTS_PER_BATCH_MAX);
         let (queue, pending) = mpsc::unbounded_channel();
         let slots = Arc::new(Semaphore::new(in_flight_max));
         let proposer = Self { queue, slots, in_flight_max, metrics: metrics.clone() };
@@ -112,7 +117,7 @@ async fn run_batches(
     let entries_in_flight = Arc::new(Semaphore::new(IN_FLIGHT_BATCHES_MAX));
     let stop = shutdown.requested();
     tokio::pin!(stop);
-    let mut previous_batch_len = 0;
+    let (mut previous_batch_len, mut previous_batch_at) = (0, Instant::now());
     loop {
         let first = tokio::select! {
             _ = &mut stop => return,
@@ -123,7 +128,12 @@ async fn run_batches(
         };
         // Wait for an entry slot before draining: what arrives meanwhile joins this batch.
         let Ok(entry_slot) = entries_in_flight.clone().acquire_owned().await else { return };
-        if let Some(pause) = linger.after(previous_batch_len) {
+        // With one entry in flight nothing is written during the pause: it trades a little
+        // latency for fewer, fuller entries, which is what the measurements favoured.
+        let since_previous_batch = previous_batch_at.elapsed();
+        if let Some(pause) =
+            linger.before_next_batch(Load { previous_batch_len, since_previous_batch })
+        {
             tokio::time::sleep(pause).await;
         }
         let mut batch = vec![first];
@@ -133,7 +143,7 @@ async fn run_batches(
                 Err(_) => break,
             }
         }
-        previous_batch_len = batch.len();
+        (previous_batch_len, previous_batch_at) = (batch.len(), Instant::now());
         metrics.batch_requests.observe(batch.len() as f64);
         let writer = writer.clone();
         tokio::spawn(async move {

@@ -1,5 +1,6 @@
 //! Every shape of `Backend::commit` on sled: a lone put or delete (written without a sled batch),
-//! a lone range delete and a batch, read back at once and after a reopen.
+//! a lone range delete (also one that matches nothing) and a batch, read back at once and after a
+//! reopen.
 
 use raft_store::storage::{Backend, SledBackend, Tree, WriteOp};
 
@@ -36,6 +37,7 @@ async fn every_shape_of_commit_reads_back_and_survives_a_reopen() {
         vec![put(b"a", b"1 again")],
         vec![delete(b"b")],
         vec![WriteOp::DeleteRange { from: b"c".to_vec(), to: b"d".to_vec() }],
+        vec![WriteOp::DeleteRange { from: b"x".to_vec(), to: b"y".to_vec() }],
         vec![delete(b"e"), delete(b"missing")],
     ];
     for ops in commits {
