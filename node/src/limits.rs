@@ -19,10 +19,10 @@ pub const IN_FLIGHT_PROPOSALS_DEFAULT: usize = 4096;
 /// measured on 2 cores, 220-250 us of node CPU per keyed redeem against 266-289 us with two in
 /// flight, and 4460-4965 against 4206-4490 redeems/s.
 pub const IN_FLIGHT_BATCHES_MAX: usize = 1;
-/// Default pause of the batching task (`--batch-linger-ms`) before it takes the next batch, when
-/// the previous batch held more than one request: under concurrent load more requests join each
-/// log entry, so fewer entries (each an fsync on every node, a replication round and a wake-up of
-/// sled's IO pool) carry the same work. A lone request never waits. See `write::linger`.
+/// Default pause of the batching task (`--batch-linger-ms`) before it takes the next batch under
+/// concurrent load (the rule is in `write::linger`): more requests join each log entry, so fewer
+/// entries (each an fsync on every node, a replication round and a wake-up of sled's IO pool)
+/// carry the same work. A lone request never waits.
 pub const BATCH_LINGER_DEFAULT: Duration = Duration::from_millis(1);
 /// Largest `--batch-linger-ms`. A request sent to a follower may pause twice (on the follower,
 /// then on the leader), which stays well below the shortest request deadline.
