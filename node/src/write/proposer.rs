@@ -12,6 +12,7 @@
 //! `Overloaded` (503), it never queues without end. A forwarded request is never forwarded again:
 //! if this node no longer leads, it goes back to its sender as `NotLeader` (a hop budget of one).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,12 +62,31 @@ impl Proposer {
         batch_linger: Duration,
         metrics: Arc<Metrics>,
         shutdown: Shutdown,
-    ) -> (Self, impl std::future::Future<Output = ()>) {
+    ) -> (Self, impl Future<Output = ()>) {
+        let write = move |batch| {
+            let writer = writer.clone();
+            async move { write_batch(&writer, batch).await }
+        };
+        Self::with_write(write, in_flight_max, batch_linger, metrics, shutdown)
+    }
+
+    /// As `new`, with `write` writing each batch: the batching logic apart from Raft.
+    fn with_write<W, F>(
+        write: W,
+        in_flight_max: usize,
+        batch_linger: Duration,
+        metrics: Arc<Metrics>,
+        shutdown: Shutdown,
+    ) -> (Self, impl Future<Output = ()>)
+    where
+        W: Fn(Vec<Proposal>) -> F + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
         let linger = Linger::new(batch_linger, REQUESTS_PER_BATCH_MAX);
         let (queue, pending) = mpsc::unbounded_channel();
         let slots = Arc::new(Semaphore::new(in_flight_max));
         let proposer = Self { queue, slots, in_flight_max, metrics: metrics.clone() };
-        (proposer, run_batches(pending, writer, linger, metrics, shutdown))
+        (proposer, run_batches(pending, write, linger, metrics, shutdown))
     }
 
     /// Writes a client's `request` through the log and returns what apply decided for it.
@@ -107,13 +127,16 @@ impl Proposer {
     }
 }
 
-async fn run_batches(
+async fn run_batches<W, F>(
     mut pending: mpsc::UnboundedReceiver<Proposal>,
-    writer: Writer,
+    write: W,
     linger: Linger,
     metrics: Arc<Metrics>,
     shutdown: Shutdown,
-) {
+) where
+    W: Fn(Vec<Proposal>) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
     let entries_in_flight = Arc::new(Semaphore::new(IN_FLIGHT_BATCHES_MAX));
     let stop = shutdown.requested();
     tokio::pin!(stop);
@@ -145,9 +168,9 @@ async fn run_batches(
         }
         (previous_batch_len, previous_batch_at) = (batch.len(), Instant::now());
         metrics.batch_requests.observe(batch.len() as f64);
-        let writer = writer.clone();
+        let written = write(batch);
         tokio::spawn(async move {
-            write_batch(&writer, batch).await;
+            written.await;
             drop(entry_slot);
         });
     }
@@ -194,3 +217,7 @@ fn refuse_forwarded(proposals: Vec<Proposal>, error: &WriteError) -> Vec<Proposa
     }
     local
 }
+
+#[cfg(test)]
+#[path = "proposer_tests.rs"]
+mod tests;
