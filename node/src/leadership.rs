@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use raft_store::{NodeId, NodeInfo, Raft};
 
-type RaftMetrics = openraft::RaftMetrics<NodeId, NodeInfo>;
-
 use crate::limits::LEADER_WAIT;
+
+type RaftMetrics = openraft::RaftMetrics<NodeId, NodeInfo>;
 
 /// How long a request waits for a leader to be known: `LEADER_WAIT`, but never more than half of
 /// the request's deadline, so that a node without a leader answers 503 (nothing was proposed)

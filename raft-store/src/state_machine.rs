@@ -40,6 +40,11 @@ struct SnapshotCounters {
     installed: AtomicU64,
 }
 
+/// The state machine's tree as committed, for the writer and for readers alike.
+fn state_tree(backend: &Arc<dyn Backend>) -> TreeReader<'_> {
+    TreeReader { backend: backend.as_ref(), tree: Tree::StateMachine }
+}
+
 /// What `StateHandle::snapshot_activity` reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SnapshotActivity {
@@ -55,7 +60,7 @@ impl StateMachine {
     }
 
     fn committed(&self) -> TreeReader<'_> {
-        TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine }
+        state_tree(&self.backend)
     }
 
     fn lock(&self) -> MutexGuard<'_, ()> {
@@ -151,7 +156,7 @@ pub struct StateHandle {
 
 impl StateHandle {
     fn committed(&self) -> TreeReader<'_> {
-        TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine }
+        state_tree(&self.backend)
     }
 
     pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> Result<T>) -> Result<T> {
