@@ -32,13 +32,14 @@ pub mod write;
 pub use config::Config;
 pub use node::{start, NodeError, RunningNode};
 
-/// Runs a production node (sled in `config.data_dir`, HTTP over TCP) until `shutdown`.
+/// Runs a production node (its Raft log's files and sled in `config.data_dir`, HTTP over TCP)
+/// until `shutdown`.
 #[cfg(not(madsim))]
 pub async fn run(
     config: Config,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), RunError> {
-    let backend = raft_store::storage::SledBackend::open(&config.data_dir)?;
+    let backend = raft_store::storage::DiskBackend::open(&config.data_dir)?;
     let transport = http_transport::HttpTransport::new()?;
     let node = start(config, transport, std::sync::Arc::new(backend)).await?;
     shutdown.await;

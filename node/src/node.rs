@@ -34,6 +34,8 @@ pub enum NodeError {
     Raft(#[from] openraft::error::Fatal<NodeId>),
     #[error("storage: {0}")]
     Storage(#[from] raft_store::storage::BackendError),
+    #[error("storage: {0}")]
+    Recovery(#[from] raft_store::StoreError),
     #[error("bootstrap: {0}")]
     Bootstrap(#[from] AdminError),
 }
@@ -138,6 +140,7 @@ async fn assemble<T: Transport>(
     backend: Arc<dyn Backend>,
     shutdown: &Shutdown,
 ) -> Result<Parts, NodeError> {
+    raft_store::recovery::check_state_covers_log(backend.as_ref())?;
     let rpc = PeerRpc::new(transport.peer_client(), config.cluster_secret.as_deref());
     let state_machine = StateMachine::new(backend.clone());
     let state = state_machine.handle();

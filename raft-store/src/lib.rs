@@ -18,6 +18,7 @@ pub mod limits;
 pub mod log_store;
 pub mod node_info;
 pub mod outcome;
+pub mod recovery;
 #[cfg(madsim)]
 pub mod sim_runtime;
 pub mod snapshot;

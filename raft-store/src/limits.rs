@@ -42,6 +42,21 @@ pub const HISTORY_PAGE_DEFAULT: usize = 50;
 /// Snapshot data is stored in chunks of this size, so no single stored value grows with the state.
 pub const SNAPSHOT_CHUNK_BYTES: usize = 1024 * 1024;
 
+/// Appends that may wait for the log's sync at once; openraft waits for room beyond it.
+pub const APPENDS_AWAITING_SYNC_MAX: usize = 1024;
+/// The Raft log's files: a segment is closed once it holds this much, and an old segment whose
+/// live values are at most `..._TO_MOVE_MAX` has them written again into the newest and goes.
+pub const LOG_SEGMENT_BYTES_MAX: u64 = 64 * 1024 * 1024;
+pub const LOG_SEGMENT_LIVE_BYTES_TO_MOVE_MAX: u64 = LOG_SEGMENT_BYTES_MAX / 4;
+/// Pending log writes past which a commit first flushes what is pending; one commit's bound; and
+/// the largest frame recovery accepts (pending bytes plus one commit, with room to spare).
+pub const LOG_PENDING_BYTES_MAX: usize = 64 * 1024 * 1024;
+pub const LOG_COMMIT_BYTES_MAX: usize = 256 * 1024 * 1024;
+pub const LOG_FRAME_BYTES_MAX: usize = 1024 * 1024 * 1024;
+
+const _: () = assert!(LOG_SEGMENT_LIVE_BYTES_TO_MOVE_MAX < LOG_SEGMENT_BYTES_MAX);
+const _: () = assert!(LOG_PENDING_BYTES_MAX + LOG_COMMIT_BYTES_MAX <= LOG_FRAME_BYTES_MAX);
+const _: () = assert!(LOG_FRAME_BYTES_MAX < u32::MAX as usize);
 const _: () = assert!(CODE_LENGTH_MIN <= GENERATED_CODE_LENGTH);
 const _: () = assert!(GENERATED_CODE_LENGTH <= CODE_LENGTH_MAX);
 const _: () = assert!(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX);

@@ -1,30 +1,40 @@
 //! `LogStore`: openraft's `RaftLogStorage` over the `Log` tree.
 //!
-//! Durable before acknowledged: an append or a vote is flushed (fsync) before openraft hears that
-//! it is done. Truncate and purge are single atomic writes. Entries are appended in the batches
-//! openraft hands over, one flush per batch.
+//! Durable before acknowledged: openraft hears that an append is done only once it is on the
+//! device (`Backend::flush`, an `fdatasync`); a vote, a truncate and a purge return only once
+//! they are. An append returns as soon as its entries are readable, and one task syncs and
+//! acknowledges the appends in order, all those waiting when a sync starts sharing it, so Raft
+//! goes on replicating while the device works.
 
 use std::fmt::Debug;
+use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{ErrorSubject, ErrorVerb, RaftLogReader};
+use tokio::sync::mpsc;
 
 use crate::blocking::run_blocking;
 use crate::error::{storage_error, Result};
 use crate::keyspace::{self, Committed, LastPurged, LogEntries, Votes};
+use crate::limits::APPENDS_AWAITING_SYNC_MAX;
 use crate::storage::{Backend, ScanOrder, Tree, TreeReader, WriteOp};
 use crate::type_config::{Entry, LogId, StorageError, TypeConfig, Vote};
 
 #[derive(Clone)]
 pub struct LogStore {
     backend: Arc<dyn Backend>,
+    /// Appends waiting for their sync, in append order.
+    awaiting_sync: mpsc::Sender<LogFlushed<TypeConfig>>,
 }
 
 impl LogStore {
+    /// Also starts the task that syncs appends; it ends when the last clone of the store goes.
     pub fn new(backend: Arc<dyn Backend>) -> Self {
-        Self { backend }
+        let (awaiting_sync, queue) = mpsc::channel(APPENDS_AWAITING_SYNC_MAX);
+        tokio::spawn(acknowledge_when_durable(backend.clone(), queue));
+        Self { backend, awaiting_sync }
     }
 
     fn reader(&self) -> TreeReader<'_> {
@@ -35,10 +45,9 @@ impl LogStore {
         Ok(self.backend.commit(Tree::Log, ops)?)
     }
 
-    /// fsync, off the async worker threads: sled's flush blocks.
+    /// Syncs the log, off the async worker threads.
     async fn flush(&self) -> Result<()> {
-        let backend = self.backend.clone();
-        run_blocking(move || Ok(backend.flush()?)).await
+        sync_log(self.backend.clone()).await
     }
 
     fn entries(&self, from: Bound<u64>, to: Bound<u64>) -> Result<Vec<Entry>> {
@@ -65,25 +74,49 @@ impl LogStore {
         Ok(LogState { last_purged_log_id, last_log_id })
     }
 
-    async fn append_entries(&self, entries: Vec<Entry>) -> Result<()> {
+    fn append_entries(&self, entries: Vec<Entry>) -> Result<()> {
         let mut ops = Vec::with_capacity(entries.len());
         for entry in &entries {
             ops.push(keyspace::put::<LogEntries>(&entry.log_id.index, entry)?);
         }
-        self.commit(ops)?;
-        self.flush_appended().await
+        self.commit(ops)
     }
 
     #[cfg(not(feature = "broken-ack-before-flush"))]
-    async fn flush_appended(&self) -> Result<()> {
-        self.flush().await
+    async fn acknowledge_when_synced(&self, callback: LogFlushed<TypeConfig>) {
+        if let Err(mpsc::error::SendError(callback)) = self.awaiting_sync.send(callback).await {
+            callback.log_io_completed(Err(io::Error::other("the log's sync task has stopped")));
+        }
     }
 
-    /// Deliberately broken build for the simulation's detection test: appends are acknowledged
-    /// from memory, so a crash can lose entries a majority has acknowledged.
+    /// Deliberately broken build for the simulation's and the power-loss test's detection: appends
+    /// are acknowledged from memory, so a crash can lose entries a majority has acknowledged.
     #[cfg(feature = "broken-ack-before-flush")]
-    async fn flush_appended(&self) -> Result<()> {
-        Ok(())
+    async fn acknowledge_when_synced(&self, callback: LogFlushed<TypeConfig>) {
+        callback.log_io_completed(Ok(()));
+    }
+}
+
+async fn sync_log(backend: Arc<dyn Backend>) -> Result<()> {
+    run_blocking(move || Ok(backend.flush(Tree::Log)?)).await
+}
+
+/// Syncs the log for every append that waits and tells openraft, in append order; every append
+/// queued when a sync starts is covered by it (group commit).
+async fn acknowledge_when_durable(
+    backend: Arc<dyn Backend>,
+    mut queue: mpsc::Receiver<LogFlushed<TypeConfig>>,
+) {
+    let mut waiting = Vec::with_capacity(APPENDS_AWAITING_SYNC_MAX);
+    while queue.recv_many(&mut waiting, APPENDS_AWAITING_SYNC_MAX).await > 0 {
+        let synced = sync_log(backend.clone()).await;
+        for callback in waiting.drain(..) {
+            let result = match &synced {
+                Ok(()) => Ok(()),
+                Err(error) => Err(io::Error::other(error.to_string())),
+            };
+            callback.log_io_completed(result);
+        }
     }
 }
 
@@ -146,9 +179,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: Send,
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
-        match self.append_entries(entries).await {
+        match self.append_entries(entries) {
             Ok(()) => {
-                callback.log_io_completed(Ok(()));
+                self.acknowledge_when_synced(callback).await;
                 Ok(())
             }
             Err(error) => {

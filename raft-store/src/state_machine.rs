@@ -1,9 +1,10 @@
 //! `StateMachine`: openraft's `RaftStateMachine` over the `StateMachine` tree.
 //!
 //! Each call to `apply` is one atomic write: the changes of every request in the batch, the
-//! idempotency records, the counters and `last_applied` together. Apply is not flushed: the log
+//! idempotency records, the counters and `last_applied` together. Apply is not synced: the log
 //! is, and a crash replays the committed entries the state had not made durable. A snapshot is
-//! flushed with the state it was taken from, so the log may be purged behind it.
+//! synced to the device with the state it was taken from before openraft hears of it, so the log
+//! is purged only behind a state that a power cut cannot take back.
 
 use std::io::Cursor;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -117,7 +118,7 @@ impl StateMachine {
                 self.backend.commit(Tree::StateMachine, snapshot::store_ops(&meta, &data)?)?;
             }
         }
-        self.backend.flush()?;
+        self.backend.flush(Tree::StateMachine)?;
         self.snapshots.built.fetch_add(1, Ordering::Relaxed);
         Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
     }
@@ -131,7 +132,7 @@ impl StateMachine {
             let _guard = self.lock();
             self.backend.commit(Tree::StateMachine, ops)?;
         }
-        self.backend.flush()?;
+        self.backend.flush(Tree::StateMachine)?;
         self.snapshots.installed.fetch_add(1, Ordering::Relaxed);
         debug_assert_eq!(
             StateReader::new(&self.committed()).meta().ok().and_then(|state| state.last_applied),

@@ -57,6 +57,11 @@ pub enum BackendError {
     Sled(#[from] sled::Error),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// Stored data that was once durable is damaged: the node must not serve from it.
+    #[error("{path}: damaged at byte {offset}: {damage}; the node refuses to start on it (restore this node's data from a replica: remove its data directory and add it back as a new member)")]
+    Corrupt { path: std::path::PathBuf, offset: u64, damage: &'static str },
+    #[error("a single write of {bytes} bytes is larger than the Raft log accepts")]
+    CommitTooLarge { bytes: usize },
 }
 
 pub trait Backend: Send + Sync + 'static {
@@ -72,11 +77,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Vec<KeyValue>, BackendError>;
 
     /// Applies `ops` in order, atomically: after a crash either all of them are there or none.
-    /// Not durable until `flush` returns.
+    /// Readable at once; not durable until `flush` of the same tree returns.
     fn commit(&self, tree: Tree, ops: Vec<WriteOp>) -> Result<(), BackendError>;
 
-    /// Makes every commit that returned before this call durable (fsync). Blocking.
-    fn flush(&self) -> Result<(), BackendError>;
+    /// Makes every commit to `tree` that returned before this call durable: on the device, by
+    /// `fdatasync`, not only in the kernel's cache. Blocking.
+    fn flush(&self, tree: Tree) -> Result<(), BackendError>;
 }
 
 /// Reads one tree, whatever stands behind it: the backend itself, or pending writes layered on it.

@@ -46,9 +46,9 @@ impl MemDisk {
         images.unflushed.clear();
     }
 
-    /// Commits not yet flushed; a test can assert that acknowledged writes left none behind.
-    pub fn unflushed_commits(&self) -> usize {
-        self.lock().unflushed.len()
+    /// Commits to `tree` not yet flushed; a test can assert that acknowledged writes left none.
+    pub fn unflushed_commits(&self, tree: Tree) -> usize {
+        self.lock().unflushed.iter().filter(|(of, _)| *of == tree).count()
     }
 
     fn lock(&self) -> MutexGuard<'_, Images> {
@@ -108,11 +108,13 @@ impl Backend for MemDisk {
         Ok(())
     }
 
-    fn flush(&self) -> Result<(), BackendError> {
+    fn flush(&self, tree: Tree) -> Result<(), BackendError> {
         let mut images = self.lock();
-        let unflushed = std::mem::take(&mut images.unflushed);
-        for (tree, ops) in &unflushed {
-            apply(&mut images.durable, *tree, ops);
+        let (flushed, kept) =
+            std::mem::take(&mut images.unflushed).into_iter().partition(|(of, _)| *of == tree);
+        images.unflushed = kept;
+        for (_, ops) in &flushed {
+            apply(&mut images.durable, tree, ops);
         }
         Ok(())
     }
@@ -132,15 +134,18 @@ mod tests {
     fn a_crash_loses_exactly_the_unflushed_commits() {
         let disk = MemDisk::new();
         disk.commit(Tree::Log, vec![put(b"a", b"1")]).unwrap();
-        disk.flush().unwrap();
+        disk.commit(Tree::StateMachine, vec![put(b"s", b"1")]).unwrap();
+        disk.flush(Tree::Log).unwrap();
         disk.commit(Tree::Log, vec![put(b"b", b"2"), WriteOp::Delete { key: b"a".to_vec() }])
             .unwrap();
         assert_eq!(disk.get(Tree::Log, b"a").unwrap(), None);
-        assert_eq!(disk.unflushed_commits(), 1);
+        assert_eq!(disk.unflushed_commits(Tree::Log), 1);
+        assert_eq!(disk.unflushed_commits(Tree::StateMachine), 1, "a flush syncs its tree only");
 
         disk.crash();
         assert_eq!(disk.get(Tree::Log, b"a").unwrap(), Some(b"1".to_vec()));
         assert_eq!(disk.get(Tree::Log, b"b").unwrap(), None);
+        assert_eq!(disk.get(Tree::StateMachine, b"s").unwrap(), None);
     }
 
     #[test]

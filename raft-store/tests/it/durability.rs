@@ -1,5 +1,5 @@
-//! What survives a restart: reopening the same sled directory, and a simulated power loss on the
-//! memory disk. Goal: the log, the vote, the state machine and the snapshot come back, and a
+//! What survives a restart: reopening the same data directory (the log's files and sled), and a
+//! simulated power loss on the memory disk. Goal: the log, the vote, the state machine and the snapshot come back, and a
 //! crash loses only what was never acknowledged as durable.
 
 use std::io::Cursor;
@@ -9,7 +9,7 @@ use openraft::storage::{RaftLogStorage, RaftLogStorageExt, RaftStateMachine};
 use openraft::{RaftLogReader, RaftSnapshotBuilder};
 use raft_store::domain::CouponId;
 use raft_store::outcome::Outcome;
-use raft_store::storage::Backend;
+use raft_store::storage::{Backend, DiskBackend};
 use raft_store::type_config::Vote;
 use raft_store::{LogStore, StateMachine};
 
@@ -33,16 +33,16 @@ async fn times_redeemed(state: &StateMachine) -> u32 {
 }
 
 #[tokio::test]
-async fn a_reopened_sled_store_has_its_log_vote_state_and_snapshot() {
+async fn a_reopened_disk_backend_has_its_log_vote_state_and_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot_before = {
-        let (mut log, mut state) = stores(open_sled(&dir));
+        let (mut log, mut state) = stores(open_disk(&dir));
         populate(&mut log, &mut state).await;
         let built = state.get_snapshot_builder().await.build_snapshot().await.expect("snapshot");
         log.purge(log_id(1, 2)).await.expect("purge");
         built.meta
     };
-    let (mut log, mut state) = stores(reopen_sled(&dir).await);
+    let (mut log, mut state) = stores(reopen(&dir, DiskBackend::open).await);
     assert_eq!(log.read_vote().await.unwrap(), Some(Vote::new(1, 1)));
     let log_state = log.get_log_state().await.unwrap();
     assert_eq!(log_state.last_purged_log_id, Some(log_id(1, 2)));
@@ -96,4 +96,23 @@ async fn a_power_loss_keeps_the_flushed_log_and_loses_only_unflushed_state() {
     let replay = log.try_get_log_entries(applied.map_or(1, |a| a.index + 1)..4).await.unwrap();
     state.apply(replay).await.unwrap();
     assert_eq!(times_redeemed(&state).await, 3);
+}
+
+/// Goal: a node whose state machine lost what a purged log no longer holds refuses to start.
+/// The snapshot's sync makes this impossible; the test takes the sync away to show the check.
+#[tokio::test]
+async fn a_state_behind_the_purged_log_is_refused() {
+    let disk = mem_disk();
+    let backend: Arc<dyn Backend> = disk.clone();
+    let (mut log, mut state) = stores(backend.clone());
+    populate(&mut log, &mut state).await;
+    raft_store::recovery::check_state_covers_log(backend.as_ref()).expect("a healthy store");
+
+    log.purge(log_id(1, 2)).await.expect("purge without a synced snapshot behind it");
+    disk.crash();
+    let refused = raft_store::recovery::check_state_covers_log(backend.as_ref());
+    assert!(
+        matches!(refused, Err(raft_store::StoreError::StateBehindPurgedLog { purged: 2, .. })),
+        "{refused:?}"
+    );
 }

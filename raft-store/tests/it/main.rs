@@ -1,6 +1,8 @@
-//! raft-store's integration tests: the storage contract on real sled and on the memory disk.
+//! raft-store's integration tests: the storage contract on a node's disk backend (the Raft log's
+//! own files and sled) and on the memory disk, sled's commits, and what survives a reopen.
 
 mod durability;
+mod file_log;
 mod sled_commits;
 mod storage_suite;
 mod support;

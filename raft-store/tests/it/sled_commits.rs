@@ -4,7 +4,7 @@
 
 use raft_store::storage::{Backend, SledBackend, Tree, WriteOp};
 
-use crate::support::{open_sled, reopen_sled};
+use crate::support::{open_sled, reopen};
 
 fn put(key: &[u8], value: &[u8]) -> WriteOp {
     WriteOp::Put { key: key.to_vec(), value: value.to_vec() }
@@ -46,8 +46,8 @@ async fn every_shape_of_commit_reads_back_and_survives_a_reopen() {
     backend.commit(Tree::Log, vec![put(b"a", b"log")]).expect("commit to the log tree");
     assert_contents(&backend, "before the reopen");
 
-    backend.flush().expect("flush");
+    backend.flush(Tree::Log).expect("flush");
     drop(backend);
-    let reopened = reopen_sled(&dir).await;
+    let reopened = reopen(&dir, SledBackend::open).await;
     assert_contents(&reopened, "after the reopen");
 }

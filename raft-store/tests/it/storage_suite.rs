@@ -1,18 +1,18 @@
-//! openraft's own storage test suite, against the sled store and against the memory disk.
+//! openraft's own storage test suite, against a node's disk backend and against the memory disk.
 //! Goal: the log store and state machine meet openraft's contract on both backends.
 
 use openraft::testing::{StoreBuilder, Suite};
 use raft_store::type_config::StorageError;
 use raft_store::{LogStore, StateMachine, TypeConfig};
 
-use crate::support::{mem_disk, open_sled, stores};
+use crate::support::{mem_disk, open_disk, stores};
 
-struct SledStores;
+struct DiskStores;
 
-impl StoreBuilder<TypeConfig, LogStore, StateMachine, tempfile::TempDir> for SledStores {
+impl StoreBuilder<TypeConfig, LogStore, StateMachine, tempfile::TempDir> for DiskStores {
     async fn build(&self) -> Result<(tempfile::TempDir, LogStore, StateMachine), StorageError> {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (log, state) = stores(open_sled(&dir));
+        let (log, state) = stores(open_disk(&dir));
         Ok((dir, log, state))
     }
 }
@@ -27,8 +27,8 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine> for MemDiskStores {
 }
 
 #[test]
-fn openraft_suite_passes_on_sled() {
-    Suite::test_all(SledStores).expect("openraft storage suite on sled");
+fn openraft_suite_passes_on_the_disk_backend() {
+    Suite::test_all(DiskStores).expect("openraft storage suite on the disk backend");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use raft_store::command::{Batch, CodeChoice, Command, RedeemCommand, Request};
 use raft_store::domain::{
     CouponCode, CouponId, CouponTerms, Discount, Metadata, Timestamp, UserId,
 };
-use raft_store::storage::{Backend, MemDisk, SledBackend};
+use raft_store::storage::{Backend, BackendError, DiskBackend, MemDisk, SledBackend};
 use raft_store::type_config::Entry;
 use raft_store::{LogStore, StateMachine};
 use rust_decimal::Decimal;
@@ -16,15 +16,22 @@ pub fn open_sled(dir: &tempfile::TempDir) -> Arc<SledBackend> {
     Arc::new(SledBackend::open(dir.path()).expect("open sled"))
 }
 
-/// Opens a directory another `SledBackend` just closed. sled's background threads hold the
+pub fn open_disk(dir: &tempfile::TempDir) -> Arc<DiskBackend> {
+    Arc::new(DiskBackend::open(dir.path()).expect("open the disk backend"))
+}
+
+/// Opens a directory that another backend just closed. sled's background threads hold the
 /// previous handle's file lock for a moment after it is dropped, so opening is retried (for at
 /// most five seconds) instead of guessing how long that moment is.
-pub async fn reopen_sled(dir: &tempfile::TempDir) -> Arc<SledBackend> {
+pub async fn reopen<B>(
+    dir: &tempfile::TempDir,
+    open: impl Fn(&std::path::Path) -> Result<B, BackendError>,
+) -> Arc<B> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
-        match SledBackend::open(dir.path()) {
+        match open(dir.path()) {
             Ok(backend) => return Arc::new(backend),
-            Err(error) if std::time::Instant::now() >= deadline => panic!("reopen sled: {error}"),
+            Err(error) if std::time::Instant::now() >= deadline => panic!("reopen: {error}"),
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
         }
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use coupon_node::http_transport::HttpTransport;
 use coupon_node::{Config, RunningNode};
-use raft_store::storage::SledBackend;
+use raft_store::storage::DiskBackend;
 use serde_json::json;
 
 use super::http::{get, post_json};
@@ -113,7 +113,7 @@ impl InProcessNode {
 
     /// Starts the node on its directory (and, after the first start, on its first ports).
     pub async fn boot(&mut self) {
-        let backend = open_sled(self.dir.path()).await;
+        let backend = open_disk(self.dir.path()).await;
         let transport = HttpTransport::new().expect("http transport");
         let running = coupon_node::start(self.config(), transport, Arc::new(backend))
             .await
@@ -141,10 +141,10 @@ impl InProcessNode {
     }
 }
 
-/// sled releases a directory shortly after its last handle drops; retry briefly.
-async fn open_sled(path: &std::path::Path) -> SledBackend {
-    until("the sled directory to be free", Duration::from_secs(10), || async {
-        SledBackend::open(path).ok()
+/// sled releases its directory shortly after its last handle drops; retry briefly.
+async fn open_disk(path: &std::path::Path) -> DiskBackend {
+    until("the data directory to be free", Duration::from_secs(10), || async {
+        DiskBackend::open(path).ok()
     })
     .await
 }

@@ -1,0 +1,71 @@
+//! `DiskBackend`: a node's storage on its data directory. The Raft log (entries, vote, committed
+//! and purged ids) is a `FileLog` in `raft-log/`, synced on every flush the log store asks for:
+//! every append before it is acknowledged, every vote, truncate and purge. The coupon state is
+//! sled in `state/`, synced only when a snapshot is built or installed: apply is replayed from the
+//! log after a crash, and the log is purged only behind a snapshot that is on the device.
+
+use std::path::Path;
+
+use super::backend::{Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp};
+use super::file_log::FileLog;
+use super::sled_backend::SledBackend;
+
+pub struct DiskBackend {
+    log: FileLog,
+    state: SledBackend,
+}
+
+/// The sled database of the layout before the log had files of its own.
+const EARLIER_LAYOUT_MARKER: &str = "db";
+
+impl DiskBackend {
+    pub fn open(data_dir: &Path) -> Result<Self, BackendError> {
+        if data_dir.join(EARLIER_LAYOUT_MARKER).exists() {
+            return Err(BackendError::Corrupt {
+                path: data_dir.to_owned(),
+                offset: 0,
+                damage: "a data directory of an earlier layout (the Raft log inside sled)",
+            });
+        }
+        Ok(Self {
+            log: FileLog::open(&data_dir.join("raft-log"))?,
+            state: SledBackend::open(&data_dir.join("state"))?,
+        })
+    }
+}
+
+impl Backend for DiskBackend {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        match tree {
+            Tree::Log => self.log.get(key),
+            Tree::StateMachine => self.state.get(tree, key),
+        }
+    }
+
+    fn scan(
+        &self,
+        tree: Tree,
+        range: KeyRange<'_>,
+        order: ScanOrder,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, BackendError> {
+        match tree {
+            Tree::Log => self.log.scan(range, order, limit),
+            Tree::StateMachine => self.state.scan(tree, range, order, limit),
+        }
+    }
+
+    fn commit(&self, tree: Tree, ops: Vec<WriteOp>) -> Result<(), BackendError> {
+        match tree {
+            Tree::Log => self.log.commit(ops),
+            Tree::StateMachine => self.state.commit(tree, ops),
+        }
+    }
+
+    fn flush(&self, tree: Tree) -> Result<(), BackendError> {
+        match tree {
+            Tree::Log => self.log.flush(),
+            Tree::StateMachine => self.state.flush(tree),
+        }
+    }
+}
