@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark a fresh three-node cluster with `coupon bench` (issue 5) and print the figures.
+# Benchmark a fresh three-node cluster with `coupon bench` and print the figures.
 #
 #   scripts/bench.sh           both workloads, each with writes spread over every node and with
 #                              writes sent to the leader; a table
@@ -17,7 +17,7 @@
 #   BENCH_DURATION=10s  BENCH_WARMUP=1s  BENCH_CONCURRENCY=64  BENCH_COUPONS=10000
 #   BENCH_HOT_LIMIT=1000
 #   BENCH_LEADER_HINT=off|on|both   default: both for the table, off for --json (the spread
-#                                   workload as issue 5 defines it: requests over all nodes)
+#                                   workload: requests over all nodes)
 #   COUPON_*                        passed to the nodes (see scripts/cluster.sh)
 set -euo pipefail
 
