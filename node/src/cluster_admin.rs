@@ -9,8 +9,8 @@ use openraft::ChangeMembers;
 use raft_store::{NodeId, NodeInfo, Raft};
 use serde::{Deserialize, Serialize};
 
-use crate::leadership::{known_leader, leader_patience};
-use crate::peer::{path, PeerRpc};
+use crate::forward::{leader_patience, Forwarder, LeaderAt};
+use crate::peer::path;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MembershipChange {
@@ -59,20 +59,22 @@ impl std::fmt::Display for RefusalReason {
 
 #[derive(Clone)]
 pub struct ClusterAdmin {
-    raft: Raft,
-    node_id: NodeId,
-    rpc: PeerRpc,
+    forwarder: Forwarder,
     timeout: Duration,
 }
 
 impl ClusterAdmin {
-    pub fn new(raft: Raft, node_id: NodeId, rpc: PeerRpc, timeout: Duration) -> Self {
-        Self { raft, node_id, rpc, timeout }
+    pub fn new(forwarder: Forwarder, timeout: Duration) -> Self {
+        Self { forwarder, timeout }
+    }
+
+    fn raft(&self) -> &Raft {
+        self.forwarder.raft()
     }
 
     /// Starts a new cluster of `members` (which must include this node).
     pub async fn initialize(&self, members: BTreeMap<NodeId, NodeInfo>) -> Result<(), AdminError> {
-        match self.raft.initialize(members).await {
+        match self.raft().initialize(members).await {
             Ok(()) => Ok(()),
             Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {
                 Err(AdminError::AlreadyInitialized)
@@ -86,15 +88,18 @@ impl ClusterAdmin {
 
     /// Applies `change` through the leader.
     pub async fn change(&self, change: MembershipChange) -> Result<(), AdminError> {
-        let leader = known_leader(&self.raft, leader_patience(self.timeout))
+        let leader = self
+            .forwarder
+            .leader(leader_patience(self.timeout))
             .await
-            .ok_or(AdminError::NoLeader)?;
-        if leader.id == self.node_id {
-            return self.change_as_leader(change).await;
-        }
+            .map_err(|_| AdminError::NoLeader)?;
+        let leader = match leader {
+            LeaderAt::Here => return self.change_as_leader(change).await,
+            LeaderAt::Peer(leader) => leader,
+        };
         let answer: Result<(), AdminError> = self
-            .rpc
-            .call(&leader.node.peer_addr, path::MEMBERSHIP, &change, self.timeout)
+            .forwarder
+            .call(&leader, path::MEMBERSHIP, &change, self.timeout)
             .await
             .map_err(|_| AdminError::Timeout)?;
         answer
@@ -104,12 +109,12 @@ impl ClusterAdmin {
         let apply = async {
             match change {
                 MembershipChange::Add { id, node } => {
-                    self.raft.add_learner(id, node, true).await.map_err(admin_error)?;
+                    self.raft().add_learner(id, node, true).await.map_err(admin_error)?;
                     let voters = ChangeMembers::AddVoterIds(BTreeSet::from([id]));
-                    self.raft.change_membership(voters, false).await.map_err(admin_error)?;
+                    self.raft().change_membership(voters, false).await.map_err(admin_error)?;
                 }
                 MembershipChange::Remove { id } => {
-                    let membership = self.raft.metrics().borrow().membership_config.clone();
+                    let membership = self.raft().metrics().borrow().membership_config.clone();
                     let membership = membership.membership();
                     if membership.get_node(&id).is_none() {
                         // Already gone: a removal retried after it took effect answers alike.
@@ -122,7 +127,7 @@ impl ClusterAdmin {
                     } else {
                         ChangeMembers::RemoveNodes(removed)
                     };
-                    self.raft.change_membership(change, false).await.map_err(admin_error)?;
+                    self.raft().change_membership(change, false).await.map_err(admin_error)?;
                 }
             }
             Ok(())

@@ -11,12 +11,13 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::alert_webhook::AlertWebhook;
-use crate::app::{App, AppState};
 use crate::cluster_admin::{AdminError, ClusterAdmin};
 use crate::config::{Bootstrap, Config};
-use crate::http::RateLimit;
+use crate::forward::Forwarder;
+use crate::http::{App, AppState, RateLimit};
 use crate::metrics::Metrics;
-use crate::peer::{peer_router, PeerRpc, PeerState};
+use crate::peer::PeerRpc;
+use crate::peer_server::{peer_router, PeerState};
 use crate::raft_network::PeerNetwork;
 use crate::read_barrier::ReadBarrier;
 use crate::service::CouponService;
@@ -152,9 +153,10 @@ async fn assemble<T: Transport>(
 
     let metrics = Arc::new(Metrics::new());
     let timeout = config.request_timeout;
-    let writer = Writer::new(raft.clone(), config.node_id, rpc.clone(), timeout, metrics.clone());
-    let barrier = ReadBarrier::new(raft.clone(), config.node_id, rpc.clone(), timeout);
-    let admin = ClusterAdmin::new(raft.clone(), config.node_id, rpc, timeout);
+    let forwarder = Forwarder::new(raft.clone(), config.node_id, rpc);
+    let writer = Writer::new(forwarder.clone(), timeout, metrics.clone());
+    let barrier = ReadBarrier::new(forwarder.clone(), timeout);
+    let admin = ClusterAdmin::new(forwarder, timeout);
     let (proposer, batches) = Proposer::new(
         writer,
         config.max_in_flight_proposals,

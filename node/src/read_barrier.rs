@@ -8,18 +8,16 @@
 use std::time::Duration;
 
 use openraft::error::{CheckIsLeaderError, RaftError};
-use raft_store::{NodeId, Raft};
+use raft_store::NodeId;
 use serde::{Deserialize, Serialize};
 
-use crate::leadership::{known_leader, leader_patience};
+use crate::forward::{leader_patience, Forwarder, Leader, LeaderAt};
 use crate::limits::FORWARD_TIMEOUT;
-use crate::peer::{path, PeerRpc};
+use crate::peer::path;
 
 #[derive(Clone)]
 pub struct ReadBarrier {
-    raft: Raft,
-    node_id: NodeId,
-    rpc: PeerRpc,
+    forwarder: Forwarder,
     timeout: Duration,
 }
 
@@ -40,28 +38,33 @@ pub enum ReadError {
 }
 
 impl ReadBarrier {
-    pub fn new(raft: Raft, node_id: NodeId, rpc: PeerRpc, timeout: Duration) -> Self {
-        Self { raft, node_id, rpc, timeout }
+    pub fn new(forwarder: Forwarder, timeout: Duration) -> Self {
+        Self { forwarder, timeout }
     }
 
     /// Returns once a read of the local state is linearizable.
     pub async fn linearize(&self) -> Result<(), ReadError> {
-        let leader = known_leader(&self.raft, leader_patience(self.timeout))
+        let leader = self
+            .forwarder
+            .leader(leader_patience(self.timeout))
             .await
-            .ok_or(ReadError::NoLeader)?;
-        if leader.id == self.node_id {
-            return match tokio::time::timeout(self.timeout, self.raft.ensure_linearizable()).await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(error)) => Err(read_error(error)),
-                Err(_) => Err(ReadError::Timeout),
-            };
+            .map_err(|_| ReadError::NoLeader)?;
+        match leader {
+            LeaderAt::Here => {
+                let confirmed = self.forwarder.raft().ensure_linearizable();
+                match tokio::time::timeout(self.timeout, confirmed).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(error)) => Err(read_error(error)),
+                    Err(_) => Err(ReadError::Timeout),
+                }
+            }
+            LeaderAt::Peer(leader) => self.follow_read_index(&leader).await,
         }
-        self.follow_read_index(&leader.node.peer_addr).await
     }
 
     /// The leader's side of a follower read: confirm leadership, return the index to wait for.
     pub async fn read_index(&self) -> Result<u64, ReadError> {
-        match tokio::time::timeout(self.timeout, self.raft.get_read_log_id()).await {
+        match tokio::time::timeout(self.timeout, self.forwarder.raft().get_read_log_id()).await {
             Ok(Ok((read_log_id, _applied))) => Ok(read_log_id.map_or(0, |log_id| log_id.index)),
             Ok(Err(error)) => Err(read_error(error)),
             Err(_) => Err(ReadError::Timeout),
@@ -69,14 +72,15 @@ impl ReadBarrier {
     }
 
     #[cfg(not(feature = "broken-stale-follower-reads"))]
-    async fn follow_read_index(&self, leader_peer_addr: &str) -> Result<(), ReadError> {
+    async fn follow_read_index(&self, leader: &Leader) -> Result<(), ReadError> {
         let answer: Result<u64, ReadError> = self
-            .rpc
-            .call(leader_peer_addr, path::READ_INDEX, &(), FORWARD_TIMEOUT)
+            .forwarder
+            .call(leader, path::READ_INDEX, &(), FORWARD_TIMEOUT)
             .await
             .map_err(|_| ReadError::NoLeader)?;
         let index = answer?;
-        self.raft
+        self.forwarder
+            .raft()
             .wait(Some(self.timeout))
             .applied_index_at_least(Some(index), "linearizable read")
             .await
@@ -87,8 +91,8 @@ impl ReadBarrier {
     /// Deliberately broken build for the simulation's detection test: followers answer from
     /// whatever they have applied, which can miss acknowledged writes.
     #[cfg(feature = "broken-stale-follower-reads")]
-    async fn follow_read_index(&self, _leader_peer_addr: &str) -> Result<(), ReadError> {
-        let _ = (&self.rpc, path::READ_INDEX, FORWARD_TIMEOUT);
+    async fn follow_read_index(&self, _leader: &Leader) -> Result<(), ReadError> {
+        let _ = (path::READ_INDEX, FORWARD_TIMEOUT);
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ mod new_coupon;
 mod redeem;
 mod to_wire;
 
-use coupon_client::api::{ErrorCode, RejectionReason};
+use coupon_client::api::{ErrorCode, FieldError, RejectionReason};
 use raft_store::domain::RedeemRejection;
 use raft_store::outcome::Rejection;
 
@@ -39,9 +39,15 @@ pub fn rejection_code(rejection: Rejection) -> ErrorCode {
     }
 }
 
-/// Collects field errors while a request is checked, so one 422 lists every problem.
+/// A request that does not meet the contract, with every offending field, so that one answer
+/// lists every problem.
+#[derive(Debug, thiserror::Error)]
+#[error("{} invalid field(s)", .0.len())]
+pub struct InvalidFields(pub Vec<FieldError>);
+
+/// Collects field errors while a request is checked.
 #[derive(Default)]
-pub struct FieldErrors(Vec<coupon_client::api::FieldError>);
+pub struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
     /// The value, or `None` after recording why `field` is invalid.
@@ -53,22 +59,22 @@ impl FieldErrors {
         match value {
             Ok(value) => Some(value),
             Err(error) => {
-                self.0.push(coupon_client::api::FieldError::new(field, error.to_string()));
+                self.0.push(FieldError::new(field, error.to_string()));
                 None
             }
         }
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(coupon_client::api::FieldError::new(field, message));
+        self.0.push(FieldError::new(field, message));
     }
 
     /// `Ok(value)` when no error was recorded (the value must then be complete).
-    pub fn finish<T>(self, value: Option<T>) -> Result<T, crate::http::ApiError> {
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, InvalidFields> {
         match (self.0.is_empty(), value) {
             (true, Some(value)) => Ok(value),
-            (true, None) => Err(crate::http::ApiError::invalid_field("body", "is invalid")),
-            (false, _) => Err(crate::http::ApiError::invalid(self.0)),
+            (true, None) => Err(InvalidFields(vec![FieldError::new("body", "is invalid")])),
+            (false, _) => Err(InvalidFields(self.0)),
         }
     }
 }

@@ -13,8 +13,7 @@ use raft_store::limits::{
 };
 use serde_json::Value;
 
-use super::FieldErrors;
-use crate::http::ApiError;
+use super::{FieldErrors, InvalidFields};
 
 /// The code and terms of the coupon `request` asks for, at wall-clock time `now`. A code is drawn
 /// from `entropy` when the request has none.
@@ -22,7 +21,7 @@ pub fn new_coupon(
     request: &CreateCouponRequest,
     now: DateTime<Utc>,
     entropy: [u8; GENERATED_CODE_LENGTH],
-) -> Result<(CodeChoice, CouponTerms), ApiError> {
+) -> Result<(CodeChoice, CouponTerms), InvalidFields> {
     let mut errors = FieldErrors::default();
     let code = match &request.code {
         Some(code) => errors.check("code", CouponCode::parse(code)).map(CodeChoice::Chosen),

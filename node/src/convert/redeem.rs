@@ -5,13 +5,12 @@ use raft_store::command::RedeemCommand;
 use raft_store::domain::{parse_amount, CouponId, Currency, OrderId, UserId};
 use rust_decimal::Decimal;
 
-use super::FieldErrors;
-use crate::http::ApiError;
+use super::{FieldErrors, InvalidFields};
 
 pub fn redeem_command(
     coupon_id: CouponId,
     request: &RedeemRequest,
-) -> Result<RedeemCommand, ApiError> {
+) -> Result<RedeemCommand, InvalidFields> {
     let mut errors = FieldErrors::default();
     let user_id = errors.check("user_id", UserId::parse(request.user_id.as_str()));
     let order_id = match &request.order_id {
@@ -39,7 +38,7 @@ pub struct OrderQuery {
     pub currency: Option<Currency>,
 }
 
-pub fn order_facts_query(query: &ValidateQuery) -> Result<OrderQuery, ApiError> {
+pub fn order_facts_query(query: &ValidateQuery) -> Result<OrderQuery, InvalidFields> {
     let mut errors = FieldErrors::default();
     let user_id = match &query.user_id {
         Some(user) => errors.check("user_id", UserId::parse(user.as_str())).map(Some),

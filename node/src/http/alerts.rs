@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::Json;
 use coupon_client::api::{AlertList, ReadQuery};
 
+use super::app::AppState;
 use super::extract::QueryParams;
 use super::problems::ReadProblems;
 use super::ApiError;
-use crate::app::AppState;
 use crate::convert;
 
 /// Alerts listed at most per answer.

@@ -10,12 +10,12 @@ use coupon_client::api::{
 use openraft::ServerState;
 use raft_store::NodeInfo;
 
+use super::app::{App, AppState};
 use super::extract::{JsonBody, PathId};
 use super::problems::{
     AddMemberProblems, InitClusterProblems, NotReadyProblems, RemoveMemberProblems,
 };
 use super::ApiError;
-use crate::app::{App, AppState};
 use crate::cluster_admin::MembershipChange;
 use crate::limits::READINESS_CHECK_TIMEOUT;
 

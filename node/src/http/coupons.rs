@@ -5,29 +5,26 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response as HttpResponse;
 use axum::Json;
-use chrono::Utc;
 use coupon_client::api::{
     self, CodeQuery, Coupon, CouponId as WireCouponId, CreateCouponRequest, HistoryPage,
     HistoryQuery, IdempotencyKey, ReadQuery, RedeemRequest, RedeemResponse, Redemption,
     RedemptionId as WireRedemptionId, ValidateQuery, ValidateResponse,
 };
-use raft_store::command::{Command, Request};
 use raft_store::domain::{CouponCode, CouponId, RedemptionId};
 use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
 use raft_store::outcome::{Outcome, Response};
-use rand::RngCore;
 
+use super::app::{App, AppState};
 use super::extract::{JsonBody, PathId, QueryParams};
-use super::idempotency::idempotency_token;
+use super::idempotency::idempotency_key;
 use super::outcome::{render, Subject};
 use super::problems::{
     CouponReadProblems, CouponUpdateProblems, CreateCouponProblems, RedeemProblems,
     RollBackProblems,
 };
-use super::validate::validate_coupon;
 use super::ApiError;
-use crate::app::{App, AppState};
 use crate::convert;
+use crate::service::ServiceError;
 
 /// Create a coupon.
 ///
@@ -49,13 +46,8 @@ pub async fn generate_coupon(
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateCouponRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let idempotency = idempotency_token(&headers, "POST /coupons/generate", &request)?;
-    // Drawn from the OS source, which the simulation makes deterministic; apply never draws.
-    let mut entropy = [0u8; raft_store::limits::GENERATED_CODE_LENGTH];
-    rand::rngs::OsRng.fill_bytes(&mut entropy);
-    let (code, terms) = convert::new_coupon(&request, Utc::now(), entropy)?;
-    let command = Command::CreateCoupon { code, terms };
-    let response = app.service.submit(Request { idempotency, command }).await?;
+    let key = idempotency_key(&headers)?;
+    let response = app.service.create_coupon(key, &request).await?;
     Ok(render(response, Subject::NewCoupon))
 }
 
@@ -80,9 +72,15 @@ pub async fn redeem_coupon(
     headers: HeaderMap,
     JsonBody(request): JsonBody<RedeemRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let idempotency = idempotency_token(&headers, &format!("POST /coupons/{id}/redeem"), &request)?;
-    let command = Command::Redeem(convert::redeem_command(CouponId(id), &request)?);
-    let result = app.service.submit(Request { idempotency, command }).await.map_err(ApiError::from);
+    let key = idempotency_key(&headers)?;
+    let result = app.service.redeem(CouponId(id), key, &request).await;
+    let result = match result {
+        // Counted are only the requests that reached the log.
+        Err(error @ (ServiceError::Invalid(_) | ServiceError::Fingerprint(_))) => {
+            return Err(error.into())
+        }
+        other => other.map_err(ApiError::from),
+    };
     record_redeem(&app, &result);
     Ok(render(result?, Subject::Coupon(CouponId(id))))
 }
@@ -137,9 +135,8 @@ pub async fn roll_back_redemption(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::RollBack { redemption_id: RedemptionId(id) };
-    let route = format!("POST /redemptions/{id}/rollback");
-    write_by_path(&app, &headers, route, command, Subject::Redemption(RedemptionId(id))).await
+    let response = app.service.roll_back(RedemptionId(id), idempotency_key(&headers)?).await?;
+    Ok(render(response, Subject::Redemption(RedemptionId(id))))
 }
 
 /// Deactivate (void) a coupon: from now on redeem and validate answer `inactive`.
@@ -158,9 +155,8 @@ pub async fn deactivate_coupon(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::Deactivate { coupon_id: CouponId(id) };
-    let route = format!("POST /coupons/{id}/deactivate");
-    write_by_path(&app, &headers, route, command, Subject::Coupon(CouponId(id))).await
+    let response = app.service.deactivate(CouponId(id), idempotency_key(&headers)?).await?;
+    Ok(render(response, Subject::Coupon(CouponId(id))))
 }
 
 /// Reactivate a deactivated coupon.
@@ -179,9 +175,8 @@ pub async fn reactivate_coupon(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::Reactivate { coupon_id: CouponId(id) };
-    let route = format!("POST /coupons/{id}/reactivate");
-    write_by_path(&app, &headers, route, command, Subject::Coupon(CouponId(id))).await
+    let response = app.service.reactivate(CouponId(id), idempotency_key(&headers)?).await?;
+    Ok(render(response, Subject::Coupon(CouponId(id))))
 }
 
 /// Get one coupon.
@@ -243,7 +238,8 @@ pub async fn validate(
     PathId(id): PathId,
     QueryParams(query): QueryParams<ValidateQuery>,
 ) -> Result<Json<api::ValidateResponse>, ApiError> {
-    validate_coupon(&app, CouponId(id), &query).await.map(Json)
+    let verdict = app.service.validate(CouponId(id), &query).await?;
+    verdict.map(Json).ok_or_else(|| coupon_not_found(id))
 }
 
 /// A coupon's redemption history, oldest first, paged.
@@ -289,19 +285,6 @@ pub async fn coupon_history(
     }))
 }
 
-/// A write with no body: its method and path are the whole request, and its fingerprint.
-async fn write_by_path(
-    app: &App,
-    headers: &HeaderMap,
-    route: String,
-    command: Command,
-    subject: Subject,
-) -> Result<HttpResponse, ApiError> {
-    let idempotency = idempotency_token(headers, &route, &())?;
-    let response = app.service.submit(Request { idempotency, command }).await?;
-    Ok(render(response, subject))
-}
-
-pub fn coupon_not_found(id: u64) -> ApiError {
+fn coupon_not_found(id: u64) -> ApiError {
     ApiError::new(api::ErrorCode::CouponNotFound, format!("coupon {id} does not exist"))
 }

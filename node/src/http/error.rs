@@ -10,9 +10,10 @@ use raft_store::outcome::Rejection;
 use raft_store::StoreError;
 
 use crate::cluster_admin::AdminError;
-use crate::convert::rejection_code;
+use crate::convert::{rejection_code, InvalidFields};
 use crate::limits::RETRY_AFTER_UNAVAILABLE_SECONDS;
 use crate::read_barrier::ReadError;
+use crate::service::ServiceError;
 use crate::write::WriteError;
 
 #[derive(Debug)]
@@ -138,12 +139,36 @@ impl From<AdminError> for ApiError {
     }
 }
 
-impl From<crate::service::ServiceError> for ApiError {
-    fn from(error: crate::service::ServiceError) -> Self {
+impl From<InvalidFields> for ApiError {
+    fn from(InvalidFields(errors): InvalidFields) -> Self {
+        Self::invalid(errors)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
         match error {
-            crate::service::ServiceError::Write(error) => error.into(),
-            crate::service::ServiceError::Read(error) => error.into(),
-            crate::service::ServiceError::Store(error) => error.into(),
+            ServiceError::Invalid(error) => error.into(),
+            ServiceError::Write(error) => error.into(),
+            ServiceError::Read(error) => error.into(),
+            ServiceError::Store(error) => error.into(),
+            ServiceError::Fingerprint(error) => Self::internal(&error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use coupon_client::api::FieldError;
+
+    use super::*;
+
+    #[test]
+    fn invalid_fields_are_one_invalid_request_listing_them() {
+        let fields =
+            vec![FieldError::new("code", "too short"), FieldError::new("usage_limit", "0")];
+        let error = ApiError::from(InvalidFields(fields.clone()));
+        assert_eq!(error.code(), ErrorCode::InvalidRequest);
+        assert_eq!(error.problem().errors.as_deref(), Some(fields.as_slice()));
     }
 }

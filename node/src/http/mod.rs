@@ -3,6 +3,7 @@
 //! request passes (body limit, deadline, tracing, leader hint).
 
 mod alerts;
+mod app;
 mod cluster;
 mod coupons;
 mod error;
@@ -14,7 +15,6 @@ mod outcome;
 mod problems;
 mod rate_limit;
 mod routes;
-mod validate;
 
 use std::time::Duration;
 
@@ -26,12 +26,12 @@ use axum::Router;
 use coupon_client::api::{header, ErrorCode};
 use tower_http::trace::TraceLayer;
 
+pub use app::{App, AppState};
 pub use cluster::cluster_status;
 pub use error::ApiError;
 pub use rate_limit::RateLimit;
 
-use crate::app::AppState;
-use crate::leadership::leader_now;
+use crate::forward::leader_now;
 
 pub fn router(app: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     let limited = routes::rate_limited()

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
+use super::app::AppState;
 
 /// Counts every request by route template (not by concrete path, which would make one series
 /// per coupon) and records its latency.

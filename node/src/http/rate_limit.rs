@@ -15,8 +15,8 @@ use governor::clock::{Clock, MonotonicClock};
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
+use super::app::AppState;
 use super::ApiError;
-use crate::app::AppState;
 use crate::shutdown::Shutdown;
 
 /// Longer keys are cut: a key only names a bucket, and names must not grow memory without bound.

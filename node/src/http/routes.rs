@@ -10,8 +10,8 @@
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::app::AppState;
 use super::{alerts, cluster, coupons, observe, openapi};
-use crate::app::AppState;
 
 /// Validate and redeem: what shoppers hammer, so `router()` rate limits them per client (and
 /// the document gives them 429 and `X-Api-Key`).

@@ -1,12 +1,11 @@
-//! Node-to-node calls over the peer listener: Raft RPC, forwarded proposals, read-index requests
-//! and membership changes. Bodies are bincode; every route may require the cluster secret.
+//! The calling side of node-to-node calls over the peer listener (Raft RPC, forwarded proposals,
+//! read-index requests and membership changes), and what both sides agree on: the routes, the
+//! bincode codec and the cluster secret's header. The serving side is `peer_server`.
 
 mod client;
-mod codec;
-mod server;
+pub mod codec;
 
 pub use client::{PeerCallError, PeerRpc};
-pub use server::{peer_router, PeerState};
 
 /// Header that carries the cluster secret on peer routes.
 pub const CLUSTER_SECRET_HEADER: &str = "x-coupon-cluster-secret";

@@ -8,6 +8,8 @@ mod writer;
 use raft_store::{NodeId, NodeInfo};
 use serde::{Deserialize, Serialize};
 
+use crate::forward::ForwardError;
+
 pub use proposer::Proposer;
 pub use writer::Writer;
 
@@ -40,5 +42,18 @@ impl WriteError {
     /// Whether trying another node (the current leader) is safe: nothing was appended.
     pub fn is_redirect(&self) -> bool {
         matches!(self, WriteError::NotLeader { .. } | WriteError::LeaderUnreachable)
+    }
+}
+
+impl From<ForwardError> for WriteError {
+    /// A forward that never connected is safe to send elsewhere; any other failure leaves the
+    /// outcome unknown, or (refused) is logged where it happened.
+    fn from(error: ForwardError) -> Self {
+        match error {
+            ForwardError::NoLeader => WriteError::NoLeader,
+            ForwardError::Unreachable => WriteError::LeaderUnreachable,
+            ForwardError::Uncertain => WriteError::Timeout,
+            ForwardError::Refused => WriteError::Stopped,
+        }
     }
 }

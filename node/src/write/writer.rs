@@ -13,34 +13,27 @@ use openraft::error::{ClientWriteError, RaftError};
 use raft_store::command::{Batch, Request};
 use raft_store::domain::Timestamp;
 use raft_store::outcome::Response;
-use raft_store::{NodeId, NodeInfo, Raft};
+use raft_store::{NodeId, NodeInfo};
 
 use super::WriteError;
-use crate::leadership::{known_leader, leader_now, leader_patience, Leader};
+use crate::forward::{
+    known_leader, leader_now, leader_patience, ForwardError, Forwarder, Leader, LeaderAt,
+};
 use crate::limits::{FORWARD_ATTEMPTS_MAX, FORWARD_TIMEOUT, LEADER_RETRY_BACKOFF};
 use crate::metrics::Metrics;
-use crate::peer::{path, PeerCallError, PeerRpc};
-use crate::transport::TransportErrorKind;
+use crate::peer::path;
 
 #[derive(Clone)]
 pub struct Writer {
-    raft: Raft,
-    node_id: NodeId,
-    rpc: PeerRpc,
+    forwarder: Forwarder,
     /// How long the leader waits for its entry to be committed and applied.
     commit_timeout: Duration,
     metrics: Arc<Metrics>,
 }
 
 impl Writer {
-    pub fn new(
-        raft: Raft,
-        node_id: NodeId,
-        rpc: PeerRpc,
-        commit_timeout: Duration,
-        metrics: Arc<Metrics>,
-    ) -> Self {
-        Self { raft, node_id, rpc, commit_timeout, metrics }
+    pub fn new(forwarder: Forwarder, commit_timeout: Duration, metrics: Arc<Metrics>) -> Self {
+        Self { forwarder, commit_timeout, metrics }
     }
 
     /// Writes `requests` through whichever node leads, following leader changes: one answer per
@@ -58,7 +51,7 @@ impl Writer {
                 None => {
                     let patience =
                         leader_deadline.saturating_duration_since(tokio::time::Instant::now());
-                    known_leader(&self.raft, patience).await
+                    known_leader(self.forwarder.raft(), patience).await
                 }
             };
             let Some(leader) = leader else {
@@ -66,18 +59,18 @@ impl Writer {
             };
             let batch: Vec<Request> =
                 pending.iter().map(|index| requests[*index].clone()).collect();
-            let results = if leader.id == self.node_id {
-                match self.write_as_leader(batch).await {
+            let leader_id = leader.id;
+            let results = match self.forwarder.locate(leader) {
+                LeaderAt::Here => match self.write_as_leader(batch).await {
                     Ok(responses) => responses.into_iter().map(Ok).collect(),
                     Err(error) => vec![Err(error); pending.len()],
-                }
-            } else {
-                self.forward(&leader, &batch).await
+                },
+                LeaderAt::Peer(leader) => self.forward(&leader, &batch).await,
             };
             let mut redirected = Vec::new();
             for (index, result) in pending.iter().zip(results) {
                 match result {
-                    Err(WriteError::NotLeader { leader: Some((id, node)) }) if id != leader.id => {
+                    Err(WriteError::NotLeader { leader: Some((id, node)) }) if id != leader_id => {
                         hint = Some(Leader { id, node });
                         redirected.push(*index);
                     }
@@ -99,12 +92,12 @@ impl Writer {
 
     /// Whether this node leads, as far as it knows now.
     pub fn leads(&self) -> bool {
-        self.raft.metrics().borrow().current_leader == Some(self.node_id)
+        self.forwarder.leads()
     }
 
     /// The leader this node knows of, for a `NotLeader` answer.
     pub fn leader_hint(&self) -> Option<(NodeId, NodeInfo)> {
-        leader_now(&self.raft).map(|leader| (leader.id, leader.node))
+        leader_now(self.forwarder.raft()).map(|leader| (leader.id, leader.node))
     }
 
     /// Appends `requests` as one entry if this node leads; `NotLeader` otherwise.
@@ -115,7 +108,8 @@ impl Writer {
         let count = requests.len();
         let batch = Batch { stamped_at: Timestamp::from_datetime(Utc::now()), requests };
         let Ok(written) =
-            tokio::time::timeout(self.commit_timeout, self.raft.client_write(batch)).await
+            tokio::time::timeout(self.commit_timeout, self.forwarder.raft().client_write(batch))
+                .await
         else {
             return Err(WriteError::Timeout);
         };
@@ -145,8 +139,8 @@ impl Writer {
     ) -> Vec<Result<Response, WriteError>> {
         self.metrics.forwarded_batches.inc();
         self.metrics.forwarded_requests.inc_by(requests.len() as u64);
-        let answer: Result<Vec<Result<Response, WriteError>>, PeerCallError> =
-            self.rpc.call(&leader.node.peer_addr, path::PROPOSE, &requests, FORWARD_TIMEOUT).await;
+        let answer: Result<Vec<Result<Response, WriteError>>, ForwardError> =
+            self.forwarder.call(leader, path::PROPOSE, &requests, FORWARD_TIMEOUT).await;
         match answer {
             Ok(answers) if answers.len() == requests.len() => answers,
             Ok(answers) => {
@@ -157,22 +151,7 @@ impl Writer {
                 );
                 vec![Err(WriteError::Stopped); requests.len()]
             }
-            Err(error) => vec![Err(forward_failure(&error)); requests.len()],
+            Err(error) => vec![Err(WriteError::from(error)); requests.len()],
         }
-    }
-}
-
-/// A forward that never connected is safe to send elsewhere; any other failure leaves the
-/// outcome unknown.
-fn forward_failure(error: &PeerCallError) -> WriteError {
-    match error {
-        PeerCallError::Transport(failure) if failure.kind == TransportErrorKind::Unreachable => {
-            WriteError::LeaderUnreachable
-        }
-        PeerCallError::Status(_) | PeerCallError::Codec(_) => {
-            tracing::error!(%error, "forwarded proposal refused by the leader");
-            WriteError::Stopped
-        }
-        PeerCallError::Transport(_) => WriteError::Timeout,
     }
 }

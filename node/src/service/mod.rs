@@ -1,12 +1,17 @@
-//! `CouponService`: the operations of the API without HTTP: write a request through the log,
-//! or read the state at the consistency asked for.
+//! `CouponService`: the coupon operations without HTTP. Each owns its request from parsed input to
+//! outcome: it binds the idempotency key to a fingerprint of the request, converts the wire
+//! request into a command, writes it through the log (or reads the state at the consistency
+//! asked for), and hands back what apply decided. Choosing a status is the HTTP layer's business.
+
+mod validate;
+mod writes;
 
 use coupon_client::api::ReadConsistency;
-use raft_store::command::Request;
 use raft_store::outcome::Response;
 use raft_store::state_reader::StateReader;
 use raft_store::{StateHandle, StoreError};
 
+use crate::convert::InvalidFields;
 use crate::read_barrier::{ReadBarrier, ReadError};
 use crate::write::{Proposer, WriteError};
 
@@ -17,25 +22,26 @@ pub struct CouponService {
     state: StateHandle,
 }
 
+/// Why an operation produced no outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// The request does not meet the contract; nothing was proposed.
+    #[error(transparent)]
+    Invalid(#[from] InvalidFields),
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The request could not be serialised for its fingerprint (a bug, never the client's).
+    #[error("cannot fingerprint the request: {0}")]
+    Fingerprint(#[from] serde_json::Error),
 }
 
 impl CouponService {
     pub fn new(proposer: Proposer, barrier: ReadBarrier, state: StateHandle) -> Self {
         Self { proposer, barrier, state }
-    }
-
-    /// Writes `request` through the Raft log; the answer is what apply decided for it.
-    #[tracing::instrument(skip_all)]
-    pub async fn submit(&self, request: Request) -> Result<Response, ServiceError> {
-        Ok(self.proposer.propose(request).await?)
     }
 
     /// Runs `query` on this node's state: after a read barrier when linearizable, at once when
@@ -64,3 +70,6 @@ impl CouponService {
         &self.barrier
     }
 }
+
+/// What a write answers: the outcome apply decided.
+pub type WriteResult = Result<Response, ServiceError>;

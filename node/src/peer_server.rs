@@ -17,10 +17,10 @@ use raft_store::{NodeId, Raft, TypeConfig};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{codec, path, CLUSTER_SECRET_HEADER};
 use crate::cluster_admin::{ClusterAdmin, MembershipChange};
 use crate::http::ApiError;
 use crate::limits::{PEER_BODY_BYTES_MAX, REQUESTS_PER_BATCH_MAX};
+use crate::peer::{codec, path, CLUSTER_SECRET_HEADER};
 use crate::read_barrier::ReadBarrier;
 use crate::write::Proposer;
 

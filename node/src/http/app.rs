@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use raft_store::{NodeId, Raft};
 
+use super::RateLimit;
 use crate::cluster_admin::ClusterAdmin;
-use crate::http::RateLimit;
 use crate::metrics::Metrics;
 use crate::service::CouponService;
 

@@ -1,0 +1,53 @@
+//! Validate: would a redeem succeed now? Decided by the same rule as apply, on a read of the
+//! state; it never consumes a use.
+
+use chrono::Utc;
+use coupon_client::api::{self, ValidateQuery};
+use raft_store::domain::{check_redeem, CouponId, OrderFacts, Timestamp};
+
+use super::{CouponService, ServiceError};
+use crate::convert;
+
+impl CouponService {
+    /// The verdict on `query` for coupon `id`; `None` when there is no such coupon.
+    pub async fn validate(
+        &self,
+        id: CouponId,
+        query: &ValidateQuery,
+    ) -> Result<Option<api::ValidateResponse>, ServiceError> {
+        let order = convert::order_facts_query(query)?;
+        let consistency = query.consistency.unwrap_or_default();
+        let decided = self
+            .read(consistency, |state| {
+                let Some(coupon) = state.coupon(id)? else { return Ok(None) };
+                let user_redemptions = match &order.user_id {
+                    Some(user_id) => state.user_redemptions(id, user_id)?,
+                    None => 0,
+                };
+                // Never earlier than the log's own clock, so a coupon the log saw expire stays
+                // expired.
+                let now = Timestamp::from_datetime(Utc::now()).max(state.meta()?.log_time);
+                let facts = OrderFacts {
+                    order_amount: order.order_amount,
+                    currency: order.currency.as_ref(),
+                    user_redemptions,
+                    order_already_redeemed: false,
+                };
+                Ok(Some((check_redeem(&coupon, &facts, now), coupon)))
+            })
+            .await?;
+        let Some((verdict, coupon)) = decided else { return Ok(None) };
+        let mut response = api::ValidateResponse {
+            valid: verdict.is_ok(),
+            coupon_id: Some(api::CouponId(id.0)),
+            remaining: Some(u64::from(coupon.remaining())),
+            discount_amount: None,
+            reason: None,
+        };
+        match verdict {
+            Ok(discount) => response.discount_amount = discount.map(|amount| amount.round_dp(2)),
+            Err(rejection) => response.reason = Some(convert::rejection_reason(rejection)),
+        }
+        Ok(Some(response))
+    }
+}
