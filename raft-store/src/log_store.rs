@@ -26,6 +26,7 @@ use crate::type_config::{Entry, LogId, StorageError, TypeConfig, Vote};
 pub struct LogStore {
     backend: Arc<dyn Backend>,
     /// Appends waiting for their sync, in append order.
+    #[cfg_attr(feature = "broken-ack-before-flush", allow(dead_code))]
     awaiting_sync: mpsc::Sender<LogFlushed<TypeConfig>>,
 }
 
