@@ -18,6 +18,9 @@
 #   BENCH_HOT_LIMIT=1000
 #   BENCH_LEADER_HINT=off|on|both   default: both for the table, off for --json (the spread
 #                                   workload: requests over all nodes)
+#   COUPON_NODE_BIN, COUPON_BIN     the node and CLI binaries to run (default: build and run
+#                                   target/release/{coupon-node,coupon}; with both set, nothing
+#                                   is built, so two builds can be compared in alternating runs)
 #   COUPON_*                        passed to the nodes (see scripts/cluster.sh)
 set -euo pipefail
 
@@ -51,8 +54,12 @@ stop_cluster() {
     if [[ -f "$CLUSTER_DIR/cluster.env" ]]; then "$CLUSTER" stop >/dev/null 2>&1 || true; fi
 }
 
-say "building release binaries"
-(cd "$ROOT" && cargo build --release -p coupon-node -p coupon-client --bin coupon-node --bin coupon >&2)
+NODE_BIN="${COUPON_NODE_BIN:-$ROOT/target/release/coupon-node}"
+CLI_BIN="${COUPON_BIN:-$ROOT/target/release/coupon}"
+if [[ -z "${COUPON_NODE_BIN:-}" || -z "${COUPON_BIN:-}" ]]; then
+    say "building release binaries"
+    (cd "$ROOT" && cargo build --release -p coupon-node -p coupon-client --bin coupon-node --bin coupon >&2)
+fi
 
 # A running benchmark cluster left by an interrupted run is stopped before its data is wiped.
 stop_cluster
@@ -60,7 +67,7 @@ rm -rf "$CLUSTER_DIR"
 trap stop_cluster EXIT
 trap 'exit 130' INT TERM
 
-NODES_LIST="$(COUPON_NODE_BIN="$ROOT/target/release/coupon-node" "$CLUSTER" start 3 | paste -sd, -)"
+NODES_LIST="$(COUPON_NODE_BIN="$NODE_BIN" "$CLUSTER" start 3 | paste -sd, -)"
 say "cluster ready: $NODES_LIST"
 
 args=(--nodes "$NODES_LIST")
@@ -70,4 +77,4 @@ args+=(bench all --leader-hint "$HINT"
     --concurrency "${BENCH_CONCURRENCY:-64}" --coupons "${BENCH_COUPONS:-10000}"
     --hot-limit "${BENCH_HOT_LIMIT:-1000}")
 if ((JSON)); then args+=(--summary); fi
-"$ROOT/target/release/coupon" "${args[@]}"
+"$CLI_BIN" "${args[@]}"
