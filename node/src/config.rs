@@ -308,7 +308,7 @@ impl Config {
             election_timeout_max: self.raft.election_timeout_max.as_millis() as u64,
             snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(self.raft.snapshot_every),
             max_in_snapshot_log_to_keep: self.raft.logs_kept_behind_snapshot,
-            snapshot_max_chunk_size: limits::SNAPSHOT_CHUNK_BYTES,
+            snapshot_max_chunk_size: limits::SNAPSHOT_SENT_CHUNK_BYTES,
             ..openraft::Config::default()
         }
         .validate()

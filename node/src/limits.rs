@@ -7,8 +7,9 @@ use std::time::Duration;
 pub const REQUEST_BODY_BYTES_DEFAULT: usize = 64 * 1024;
 /// Largest peer request body: log entries and snapshot chunks travel between nodes.
 pub const PEER_BODY_BYTES_MAX: usize = 32 * 1024 * 1024;
-/// Snapshot chunk openraft sends per install-snapshot RPC; well inside the peer body bound.
-pub const SNAPSHOT_CHUNK_BYTES: u64 = 4 * 1024 * 1024;
+/// Snapshot bytes openraft sends per install-snapshot RPC; well inside the peer body bound. (How
+/// a snapshot is stored is raft-store's `SNAPSHOT_STORED_CHUNK_BYTES`.)
+pub const SNAPSHOT_SENT_CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Default bound on proposals a node holds at once, queued or waiting for commit
 /// (`--max-in-flight-proposals`); past it new writes get 503.
@@ -69,7 +70,7 @@ pub const RATE_LIMIT_BURST_DEFAULT: u32 = 20_000;
 /// `Retry-After` seconds for 503 answers.
 pub const RETRY_AFTER_UNAVAILABLE_SECONDS: u64 = 1;
 
-const _: () = assert!(SNAPSHOT_CHUNK_BYTES < PEER_BODY_BYTES_MAX as u64);
+const _: () = assert!(SNAPSHOT_SENT_CHUNK_BYTES < PEER_BODY_BYTES_MAX as u64);
 const _: () = assert!(IN_FLIGHT_PROPOSALS_DEFAULT >= REQUESTS_PER_BATCH_MAX);
 const _: () = assert!(BATCH_LINGER_DEFAULT.as_millis() <= BATCH_LINGER_MAX_MS as u128);
 const _: () = assert!(4 * BATCH_LINGER_MAX_MS <= REQUEST_TIMEOUT_MIN_MS);

@@ -197,7 +197,17 @@ macro_rules! string_key {
         }
     )*};
 }
-string_key!(CouponCode, IdempotencyKey, UserId, OrderId);
+string_key!(CouponCode, UserId, OrderId);
+
+/// A stored key was checked against the contract's rule by the node that took it.
+impl KeyCodec for IdempotencyKey {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_str().as_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        Some(IdempotencyKey::from_validated(std::str::from_utf8(bytes).ok()?.to_owned()))
+    }
+}
 
 /// A fixed-width first component, then anything. `A` must encode to exactly `A_WIDTH` bytes.
 impl<A: KeyCodec + FixedWidth, B: KeyCodec> KeyCodec for (A, B) {

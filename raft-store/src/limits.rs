@@ -13,9 +13,6 @@ pub const GENERATED_CODE_LENGTH: usize = 12;
 /// Shortest and longest `user_id` and `order_id`, in characters.
 pub const EXTERNAL_ID_LENGTH_MIN: usize = 1;
 pub const EXTERNAL_ID_LENGTH_MAX: usize = 128;
-/// Shortest and longest `Idempotency-Key`, in printable ASCII characters.
-pub const IDEMPOTENCY_KEY_LENGTH_MIN: usize = 1;
-pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 255;
 /// Metadata bounds: keys per coupon, characters per key and per string value, and the size of the
 /// whole object as compact JSON.
 pub const METADATA_KEYS_MAX: usize = 32;
@@ -39,8 +36,10 @@ pub const GENERATED_CODE_ATTEMPTS_MAX: u32 = 8;
 pub const HISTORY_PAGE_MAX: usize = 500;
 pub const HISTORY_PAGE_DEFAULT: usize = 50;
 
-/// Snapshot data is stored in chunks of this size, so no single stored value grows with the state.
-pub const SNAPSHOT_CHUNK_BYTES: usize = 1024 * 1024;
+/// Snapshot data is stored in values of at most this size, so no single stored value grows with
+/// the state. (How much of a snapshot one install-snapshot RPC carries is the node's
+/// `SNAPSHOT_SENT_CHUNK_BYTES`, a bound of its network, not of storage.)
+pub const SNAPSHOT_STORED_CHUNK_BYTES: usize = 1024 * 1024;
 
 /// Appends that may wait for the log's sync at once; openraft waits for room beyond it.
 pub const APPENDS_AWAITING_SYNC_MAX: usize = 1024;
@@ -62,4 +61,3 @@ const _: () = assert!(GENERATED_CODE_LENGTH <= CODE_LENGTH_MAX);
 const _: () = assert!(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX);
 const _: () = assert!(IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX > 1);
 const _: () = assert!(EXTERNAL_ID_LENGTH_MIN >= 1);
-const _: () = assert!(IDEMPOTENCY_KEY_LENGTH_MIN >= 1);

@@ -7,7 +7,7 @@ use std::ops::Bound;
 
 use crate::error::{Result, StoreError};
 use crate::keyspace::{self, SnapshotChunks, SnapshotManifest, StateImage, StoredSnapshotMeta};
-use crate::limits::SNAPSHOT_CHUNK_BYTES;
+use crate::limits::SNAPSHOT_STORED_CHUNK_BYTES;
 use crate::storage::{ReadTree, ScanOrder, WriteOp};
 use crate::type_config::{LogId, Snapshot, SnapshotMeta};
 
@@ -40,7 +40,7 @@ pub fn snapshot_id(last_log_id: Option<LogId>) -> String {
 
 /// Writes that replace the stored snapshot with this one.
 pub fn store_ops(meta: &SnapshotMeta, data: &[u8]) -> Result<Vec<WriteOp>> {
-    let chunks: Vec<&[u8]> = data.chunks(SNAPSHOT_CHUNK_BYTES).collect();
+    let chunks: Vec<&[u8]> = data.chunks(SNAPSHOT_STORED_CHUNK_BYTES).collect();
     let chunk_count =
         u32::try_from(chunks.len()).map_err(|_| StoreError::Snapshot("too many chunks"))?;
     let manifest =

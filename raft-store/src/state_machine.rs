@@ -72,12 +72,10 @@ impl StateMachine {
         let committed = self.committed();
         let mut pending = PendingWrites::new(&committed);
         let mut meta = StateReader::new(&committed).meta()?;
+        let stored = (meta.log_time, meta.counters);
         let mut answers = Vec::with_capacity(entries.len());
         for entry in entries {
-            debug_assert!(
-                meta.last_applied < Some(entry.log_id),
-                "entries apply once, in log order"
-            );
+            assert!(meta.last_applied < Some(entry.log_id), "entries apply once, in log order");
             let responses = match entry.payload {
                 EntryPayload::Blank => Responses::default(),
                 EntryPayload::Membership(membership) => {
@@ -91,6 +89,16 @@ impl StateMachine {
             meta.last_applied = Some(entry.log_id);
             answers.push(responses);
         }
+        // What is written never goes behind what was read back: log time, and the id counters (so
+        // no id is handed out twice).
+        let (log_time, counters) = stored;
+        assert!(meta.log_time >= log_time, "log time never moves backwards");
+        assert!(meta.counters.next_coupon_id >= counters.next_coupon_id, "coupon ids move on");
+        assert!(
+            meta.counters.next_redemption_id >= counters.next_redemption_id,
+            "redemption ids move on"
+        );
+        assert!(meta.counters.next_alert_id >= counters.next_alert_id, "alert ids move on");
         pending.push(keyspace::put::<Meta>(&(), &meta)?);
         let ops = pending.into_ops();
         let _guard = self.lock();
@@ -134,7 +142,7 @@ impl StateMachine {
         }
         self.backend.flush(Tree::StateMachine)?;
         self.snapshots.installed.fetch_add(1, Ordering::Relaxed);
-        debug_assert_eq!(
+        assert_eq!(
             StateReader::new(&self.committed()).meta().ok().and_then(|state| state.last_applied),
             meta.last_log_id,
             "a snapshot's state is the state at its last log id"

@@ -3,9 +3,11 @@
 
 use std::ops::Bound;
 
+use rust_decimal::Decimal;
+
 use crate::domain::{
-    Alert, AlertId, Coupon, CouponCode, CouponId, OrderId, Redemption, RedemptionId, Timestamp,
-    UserId,
+    Alert, AlertId, Coupon, CouponCode, CouponId, Currency, OrderFacts, OrderId, Redemption,
+    RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
@@ -47,7 +49,16 @@ impl<'a> StateReader<'a> {
     }
 
     pub fn coupon(&self, id: CouponId) -> Result<Option<Coupon>> {
-        keyspace::get::<Coupons>(self.tree, &id)
+        let coupon = keyspace::get::<Coupons>(self.tree, &id)?;
+        if let Some(coupon) = &coupon {
+            // Paired with the check where a coupon is written (`write_change`).
+            assert_eq!(coupon.id, id, "coupon {id} is stored under its own id");
+            assert!(
+                coupon.times_redeemed <= coupon.terms.usage_limit,
+                "coupon {id} read back over its limit"
+            );
+        }
+        Ok(coupon)
     }
 
     pub fn coupon_id_by_code(&self, code: &CouponCode) -> Result<Option<CouponId>> {
@@ -63,6 +74,30 @@ impl<'a> StateReader<'a> {
     pub fn user_redemptions(&self, coupon_id: CouponId, user_id: &UserId) -> Result<u32> {
         let key = (coupon_id, user_id.clone());
         Ok(keyspace::get::<UserRedemptionCounts>(self.tree, &key)?.unwrap_or(0))
+    }
+
+    /// What eligibility weighs about an order for `coupon`, the counts read from this state: the
+    /// user's live redemptions (counted only under a per-user limit) and whether `order_id`
+    /// already has a live redemption. Apply decides a redeem on these facts, validate too.
+    pub fn order_facts<'o>(
+        &self,
+        coupon: &Coupon,
+        user_id: Option<&UserId>,
+        order_id: Option<&OrderId>,
+        order_amount: Option<Decimal>,
+        currency: Option<&'o Currency>,
+    ) -> Result<OrderFacts<'o>> {
+        let user_redemptions = match user_id {
+            Some(user_id) if coupon.terms.per_user_limit.is_some() => {
+                self.user_redemptions(coupon.id, user_id)?
+            }
+            _ => 0,
+        };
+        let order_already_redeemed = match order_id {
+            Some(order_id) => self.order_redemption(coupon.id, order_id)?.is_some(),
+            None => false,
+        };
+        Ok(OrderFacts { order_amount, currency, user_redemptions, order_already_redeemed })
     }
 
     /// The live redemption of `coupon_id` for `order_id`, if there is one.

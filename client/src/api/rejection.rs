@@ -8,9 +8,8 @@ use serde::{Deserialize, Serialize};
 /// validate returns it as `reason` with a 200.
 ///
 /// **Precedence:** when several apply, the first in declaration order wins, and the derived
-/// `Ord` follows that order, so the winner of a set of reasons is its minimum:
-/// `inactive` < `not_started` < `expired` < `usage_limit_reached` < `per_user_limit_reached` <
-/// `order_already_redeemed` < `currency_mismatch` < `min_order_not_met`.
+/// `Ord` follows that order, so the winner of a set of reasons is its minimum. The domain's
+/// `RedeemRejection` (raft-store) decides in the same order; the node maps one onto the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(
     feature = "openapi",

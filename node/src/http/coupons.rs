@@ -53,9 +53,8 @@ pub async fn generate_coupon(
 
 /// Redeem a coupon: use it once.
 ///
-/// A refusal is 409 with the first reason that applies, in this order: `inactive`,
-/// `not_started`, `expired`, `usage_limit_reached`, `per_user_limit_reached`,
-/// `order_already_redeemed`, `currency_mismatch`, `min_order_not_met`. Rate limited per client.
+/// A refusal is 409 with the first reason that applies, in the precedence `RejectionReason`
+/// states. Rate limited per client.
 #[utoipa::path(
     post, path = "/coupons/{id}/redeem", tag = "coupons",
     params(("id" = WireCouponId, Path, description = "The coupon to redeem"), IdempotencyKey),

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use coupon_client::api::{self, ValidateQuery};
-use raft_store::domain::{check_redeem, CouponId, OrderFacts, Timestamp};
+use raft_store::domain::{check_redeem, CouponId, Timestamp};
 
 use super::{CouponService, ServiceError};
 use crate::convert;
@@ -20,19 +20,17 @@ impl CouponService {
         let decided = self
             .read(consistency, |state| {
                 let Some(coupon) = state.coupon(id)? else { return Ok(None) };
-                let user_redemptions = match &order.user_id {
-                    Some(user_id) => state.user_redemptions(id, user_id)?,
-                    None => 0,
-                };
                 // Never earlier than the log's own clock, so a coupon the log saw expire stays
                 // expired.
                 let now = Timestamp::from_datetime(Utc::now()).max(state.meta()?.log_time);
-                let facts = OrderFacts {
-                    order_amount: order.order_amount,
-                    currency: order.currency.as_ref(),
-                    user_redemptions,
-                    order_already_redeemed: false,
-                };
+                // Validate takes no order id: an order's earlier redeem is not weighed.
+                let facts = state.order_facts(
+                    &coupon,
+                    order.user_id.as_ref(),
+                    None,
+                    order.order_amount,
+                    order.currency.as_ref(),
+                )?;
                 Ok(Some((check_redeem(&coupon, &facts, now), coupon)))
             })
             .await?;

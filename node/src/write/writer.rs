@@ -115,7 +115,7 @@ impl Writer {
         };
         match written {
             Ok(written) => {
-                debug_assert_eq!(written.data.0.len(), count, "one response per request");
+                assert_eq!(written.data.0.len(), count, "one response per request");
                 Ok(written.data.0)
             }
             Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => {

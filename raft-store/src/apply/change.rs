@@ -56,19 +56,20 @@ pub enum Change {
 pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<()> {
     match change {
         Change::PutCoupon(coupon) => {
-            debug_assert!(
+            // Paired with the check where a coupon is read back (`StateReader::coupon`).
+            assert!(
                 coupon.times_redeemed <= coupon.terms.usage_limit,
                 "coupon {} over its limit",
                 coupon.id
             );
-            debug_assert!(coupon.id.0 > 0);
+            assert!(coupon.id.0 > 0, "ids are positive");
             pending.push(keyspace::put::<Coupons>(&coupon.id, &coupon)?);
         }
         Change::IndexCode { code, coupon_id } => {
             pending.push(keyspace::put::<CodeIndex>(&code, &coupon_id)?)
         }
         Change::PutRedemption(redemption) => {
-            debug_assert!(redemption.id.0 > 0);
+            assert!(redemption.id.0 > 0, "ids are positive");
             pending.push(keyspace::put::<CouponRedemptions>(
                 &(redemption.coupon_id, redemption.id),
                 &(),

@@ -30,6 +30,8 @@ pub fn create(
         created_at: now,
         low_stock_alert: None,
     };
+    // Ids are never reused: the counter is ahead of every id handed out.
+    assert!(state.coupon(coupon.id)?.is_none(), "coupon id {} is taken already", coupon.id);
     counters.next_coupon_id = coupon.id.next();
     let changes =
         vec![Change::IndexCode { code, coupon_id: coupon.id }, Change::PutCoupon(coupon.clone())];

@@ -1,7 +1,7 @@
 //! Deciding a redeem and a rollback: the two commands that move a coupon's counter.
 
 use crate::command::RedeemCommand;
-use crate::domain::{check_redeem, Alert, OrderFacts, Redemption, RedemptionId, Timestamp};
+use crate::domain::{check_redeem, Alert, Coupon, Redemption, RedemptionId, Timestamp};
 use crate::error::Result;
 use crate::outcome::{Outcome, Rejection};
 use crate::state_meta::Counters;
@@ -19,18 +19,14 @@ pub fn redeem(
         return Ok((Outcome::Rejected(Rejection::CouponNotFound), Vec::new(), counters));
     };
     let counts_users = coupon.terms.per_user_limit.is_some();
-    let user_redemptions =
-        if counts_users { state.user_redemptions(coupon.id, &command.user_id)? } else { 0 };
-    let order_already_redeemed = match &command.order_id {
-        Some(order_id) => state.order_redemption(coupon.id, order_id)?.is_some(),
-        None => false,
-    };
-    let facts = OrderFacts {
-        order_amount: command.order_amount,
-        currency: command.currency.as_ref(),
-        user_redemptions,
-        order_already_redeemed,
-    };
+    let facts = state.order_facts(
+        &coupon,
+        Some(&command.user_id),
+        command.order_id.as_ref(),
+        command.order_amount,
+        command.currency.as_ref(),
+    )?;
+    let user_redemptions = facts.user_redemptions;
     let discount_amount = match check_redeem(&coupon, &facts, now) {
         Ok(amount) => amount,
         Err(reason) => {
@@ -49,23 +45,21 @@ pub fn redeem(
         discount_amount,
         rolled_back_at: None,
     };
+    // Ids are never reused: the counter is ahead of every id handed out.
+    assert!(
+        state.redemption(redemption.id)?.is_none(),
+        "redemption id {} is taken already",
+        redemption.id
+    );
     counters.next_redemption_id = redemption.id.next();
     coupon.times_redeemed += 1;
-    debug_assert!(coupon.times_redeemed <= coupon.terms.usage_limit);
+    assert!(
+        coupon.times_redeemed <= coupon.terms.usage_limit,
+        "coupon {} over its limit",
+        coupon.id
+    );
 
-    let alert = coupon.low_stock_threshold_crossed().map(|threshold| Alert {
-        id: counters.next_alert_id,
-        coupon_id: coupon.id,
-        code: coupon.code.clone(),
-        remaining: coupon.remaining(),
-        threshold,
-        raised_at: now,
-        delivered_at: None,
-    });
-    if let Some(alert) = &alert {
-        counters.next_alert_id = alert.id.next();
-        coupon.low_stock_alert = Some(alert.id);
-    }
+    let alert = raise_alert(&mut coupon, &mut counters, now, state)?;
 
     let mut changes =
         vec![Change::PutCoupon(coupon.clone()), Change::PutRedemption(redemption.clone())];
@@ -88,6 +82,30 @@ pub fn redeem(
     Ok((Outcome::Redeemed { redemption, coupon, alert }, changes, counters))
 }
 
+/// The low-stock alert a redeem raises when it takes `coupon` to its threshold.
+fn raise_alert(
+    coupon: &mut Coupon,
+    counters: &mut Counters,
+    now: Timestamp,
+    state: &StateReader<'_>,
+) -> Result<Option<Alert>> {
+    let alert = coupon.low_stock_threshold_crossed().map(|threshold| Alert {
+        id: counters.next_alert_id,
+        coupon_id: coupon.id,
+        code: coupon.code.clone(),
+        remaining: coupon.remaining(),
+        threshold,
+        raised_at: now,
+        delivered_at: None,
+    });
+    if let Some(alert) = &alert {
+        assert!(state.alert(alert.id)?.is_none(), "alert id {} is taken already", alert.id);
+        counters.next_alert_id = alert.id.next();
+        coupon.low_stock_alert = Some(alert.id);
+    }
+    Ok(alert)
+}
+
 /// Gives a redemption's use back (the order was cancelled). The redemption stays in the history,
 /// marked rolled back; its order may take the coupon again.
 pub fn roll_back(
@@ -101,12 +119,13 @@ pub fn roll_back(
     if !redemption.is_live() {
         return Ok((Outcome::Rejected(Rejection::AlreadyRolledBack), Vec::new()));
     }
+    // Coupons are never deleted, so a redemption's coupon exists; a state where it does not is
+    // corrupt, and the node stops rather than decide on it.
     let Some(mut coupon) = state.coupon(redemption.coupon_id)? else {
-        debug_assert!(false, "redemption {redemption_id} of a missing coupon");
-        return Ok((Outcome::Rejected(Rejection::CouponNotFound), Vec::new()));
+        panic!("redemption {redemption_id} of a missing coupon");
     };
-    debug_assert!(coupon.times_redeemed > 0, "a live redemption is counted");
-    coupon.times_redeemed = coupon.times_redeemed.saturating_sub(1);
+    assert!(coupon.times_redeemed > 0, "a live redemption is counted");
+    coupon.times_redeemed -= 1;
     redemption.rolled_back_at = Some(now);
 
     let mut changes =
@@ -114,9 +133,9 @@ pub fn roll_back(
     // Per-user counts exist only for coupons with a per-user limit (see `StateReader::user_redemptions`).
     if coupon.terms.per_user_limit.is_some() {
         let user_redemptions = state.user_redemptions(coupon.id, &redemption.user_id)?;
-        debug_assert!(user_redemptions > 0, "a live redemption is counted for its user");
+        assert!(user_redemptions > 0, "a live redemption is counted for its user");
         let user_id = redemption.user_id.clone();
-        let count = user_redemptions.saturating_sub(1);
+        let count = user_redemptions - 1;
         changes.push(Change::SetUserRedemptions { coupon_id: coupon.id, user_id, count });
     }
     if let Some(order_id) = &redemption.order_id {

@@ -62,7 +62,7 @@ pub struct Coupon {
 
 impl Coupon {
     pub fn remaining(&self) -> u32 {
-        debug_assert!(self.times_redeemed <= self.terms.usage_limit);
+        assert!(self.times_redeemed <= self.terms.usage_limit, "coupon {} over its limit", self.id);
         self.terms.usage_limit.saturating_sub(self.times_redeemed)
     }
 

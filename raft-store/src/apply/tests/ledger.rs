@@ -89,7 +89,7 @@ pub fn redeem_for_order(coupon_id: CouponId, user_id: &str, order_id: &str) -> C
 
 pub fn with_key(key: &str, fingerprint: &[u8], command: Command) -> Request {
     let token = IdempotencyToken {
-        key: IdempotencyKey::parse(key).unwrap(),
+        key: IdempotencyKey::from_validated(key.to_owned()),
         fingerprint: Fingerprint::of(&[fingerprint]),
     };
     Request { idempotency: Some(token), command }
