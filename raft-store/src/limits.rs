@@ -41,8 +41,6 @@ pub const HISTORY_PAGE_DEFAULT: usize = 50;
 /// `SNAPSHOT_SENT_CHUNK_BYTES`, a bound of its network, not of storage.)
 pub const SNAPSHOT_STORED_CHUNK_BYTES: usize = 1024 * 1024;
 
-/// Appends that may wait for the log's sync at once; openraft waits for room beyond it.
-pub const APPENDS_AWAITING_SYNC_MAX: usize = 1024;
 /// The Raft log's files: a segment is closed once it holds this much, and an old segment whose
 /// live values are at most `..._TO_MOVE_MAX` has them written again into the newest and goes.
 pub const LOG_SEGMENT_BYTES_MAX: u64 = 64 * 1024 * 1024;

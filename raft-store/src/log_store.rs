@@ -1,41 +1,35 @@
 //! `LogStore`: openraft's `RaftLogStorage` over the `Log` tree.
 //!
-//! Durable before acknowledged: openraft hears that an append is done only once it is on the
-//! device (`Backend::flush`, an `fdatasync`); a vote, a truncate and a purge return only once
-//! they are. An append returns as soon as its entries are readable, and one task syncs and
-//! acknowledges the appends in order, all those waiting when a sync starts sharing it, so Raft
-//! goes on replicating while the device works.
+//! Durable before acknowledged: an append, a vote, a truncate and a purge return only once they
+//! are on the device (`Backend::flush`, an `fdatasync`), one sync per batch openraft hands over.
+//!
+//! An append is synced before it *returns*, not only before its callback: openraft 0.9's leader
+//! counts its own log as matching the moment `append` returns (`raft_core.rs`, the
+//! `AppendInputEntries` command calls `update_local_progress` right after it), so an append that
+//! returned unsynced could be committed by the leader and one follower and then lost with the
+//! leader's power, leaving a single copy.
 
 use std::fmt::Debug;
-use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{ErrorSubject, ErrorVerb, RaftLogReader};
-use tokio::sync::mpsc;
 
 use crate::blocking::run_blocking;
 use crate::error::{storage_error, Result};
 use crate::keyspace::{self, Committed, LastPurged, LogEntries, Votes};
-use crate::limits::APPENDS_AWAITING_SYNC_MAX;
 use crate::storage::{Backend, ScanOrder, Tree, TreeReader, WriteOp};
 use crate::type_config::{Entry, LogId, StorageError, TypeConfig, Vote};
 
 #[derive(Clone)]
 pub struct LogStore {
     backend: Arc<dyn Backend>,
-    /// Appends waiting for their sync, in append order.
-    #[cfg_attr(feature = "broken-ack-before-flush", allow(dead_code))]
-    awaiting_sync: mpsc::Sender<LogFlushed<TypeConfig>>,
 }
 
 impl LogStore {
-    /// Also starts the task that syncs appends; it ends when the last clone of the store goes.
     pub fn new(backend: Arc<dyn Backend>) -> Self {
-        let (awaiting_sync, queue) = mpsc::channel(APPENDS_AWAITING_SYNC_MAX);
-        tokio::spawn(acknowledge_when_durable(backend.clone(), queue));
-        Self { backend, awaiting_sync }
+        Self { backend }
     }
 
     fn reader(&self) -> TreeReader<'_> {
@@ -48,7 +42,8 @@ impl LogStore {
 
     /// Syncs the log, off the async worker threads.
     async fn flush(&self) -> Result<()> {
-        sync_log(self.backend.clone()).await
+        let backend = self.backend.clone();
+        run_blocking(move || Ok(backend.flush(Tree::Log)?)).await
     }
 
     fn entries(&self, from: Bound<u64>, to: Bound<u64>) -> Result<Vec<Entry>> {
@@ -75,49 +70,26 @@ impl LogStore {
         Ok(LogState { last_purged_log_id, last_log_id })
     }
 
-    fn append_entries(&self, entries: Vec<Entry>) -> Result<()> {
+    /// Appends `entries` and returns once they are on the device.
+    async fn append_durably(&self, entries: Vec<Entry>) -> Result<()> {
         let mut ops = Vec::with_capacity(entries.len());
         for entry in &entries {
             ops.push(keyspace::put::<LogEntries>(&entry.log_id.index, entry)?);
         }
-        self.commit(ops)
+        self.commit(ops)?;
+        self.flush_appended().await
     }
 
     #[cfg(not(feature = "broken-ack-before-flush"))]
-    async fn acknowledge_when_synced(&self, callback: LogFlushed<TypeConfig>) {
-        if let Err(mpsc::error::SendError(callback)) = self.awaiting_sync.send(callback).await {
-            callback.log_io_completed(Err(io::Error::other("the log's sync task has stopped")));
-        }
+    async fn flush_appended(&self) -> Result<()> {
+        self.flush().await
     }
 
     /// Deliberately broken build for the simulation's and the power-loss test's detection: appends
     /// are acknowledged from memory, so a crash can lose entries a majority has acknowledged.
     #[cfg(feature = "broken-ack-before-flush")]
-    async fn acknowledge_when_synced(&self, callback: LogFlushed<TypeConfig>) {
-        callback.log_io_completed(Ok(()));
-    }
-}
-
-async fn sync_log(backend: Arc<dyn Backend>) -> Result<()> {
-    run_blocking(move || Ok(backend.flush(Tree::Log)?)).await
-}
-
-/// Syncs the log for every append that waits and tells openraft, in append order; every append
-/// queued when a sync starts is covered by it (group commit).
-async fn acknowledge_when_durable(
-    backend: Arc<dyn Backend>,
-    mut queue: mpsc::Receiver<LogFlushed<TypeConfig>>,
-) {
-    let mut waiting = Vec::with_capacity(APPENDS_AWAITING_SYNC_MAX);
-    while queue.recv_many(&mut waiting, APPENDS_AWAITING_SYNC_MAX).await > 0 {
-        let synced = sync_log(backend.clone()).await;
-        for callback in waiting.drain(..) {
-            let result = match &synced {
-                Ok(()) => Ok(()),
-                Err(error) => Err(io::Error::other(error.to_string())),
-            };
-            callback.log_io_completed(result);
-        }
+    async fn flush_appended(&self) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -150,9 +122,17 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         write.await.map_err(storage_error(ErrorSubject::Vote, ErrorVerb::Write))
     }
 
+    /// openraft reads the vote only when the node starts. A vote read back is never a committed
+    /// one: a node that led before its restart must win an election again, and with it a new
+    /// entry of its term, before it serves. openraft 0.9 would otherwise resume leadership at once
+    /// (`Engine::startup`) with the commit index it had stored, which lags the one it had
+    /// acknowledged (the committed id is not synced), and answer linearizable reads from a state
+    /// without writes it had acknowledged. Voting stays safe: the vote for the same leader in the
+    /// same term still refuses every other candidate of that term.
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
-        keyspace::get::<Votes>(&self.reader(), &())
-            .map_err(storage_error(ErrorSubject::Vote, ErrorVerb::Read))
+        let stored = keyspace::get::<Votes>(&self.reader(), &())
+            .map_err(storage_error(ErrorSubject::Vote, ErrorVerb::Read))?;
+        Ok(stored.map(|vote| Vote { committed: false, ..vote }))
     }
 
     /// Not flushed: a committed id lost in a crash only means re-learning it from the leader.
@@ -180,9 +160,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: Send,
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
-        match self.append_entries(entries) {
+        match self.append_durably(entries).await {
             Ok(()) => {
-                self.acknowledge_when_synced(callback).await;
+                callback.log_io_completed(Ok(()));
                 Ok(())
             }
             Err(error) => {
@@ -214,5 +194,29 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             self.flush().await
         };
         write.await.map_err(storage_error(ErrorSubject::Logs, ErrorVerb::Delete))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemDisk;
+
+    fn blank(index: u64) -> Entry {
+        let log_id = LogId::new(openraft::CommittedLeaderId::new(1, 1), index);
+        Entry { log_id, payload: openraft::EntryPayload::Blank }
+    }
+
+    /// Goal: an append is on the device when it returns, before any callback (openraft's leader
+    /// counts its own log from that moment): a crash right after it keeps the entries.
+    #[tokio::test]
+    async fn an_append_is_durable_when_it_returns() {
+        let disk = Arc::new(MemDisk::new());
+        let store = LogStore::new(disk.clone());
+        store.append_durably(vec![blank(1), blank(2)]).await.expect("append");
+        assert_eq!(disk.unflushed_commits(Tree::Log), 0);
+        disk.crash();
+        let entries = store.entries(Bound::Unbounded, Bound::Unbounded).expect("read");
+        assert_eq!(entries.iter().map(|entry| entry.log_id.index).collect::<Vec<_>>(), [1, 2]);
     }
 }
