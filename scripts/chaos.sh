@@ -452,8 +452,13 @@ kill_nodes() {
 
 # Power cut of the given nodes: SIGKILL, then every unsynced byte of their mounts is dropped.
 power_cut() {
-    local v pids=() failed=0
     kill_nodes "$@"
+    drop_unsynced "$@"
+}
+
+# Drops every unsynced byte of the given nodes' mounts; the nodes are dead.
+drop_unsynced() {
+    local v pids=() failed=0
     [[ "$DROP_UNSYNCED" == 1 ]] || return 0
     for v in "$@"; do
         pl_power_loss "$v" &
@@ -517,8 +522,22 @@ torn_cut() {
     done
     if ((${#pending[@]})); then
         ((up < 2)) || say "node(s) ${pending[*]}: torn fault not triggered within ${TORN_WAIT_S}s (no write to the segment, or for a torn-seq no two writes without an fsync between them)"
-        say "node(s) ${pending[*]}: plain power cut"
-        power_cut "${pending[@]}"
+        # Killed first, so that no armed fault can fire between the look at LazyFS and the cut; a
+        # fault that fired before it took the node's LazyFS, and its unsynced bytes, with it.
+        kill_nodes --disk-gone "${pending[@]}"
+        local unfired=()
+        for v in "${pending[@]}"; do
+            if pl_lazyfs_pid "$v" >/dev/null; then
+                unfired+=("$v")
+            else
+                fired+=("$v")
+                say "node $v: torn write done at its last moment, LazyFS died under it"
+            fi
+        done
+        if ((${#unfired[@]})); then
+            say "node(s) ${unfired[*]}: plain power cut"
+            drop_unsynced "${unfired[@]}"
+        fi
     fi
     TORN_FIRED=$((TORN_FIRED + ${#fired[@]}))
     # Mounted again: the fired ones to bring their dead mount back, the armed ones to disarm.
