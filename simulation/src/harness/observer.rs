@@ -134,13 +134,17 @@ impl Observations {
         }
     }
 
-    /// A node's vote only grows: it is flushed before it is acted on, so not even a crash may
-    /// take it back. The initial vote (term 0), before a node has loaded or cast any, is skipped.
+    /// A node's vote only grows: its term and candidate are flushed before they are acted on, so
+    /// not even a crash may take them back. The initial vote (term 0), before a node has loaded or
+    /// cast any, is skipped. The `committed` flag is not compared: a node reads its vote back
+    /// uncommitted at start (the log store's `read_vote`), so a leader that restarts must win its
+    /// leadership again before it serves; that drops no promise made to any candidate.
     fn note_vote(&mut self, node: NodeId, vote: Vote) {
         if vote.leader_id.term == 0 {
             return;
         }
-        match self.votes.get(&node).map(|highest| (vote.partial_cmp(highest), *highest)) {
+        let compared = |highest: &Vote| vote.leader_id.partial_cmp(&highest.leader_id);
+        match self.votes.get(&node).map(|highest| (compared(highest), *highest)) {
             Some((Some(Ordering::Less), highest)) => self
                 .vote_regressions
                 .push(format!("node {node} reported vote {vote} after {highest}")),
