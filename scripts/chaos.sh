@@ -458,14 +458,20 @@ power_cut() {
 
 # Drops every unsynced byte of the given nodes' mounts; the nodes are dead.
 drop_unsynced() {
-    local v pids=() failed=0
     [[ "$DROP_UNSYNCED" == 1 ]] || return 0
+    on_each_node_at_once pl_power_loss "$@" || { say "error: LazyFS could not drop the unsynced data"; exit 2; }
+}
+
+# Runs COMMAND I for every given node I at once; fails if any of them failed.
+on_each_node_at_once() {
+    local command="$1" v pids=() failed=0
+    shift
     for v in "$@"; do
-        pl_power_loss "$v" &
+        "$command" "$v" &
         pids+=("$!")
     done
     for v in "${pids[@]}"; do wait "$v" || failed=1; done
-    ((failed == 0)) || { say "error: LazyFS could not drop the unsynced data"; exit 2; }
+    ((failed == 0))
 }
 
 # Torn writes on the Raft log of the given nodes: arms a torn fault (torn-op for the first, torn-op
@@ -541,13 +547,7 @@ torn_cut() {
     fi
     TORN_FIRED=$((TORN_FIRED + ${#fired[@]}))
     # Mounted again: the fired ones to bring their dead mount back, the armed ones to disarm.
-    local pids=() failed=0
-    for v in "${armed[@]}"; do
-        pl_remount "$v" &
-        pids+=("$!")
-    done
-    for v in "${pids[@]}"; do wait "$v" || failed=1; done
-    ((failed == 0)) || { say "error: a LazyFS did not mount again"; exit 2; }
+    on_each_node_at_once pl_remount "${armed[@]}" || { say "error: a LazyFS did not mount again"; exit 2; }
     if ((${#fired[@]})); then
         CUT_KIND=torn
     else
