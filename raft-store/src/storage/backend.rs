@@ -60,6 +60,9 @@ pub enum BackendError {
     /// Stored data that was once durable is damaged: the node must not serve from it.
     #[error("{path}: damaged at byte {offset}: {damage}; the node refuses to start on it (restore this node's data from a replica: remove its data directory and add it back as a new member)")]
     Corrupt { path: std::path::PathBuf, offset: u64, damage: &'static str },
+    /// A data directory written by a build that kept the Raft log inside sled.
+    #[error("{path}: a data directory of an earlier layout (the Raft log inside sled, no raft-log/); this build cannot read it: remove it and add the node back as a new member")]
+    EarlierLayout { path: std::path::PathBuf },
     #[error("a single write of {bytes} bytes is larger than the Raft log accepts")]
     CommitTooLarge { bytes: usize },
 }

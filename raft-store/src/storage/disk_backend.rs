@@ -21,11 +21,7 @@ const EARLIER_LAYOUT_MARKER: &str = "db";
 impl DiskBackend {
     pub fn open(data_dir: &Path) -> Result<Self, BackendError> {
         if data_dir.join(EARLIER_LAYOUT_MARKER).exists() {
-            return Err(BackendError::Corrupt {
-                path: data_dir.to_owned(),
-                offset: 0,
-                damage: "a data directory of an earlier layout (the Raft log inside sled)",
-            });
+            return Err(BackendError::EarlierLayout { path: data_dir.to_owned() });
         }
         Ok(Self {
             log: FileLog::open(&data_dir.join("raft-log"))?,

@@ -116,3 +116,18 @@ async fn a_state_behind_the_purged_log_is_refused() {
         "{refused:?}"
     );
 }
+
+/// Goal: a data directory of the layout before the Raft log had its own files is refused with a
+/// message that says so, instead of starting an empty log beside the old state.
+#[test]
+fn a_data_directory_of_the_earlier_layout_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(raft_store::storage::SledBackend::open(dir.path()).expect("an old-layout sled directory"));
+    match DiskBackend::open(dir.path()) {
+        Err(raft_store::storage::BackendError::EarlierLayout { path }) => {
+            assert_eq!(path, dir.path())
+        }
+        Err(other) => panic!("expected the earlier-layout refusal, got {other}"),
+        Ok(_) => panic!("an earlier layout must not open"),
+    }
+}
