@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
-use raft_store::command::{Command, Request};
+use raft_store::command::{Command, KeyedCommand};
 use raft_store::domain::Alert;
 use raft_store::{NodeId, Raft, StateHandle};
 
@@ -77,7 +77,7 @@ impl AlertWebhook {
         if !delivered.is_empty() {
             self.metrics.alerts_delivered.inc_by(delivered.len() as u64);
             let command = Command::ConfirmAlertDelivery { alert_ids: delivered };
-            if let Err(error) = self.proposer.propose(Request { idempotency: None, command }).await
+            if let Err(error) = self.proposer.propose(KeyedCommand { idempotency: None, command }).await
             {
                 tracing::warn!(%error, "delivered alerts not recorded yet; they will be sent again");
             }

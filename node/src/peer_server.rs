@@ -12,7 +12,7 @@ use axum::routing::post;
 use axum::Router;
 use coupon_client::api::ErrorCode;
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
-use raft_store::command::Request as CouponRequest;
+use raft_store::command::KeyedCommand;
 use raft_store::{NodeId, Raft, TypeConfig};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -106,7 +106,7 @@ async fn install_snapshot(
 
 /// A follower's batch: joins this node's queue if it leads; never forwarded again.
 async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
-    let requests: Vec<CouponRequest> = decode(&body)?;
+    let requests: Vec<KeyedCommand> = decode(&body)?;
     if requests.is_empty() || requests.len() > REQUESTS_PER_BATCH_MAX {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,

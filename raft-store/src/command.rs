@@ -17,11 +17,12 @@ use crate::idempotency::IdempotencyToken;
 pub struct Batch {
     /// The proposing leader's wall clock. Apply takes time from here, never from a local clock.
     pub stamped_at: Timestamp,
-    pub requests: Vec<Request>,
+    pub requests: Vec<KeyedCommand>,
 }
 
+/// One command of a batch, with the idempotency token it was submitted under (if any).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Request {
+pub struct KeyedCommand {
     pub idempotency: Option<IdempotencyToken>,
     pub command: Command,
 }

@@ -35,9 +35,9 @@ pub enum Rejection {
     IdempotencyKeyReused,
 }
 
-/// The answer to one request of a batch.
+/// What apply decided for one keyed command of a batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Response {
+pub struct AppliedOutcome {
     pub outcome: Outcome,
     /// The outcome was stored under the request's idempotency key by an earlier request, and is
     /// returned again unchanged.
@@ -46,4 +46,4 @@ pub struct Response {
 
 /// The answers to one log entry, in request order (empty for blank and membership entries).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Responses(pub Vec<Response>);
+pub struct AppliedOutcomes(pub Vec<AppliedOutcome>);

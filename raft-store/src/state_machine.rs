@@ -17,7 +17,7 @@ use crate::apply::apply_batch;
 use crate::blocking::run_blocking;
 use crate::error::{storage_error, Result};
 use crate::keyspace::{self, Meta};
-use crate::outcome::Responses;
+use crate::outcome::AppliedOutcomes;
 use crate::snapshot;
 use crate::state_reader::StateReader;
 use crate::storage::{Backend, PendingWrites, Tree, TreeReader};
@@ -68,7 +68,7 @@ impl StateMachine {
         self.write_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(crate) fn apply_entries(&self, entries: Vec<Entry>) -> Result<Vec<Responses>> {
+    pub(crate) fn apply_entries(&self, entries: Vec<Entry>) -> Result<Vec<AppliedOutcomes>> {
         let committed = self.committed();
         let mut pending = PendingWrites::new(&committed);
         let mut meta = StateReader::new(&committed).meta()?;
@@ -77,10 +77,10 @@ impl StateMachine {
         for entry in entries {
             assert!(meta.last_applied < Some(entry.log_id), "entries apply once, in log order");
             let responses = match entry.payload {
-                EntryPayload::Blank => Responses::default(),
+                EntryPayload::Blank => AppliedOutcomes::default(),
                 EntryPayload::Membership(membership) => {
                     meta.membership = StoredMembership::new(Some(entry.log_id), membership);
-                    Responses::default()
+                    AppliedOutcomes::default()
                 }
                 EntryPayload::Normal(batch) => {
                     apply_batch(&batch, entry.log_id.index, &mut meta, &mut pending)?
@@ -210,7 +210,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         Ok((state.last_applied, state.membership))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Responses>, StorageError>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<AppliedOutcomes>, StorageError>
     where
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,

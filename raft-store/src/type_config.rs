@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use crate::command::Batch;
 use crate::node_info::NodeInfo;
-use crate::outcome::Responses;
+use crate::outcome::AppliedOutcomes;
 
 pub type NodeId = u64;
 
@@ -17,7 +17,7 @@ pub type Runtime = crate::sim_runtime::MadsimRuntime;
 openraft::declare_raft_types!(
     pub TypeConfig:
         D = Batch,
-        R = Responses,
+        R = AppliedOutcomes,
         NodeId = NodeId,
         Node = NodeInfo,
         Entry = openraft::Entry<TypeConfig>,

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response as HttpResponse;
+use axum::response::Response;
 use axum::Json;
 use coupon_client::api::{
     self, CodeQuery, Coupon, CouponId as WireCouponId, CreateCouponRequest, HistoryPage,
@@ -12,7 +12,7 @@ use coupon_client::api::{
 };
 use raft_store::domain::{CouponCode, CouponId, RedemptionId};
 use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
-use raft_store::outcome::{Outcome, Response};
+use raft_store::outcome::{Outcome, AppliedOutcome};
 
 use super::app::{App, AppState};
 use super::extract::{JsonBody, PathId, QueryParams};
@@ -45,7 +45,7 @@ pub async fn generate_coupon(
     State(app): State<AppState>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateCouponRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let response = app.service.create_coupon(key, &request).await?;
     Ok(render(response, Subject::NewCoupon))
@@ -70,7 +70,7 @@ pub async fn redeem_coupon(
     PathId(id): PathId,
     headers: HeaderMap,
     JsonBody(request): JsonBody<RedeemRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let result = app.service.redeem(CouponId(id), key, &request).await;
     let result = match result {
@@ -85,7 +85,7 @@ pub async fn redeem_coupon(
 }
 
 /// Counts the outcome (or the error), and announces a low-stock alert that this redeem raised.
-fn record_redeem(app: &App, result: &Result<Response, ApiError>) {
+fn record_redeem(app: &App, result: &Result<AppliedOutcome, ApiError>) {
     let response = match result {
         Ok(response) => response,
         Err(error) => {
@@ -133,7 +133,7 @@ pub async fn roll_back_redemption(
     State(app): State<AppState>,
     PathId(id): PathId,
     headers: HeaderMap,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let response = app.service.roll_back(RedemptionId(id), idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Redemption(RedemptionId(id))))
 }
@@ -153,7 +153,7 @@ pub async fn deactivate_coupon(
     State(app): State<AppState>,
     PathId(id): PathId,
     headers: HeaderMap,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let response = app.service.deactivate(CouponId(id), idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Coupon(CouponId(id))))
 }
@@ -173,7 +173,7 @@ pub async fn reactivate_coupon(
     State(app): State<AppState>,
     PathId(id): PathId,
     headers: HeaderMap,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let response = app.service.reactivate(CouponId(id), idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Coupon(CouponId(id))))
 }

@@ -2,11 +2,11 @@
 //! command, the contract's code for each refusal, and `Idempotent-Replayed` on replays.
 
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response as HttpResponse};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coupon_client::api::{header, RedeemResponse};
 use raft_store::domain::{CouponId, RedeemRejection, RedemptionId};
-use raft_store::outcome::{Outcome, Rejection, Response};
+use raft_store::outcome::{Outcome, Rejection, AppliedOutcome};
 
 use super::ApiError;
 use crate::convert;
@@ -19,8 +19,8 @@ pub enum Subject {
     Redemption(RedemptionId),
 }
 
-pub fn render(response: Response, subject: Subject) -> HttpResponse {
-    let mut http = match response.outcome {
+pub fn render(applied: AppliedOutcome, subject: Subject) -> Response {
+    let mut http = match applied.outcome {
         Outcome::Created(coupon) => {
             let location = format!("/coupons/{}", coupon.id);
             let mut created = (StatusCode::CREATED, Json(convert::coupon(&coupon))).into_response();
@@ -45,7 +45,7 @@ pub fn render(response: Response, subject: Subject) -> HttpResponse {
             ApiError::rejected(rejection, detail(rejection, subject)).into_response()
         }
     };
-    if response.replayed {
+    if applied.replayed {
         http.headers_mut().insert(header::IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     }
     http

@@ -7,7 +7,7 @@ mod validate;
 mod writes;
 
 use coupon_client::api::ReadConsistency;
-use raft_store::outcome::Response;
+use raft_store::outcome::AppliedOutcome;
 use raft_store::state_reader::StateReader;
 use raft_store::{StateHandle, StoreError};
 
@@ -72,4 +72,4 @@ impl CouponService {
 }
 
 /// What a write answers: the outcome apply decided.
-pub type WriteResult = Result<Response, ServiceError>;
+pub type WriteResult = Result<AppliedOutcome, ServiceError>;

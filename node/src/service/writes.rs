@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use coupon_client::api::{CreateCouponRequest, RedeemRequest};
-use raft_store::command::{Command, Request};
+use raft_store::command::{Command, KeyedCommand};
 use raft_store::domain::{CouponId, RedemptionId};
 use raft_store::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
 use raft_store::limits::GENERATED_CODE_LENGTH;
@@ -29,7 +29,8 @@ impl CouponService {
         let mut entropy = [0u8; GENERATED_CODE_LENGTH];
         rand::rngs::OsRng.fill_bytes(&mut entropy);
         let (code, terms) = convert::new_coupon(request, Utc::now(), entropy)?;
-        self.submit(Request { idempotency, command: Command::CreateCoupon { code, terms } }).await
+        self.submit(KeyedCommand { idempotency, command: Command::CreateCoupon { code, terms } })
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -41,7 +42,7 @@ impl CouponService {
     ) -> WriteResult {
         let idempotency = token(key, &format!("POST /coupons/{}/redeem", coupon_id.0), request)?;
         let command = Command::Redeem(convert::redeem_command(coupon_id, request)?);
-        self.submit(Request { idempotency, command }).await
+        self.submit(KeyedCommand { idempotency, command }).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -70,11 +71,11 @@ impl CouponService {
         command: Command,
     ) -> WriteResult {
         let idempotency = token(key, route, &())?;
-        self.submit(Request { idempotency, command }).await
+        self.submit(KeyedCommand { idempotency, command }).await
     }
 
     /// Writes `request` through the Raft log; the answer is what apply decided for it.
-    async fn submit(&self, request: Request) -> WriteResult {
+    async fn submit(&self, request: KeyedCommand) -> WriteResult {
         Ok(self.proposer.propose(request).await?)
     }
 }

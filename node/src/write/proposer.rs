@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
-use raft_store::command::Request;
-use raft_store::outcome::Response;
+use raft_store::command::KeyedCommand;
+use raft_store::outcome::AppliedOutcome;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
@@ -28,7 +28,7 @@ use crate::limits::{IN_FLIGHT_BATCHES_MAX, REQUESTS_PER_BATCH_MAX};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 
-type Answer = Result<Response, WriteError>;
+type Answer = Result<AppliedOutcome, WriteError>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Origin {
@@ -39,7 +39,7 @@ enum Origin {
 }
 
 struct Proposal {
-    request: Request,
+    request: KeyedCommand,
     origin: Origin,
     reply: oneshot::Sender<Answer>,
     /// Held until the proposal is answered: the bound on requests this node holds.
@@ -90,12 +90,12 @@ impl Proposer {
     }
 
     /// Writes a client's `request` through the log and returns what apply decided for it.
-    pub async fn propose(&self, request: Request) -> Answer {
+    pub async fn propose(&self, request: KeyedCommand) -> Answer {
         self.enqueue(request, Origin::Local)?.await.unwrap_or(Err(WriteError::Stopped))
     }
 
     /// Writes requests a follower forwarded, if this node leads; one answer per request.
-    pub async fn propose_forwarded(&self, requests: Vec<Request>) -> Vec<Answer> {
+    pub async fn propose_forwarded(&self, requests: Vec<KeyedCommand>) -> Vec<Answer> {
         let answers = requests.into_iter().map(|request| async {
             match self.enqueue(request, Origin::Forwarded) {
                 Ok(answer) => answer.await.unwrap_or(Err(WriteError::Stopped)),
@@ -107,7 +107,7 @@ impl Proposer {
 
     fn enqueue(
         &self,
-        request: Request,
+        request: KeyedCommand,
         origin: Origin,
     ) -> Result<oneshot::Receiver<Answer>, WriteError> {
         let Ok(slot) = self.slots.clone().try_acquire_owned() else {
@@ -181,7 +181,7 @@ async fn run_batches<W, F>(
 async fn write_batch(writer: &Writer, batch: Vec<Proposal>) {
     let mut local = Vec::new();
     if writer.leads() {
-        let (requests, proposals): (Vec<Request>, Vec<_>) =
+        let (requests, proposals): (Vec<KeyedCommand>, Vec<_>) =
             batch.into_iter().map(|p| (p.request.clone(), p)).unzip();
         match writer.write_as_leader(requests).await {
             Ok(responses) => {
@@ -219,5 +219,118 @@ fn refuse_forwarded(proposals: Vec<Proposal>, error: &WriteError) -> Vec<Proposa
 }
 
 #[cfg(test)]
-#[path = "proposer_tests.rs"]
-mod tests;
+mod tests {
+    //! The batching task on tokio's paused clock, with a stand-in for Raft that takes `WRITE_TIME`
+    //! per batch: when each batch is taken and how large it is, to the exact virtual millisecond.
+
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use raft_store::command::{Command, KeyedCommand};
+    use raft_store::outcome::{AppliedOutcome, Outcome};
+    use tokio::time::Instant;
+
+    use super::{Answer, Proposal, Proposer};
+    use crate::metrics::Metrics;
+    use crate::shutdown::{shutdown_channel, ShutdownTrigger};
+    use crate::write::linger::LOAD_WINDOW;
+
+    const LINGER: Duration = Duration::from_millis(2);
+    const WRITE_TIME: Duration = Duration::from_millis(10);
+
+    /// When a batch was taken, relative to the start, and how many requests it held.
+    type Taken = Vec<(Duration, usize)>;
+
+    struct Harness {
+        proposer: Proposer,
+        taken: Arc<Mutex<Taken>>,
+        start: Instant,
+        _stop: ShutdownTrigger,
+    }
+
+    impl Harness {
+        fn start() -> Self {
+            let (stop, shutdown) = shutdown_channel();
+            let taken = Arc::new(Mutex::new(Taken::new()));
+            let start = Instant::now();
+            let record = Arc::clone(&taken);
+            let write = move |batch: Vec<Proposal>| {
+                record.lock().unwrap().push((start.elapsed(), batch.len()));
+                async move {
+                    tokio::time::sleep(WRITE_TIME).await;
+                    for proposal in batch {
+                        let _ = proposal.reply.send(Ok(answer()));
+                    }
+                }
+            };
+            let (proposer, batches) =
+                Proposer::with_write(write, 1024, LINGER, Arc::new(Metrics::new()), shutdown);
+            tokio::spawn(batches);
+            Self { proposer, taken, start, _stop: stop }
+        }
+
+        /// Proposes `count` requests at once and waits for every answer.
+        async fn propose_together(&self, count: usize) {
+            let answers = (0..count).map(|_| self.proposer.propose(request()));
+            for answer in futures::future::join_all(answers).await {
+                assert!(answer.is_ok(), "{answer:?}");
+            }
+        }
+
+        fn now(&self) -> Duration {
+            self.start.elapsed()
+        }
+
+        fn last_taken(&self) -> (Duration, usize) {
+            *self.taken.lock().unwrap().last().expect("a batch was taken")
+        }
+    }
+
+    fn request() -> KeyedCommand {
+        KeyedCommand {
+            idempotency: None,
+            command: Command::ConfirmAlertDelivery { alert_ids: Vec::new() },
+        }
+    }
+
+    fn answer() -> AppliedOutcome {
+        AppliedOutcome { outcome: Outcome::AlertDeliveryConfirmed, replayed: false }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_proposed_together_share_one_batch_taken_at_once() {
+        let harness = Harness::start();
+        harness.propose_together(5).await;
+        assert_eq!(*harness.taken.lock().unwrap(), vec![(Duration::ZERO, 5)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn under_load_the_next_batch_lingers_and_gathers() {
+        let harness = Harness::start();
+        harness.propose_together(5).await;
+        // The clients answered by that batch come back at once, one after another.
+        let sent_at = harness.now();
+        let next = (0..3).map(|_| harness.proposer.propose(request()));
+        let _: Vec<Answer> = futures::future::join_all(next).await;
+        assert_eq!(harness.last_taken(), (sent_at + LINGER, 3), "one batch, after the linger");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lone_request_is_taken_at_once() {
+        let harness = Harness::start();
+        harness.propose_together(1).await;
+        let sent_at = harness.now();
+        harness.propose_together(1).await;
+        assert_eq!(harness.last_taken(), (sent_at, 1), "no linger after a batch of one");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_request_after_a_quiet_moment_is_taken_at_once() {
+        let harness = Harness::start();
+        harness.propose_together(5).await;
+        tokio::time::sleep(LOAD_WINDOW).await;
+        let sent_at = harness.now();
+        harness.propose_together(1).await;
+        assert_eq!(harness.last_taken(), (sent_at, 1), "the busy batch is too long ago to linger");
+    }
+}

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use openraft::error::{ClientWriteError, RaftError};
-use raft_store::command::{Batch, Request};
+use raft_store::command::{Batch, KeyedCommand};
 use raft_store::domain::Timestamp;
-use raft_store::outcome::Response;
+use raft_store::outcome::AppliedOutcome;
 use raft_store::{NodeId, NodeInfo};
 
 use super::WriteError;
@@ -39,8 +39,12 @@ impl Writer {
     /// Writes `requests` through whichever node leads, following leader changes: one answer per
     /// request. Requests the leader refused as `NotLeader` (nothing appended) are sent again to
     /// the next leader, at most `FORWARD_ATTEMPTS_MAX` times in all.
-    pub async fn write(&self, requests: Vec<Request>) -> Vec<Result<Response, WriteError>> {
-        let mut answers: Vec<Option<Result<Response, WriteError>>> = vec![None; requests.len()];
+    pub async fn write(
+        &self,
+        requests: Vec<KeyedCommand>,
+    ) -> Vec<Result<AppliedOutcome, WriteError>> {
+        let mut answers: Vec<Option<Result<AppliedOutcome, WriteError>>> =
+            vec![None; requests.len()];
         let mut pending: Vec<usize> = (0..requests.len()).collect();
         let mut hint: Option<Leader> = None;
         // One budget for finding a leader across every attempt.
@@ -57,7 +61,7 @@ impl Writer {
             let Some(leader) = leader else {
                 break;
             };
-            let batch: Vec<Request> =
+            let batch: Vec<KeyedCommand> =
                 pending.iter().map(|index| requests[*index].clone()).collect();
             let leader_id = leader.id;
             let results = match self.forwarder.locate(leader) {
@@ -103,8 +107,8 @@ impl Writer {
     /// Appends `requests` as one entry if this node leads; `NotLeader` otherwise.
     pub async fn write_as_leader(
         &self,
-        requests: Vec<Request>,
-    ) -> Result<Vec<Response>, WriteError> {
+        requests: Vec<KeyedCommand>,
+    ) -> Result<Vec<AppliedOutcome>, WriteError> {
         let count = requests.len();
         let batch = Batch { stamped_at: Timestamp::from_datetime(Utc::now()), requests };
         let Ok(written) =
@@ -135,11 +139,11 @@ impl Writer {
     async fn forward(
         &self,
         leader: &Leader,
-        requests: &[Request],
-    ) -> Vec<Result<Response, WriteError>> {
+        requests: &[KeyedCommand],
+    ) -> Vec<Result<AppliedOutcome, WriteError>> {
         self.metrics.forwarded_batches.inc();
         self.metrics.forwarded_requests.inc_by(requests.len() as u64);
-        let answer: Result<Vec<Result<Response, WriteError>>, ForwardError> =
+        let answer: Result<Vec<Result<AppliedOutcome, WriteError>>, ForwardError> =
             self.forwarder.call(leader, path::PROPOSE, &requests, FORWARD_TIMEOUT).await;
         match answer {
             Ok(answers) if answers.len() == requests.len() => answers,

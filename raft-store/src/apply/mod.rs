@@ -8,12 +8,12 @@ mod change;
 mod coupon_commands;
 mod redeem;
 
-use crate::command::{Batch, Command, Request};
+use crate::command::{Batch, Command, KeyedCommand};
 use crate::domain::Timestamp;
 use crate::error::Result;
 use crate::idempotency::IdempotencyRecord;
 use crate::limits::{IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION};
-use crate::outcome::{Outcome, Rejection, Response, Responses};
+use crate::outcome::{AppliedOutcome, AppliedOutcomes, Outcome, Rejection};
 use crate::state_meta::{Counters, StateMeta};
 use crate::state_reader::StateReader;
 use crate::storage::PendingWrites;
@@ -23,7 +23,7 @@ pub use change::{write_change, Change};
 /// What applying one request decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
-    pub response: Response,
+    pub response: AppliedOutcome,
     pub changes: Vec<Change>,
     pub counters: Counters,
 }
@@ -31,7 +31,7 @@ pub struct Decision {
 /// Decides `request` at log time `now`. An idempotency key seen before returns the stored
 /// outcome (same request) or `IdempotencyKeyReused` (another request), and changes nothing.
 pub fn apply(
-    request: &Request,
+    request: &KeyedCommand,
     now: Timestamp,
     counters: Counters,
     state: &StateReader<'_>,
@@ -44,7 +44,7 @@ pub fn apply(
                 (Outcome::Rejected(Rejection::IdempotencyKeyReused), false)
             };
             return Ok(Decision {
-                response: Response { outcome, replayed },
+                response: AppliedOutcome { outcome, replayed },
                 changes: Vec::new(),
                 counters,
             });
@@ -60,7 +60,7 @@ pub fn apply(
         changes
             .push(Change::RecordIdempotency { key: token.key.clone(), record: Box::new(record) });
     }
-    Ok(Decision { response: Response { outcome, replayed: false }, changes, counters })
+    Ok(Decision { response: AppliedOutcome { outcome, replayed: false }, changes, counters })
 }
 
 #[cfg(not(feature = "broken-no-idempotency"))]
@@ -133,7 +133,7 @@ pub fn apply_batch(
     entry_index: u64,
     meta: &mut StateMeta,
     pending: &mut PendingWrites<'_>,
-) -> Result<Responses> {
+) -> Result<AppliedOutcomes> {
     meta.log_time = meta.log_time.max(batch.stamped_at);
     let mut responses = Vec::with_capacity(batch.requests.len());
     let mut recorded = Vec::new();
@@ -156,8 +156,529 @@ pub fn apply_batch(
     for change in expire_idempotency(meta.log_time, &StateReader::new(&*pending))? {
         write_change(change, pending)?;
     }
-    Ok(Responses(responses))
+    Ok(AppliedOutcomes(responses))
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    //! Transition tables and properties of `apply`, run against the real key spaces on a `MemDisk`.
+
+    mod ledger {
+        //! `Ledger`: the real state machine over an in-memory disk, for tests: each `run` is one log
+        //! entry, applied by `StateMachine::apply_entries` (so counters, log time and `last_applied` make
+        //! the same round trip through the stored metadata as in production).
+
+        use std::sync::Arc;
+
+        use openraft::{CommittedLeaderId, EntryPayload, LogId};
+
+        use crate::command::{Batch, CodeChoice, Command, KeyedCommand, RedeemCommand};
+        use crate::domain::fixtures::*;
+        use crate::domain::{CouponCode, CouponId, CouponTerms, Timestamp};
+        use crate::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
+        use crate::outcome::{AppliedOutcome, Outcome};
+        use crate::state_reader::StateReader;
+        use crate::storage::{MemDisk, Tree, TreeReader};
+        use crate::type_config::Entry;
+        use crate::StateMachine;
+
+        pub struct Ledger {
+            disk: Arc<MemDisk>,
+            state: StateMachine,
+            entries: u64,
+        }
+
+        impl Default for Ledger {
+            fn default() -> Self {
+                let disk = Arc::new(MemDisk::default());
+                Self { state: StateMachine::new(disk.clone()), disk, entries: 0 }
+            }
+        }
+
+        impl Ledger {
+            /// Applies `request` as the next log entry, stamped `now`.
+            pub fn run(&mut self, request: KeyedCommand, now: Timestamp) -> AppliedOutcome {
+                self.run_entry(vec![request], now).pop().expect("one response per request")
+            }
+
+            /// Applies `requests` together as the next log entry, stamped `now`.
+            pub fn run_entry(
+                &mut self,
+                requests: Vec<KeyedCommand>,
+                now: Timestamp,
+            ) -> Vec<AppliedOutcome> {
+                self.entries += 1;
+                let entry = Entry {
+                    log_id: LogId::new(CommittedLeaderId::new(1, 1), self.entries),
+                    payload: EntryPayload::Normal(Batch { stamped_at: now, requests }),
+                };
+                let mut answers = self.state.apply_entries(vec![entry]).unwrap();
+                answers.pop().expect("one answer per entry").0
+            }
+
+            pub fn outcome(&mut self, command: Command, now: Timestamp) -> Outcome {
+                let response = self.run(KeyedCommand { idempotency: None, command }, now);
+                assert!(!response.replayed);
+                response.outcome
+            }
+
+            pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> crate::Result<T>) -> T {
+                let committed =
+                    TreeReader { backend: self.disk.as_ref(), tree: Tree::StateMachine };
+                query(&StateReader::new(&committed)).unwrap()
+            }
+
+            /// Creates a coupon with `terms` and code `code`, returning its id.
+            pub fn create(&mut self, code: &str, terms: CouponTerms) -> CouponId {
+                let code = CodeChoice::Chosen(CouponCode::parse(code).unwrap());
+                match self.outcome(Command::CreateCoupon { code, terms }, at(0)) {
+                    Outcome::Created(coupon) => coupon.id,
+                    other => panic!("create failed: {other:?}"),
+                }
+            }
+        }
+
+        pub fn redeem_by(coupon_id: CouponId, user_id: &str) -> Command {
+            Command::Redeem(RedeemCommand {
+                coupon_id,
+                user_id: user(user_id),
+                order_id: None,
+                order_amount: None,
+                currency: None,
+            })
+        }
+
+        pub fn redeem_for_order(coupon_id: CouponId, user_id: &str, order_id: &str) -> Command {
+            Command::Redeem(RedeemCommand {
+                coupon_id,
+                user_id: user(user_id),
+                order_id: Some(order(order_id)),
+                order_amount: Some(dec("50.00")),
+                currency: None,
+            })
+        }
+
+        pub fn with_key(key: &str, fingerprint: &[u8], command: Command) -> KeyedCommand {
+            let token = IdempotencyToken {
+                key: IdempotencyKey::from_validated(key.to_owned()),
+                fingerprint: Fingerprint::of(&[fingerprint]),
+            };
+            KeyedCommand { idempotency: Some(token), command }
+        }
+    }
+    mod properties {
+        //! Properties of apply over arbitrary sequences of redeems and rollbacks.
+
+        use proptest::prelude::*;
+
+        use super::ledger::*;
+        use crate::command::Command;
+        use crate::domain::fixtures::*;
+        use crate::domain::{CouponTerms, RedemptionId};
+        use crate::outcome::Outcome;
+
+        #[derive(Clone, Debug)]
+        enum Step {
+            Redeem { user: u8, order: Option<u8> },
+            RollBack { nth_granted: usize },
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                3 => (0u8..6, proptest::option::of(0u8..8)).prop_map(|(user, order)| Step::Redeem { user, order }),
+                1 => (0usize..64).prop_map(|nth_granted| Step::RollBack { nth_granted }),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// Whatever the sequence: the counter never exceeds the limit, equals the number of live
+            /// redemptions in the history, no user exceeds the per-user limit, and no order holds two
+            /// live redemptions.
+            #[test]
+            fn the_counter_is_the_number_of_live_redemptions_and_never_exceeds_the_limit(
+                usage_limit in 1u32..8,
+                per_user_limit in proptest::option::of(1u32..4),
+                steps in proptest::collection::vec(step(), 1..60),
+            ) {
+                let mut ledger = Ledger::default();
+                let id = ledger.create("PROP", CouponTerms { usage_limit, per_user_limit, ..terms() });
+                let mut granted: Vec<RedemptionId> = Vec::new();
+                for (t, step) in (1i64..).zip(steps) {
+                    match step {
+                        Step::Redeem { user, order: Some(order) } => {
+                            let outcome = ledger.outcome(redeem_for_order(id, &format!("u{user}"), &format!("o{order}")), at(t));
+                            if let Outcome::Redeemed { redemption, .. } = outcome { granted.push(redemption.id) }
+                        }
+                        Step::Redeem { user, order: None } => {
+                            if let Outcome::Redeemed { redemption, .. } = ledger.outcome(redeem_by(id, &format!("u{user}")), at(t)) {
+                                granted.push(redemption.id)
+                            }
+                        }
+                        Step::RollBack { nth_granted } if !granted.is_empty() => {
+                            let redemption_id = granted[nth_granted % granted.len()];
+                            ledger.outcome(Command::RollBack { redemption_id }, at(t));
+                        }
+                        Step::RollBack { .. } => {}
+                    }
+                    let coupon = ledger.read(|s| s.coupon(id)).unwrap();
+                    let history = ledger.read(|s| s.coupon_history(id, None, 500)).redemptions;
+                    let live: Vec<_> = history.iter().filter(|r| r.is_live()).collect();
+                    prop_assert!(coupon.times_redeemed <= usage_limit);
+                    prop_assert_eq!(coupon.times_redeemed as usize, live.len());
+                    prop_assert_eq!(history.len(), granted.len());
+                    for user in 0..6u8 {
+                        let user_id = user_of(user);
+                        let live_of_user = live.iter().filter(|r| r.user_id == user_id).count() as u32;
+                        let counted = ledger.read(|s| s.user_redemptions(id, &user_id));
+                        match per_user_limit {
+                            Some(limit) => {
+                                prop_assert_eq!(counted, live_of_user);
+                                prop_assert!(live_of_user <= limit);
+                            }
+                            None => prop_assert_eq!(counted, 0, "counts are kept only under a per-user limit"),
+                        }
+                    }
+                    let mut live_orders: Vec<_> = live.iter().filter_map(|r| r.order_id.clone()).collect();
+                    let orders = live_orders.len();
+                    live_orders.sort();
+                    live_orders.dedup();
+                    prop_assert_eq!(live_orders.len(), orders, "an order holds one live redemption");
+                }
+            }
+        }
+
+        fn user_of(n: u8) -> crate::domain::UserId {
+            user(&format!("u{n}"))
+        }
+    }
+    mod tables {
+        //! One test per rule of apply: each command's outcomes and the state they leave behind.
+
+        use std::time::Duration;
+
+        use super::ledger::*;
+        use crate::command::{CodeChoice, Command};
+        use crate::domain::fixtures::*;
+        use crate::domain::{
+            AlertId, CouponCode, CouponId, CouponTerms, RedeemRejection, RedemptionId, Timestamp,
+        };
+        use crate::limits::IDEMPOTENCY_RETENTION;
+        use crate::outcome::{Outcome, Rejection};
+
+        fn redeemed_id(outcome: &Outcome) -> RedemptionId {
+            match outcome {
+                Outcome::Redeemed { redemption, .. } => redemption.id,
+                other => panic!("expected a redemption, got {other:?}"),
+            }
+        }
+
+        #[test]
+        fn coupons_get_increasing_ids_and_unique_codes() {
+            let mut ledger = Ledger::default();
+            assert_eq!(ledger.create("FIRST", terms()), CouponId(1));
+            assert_eq!(ledger.create("SECOND", terms()), CouponId(2));
+            let again = Command::CreateCoupon {
+                code: CodeChoice::Chosen(CouponCode::parse("first").unwrap()),
+                terms: terms(),
+            };
+            assert_eq!(
+                ledger.outcome(again, at(1)),
+                Outcome::Rejected(Rejection::CodeAlreadyExists)
+            );
+            assert_eq!(
+                ledger.create("THIRD", terms()),
+                CouponId(3),
+                "a rejected create takes no id"
+            );
+            assert_eq!(
+                ledger.read(|s| s.coupon_id_by_code(&CouponCode::parse("SECOND").unwrap())),
+                Some(CouponId(2))
+            );
+        }
+
+        #[test]
+        fn a_generated_code_that_collides_is_replaced_deterministically() {
+            let mut ledger = Ledger::default();
+            let drawn = CouponCode::parse("ABCDEFGHJKMN").unwrap();
+            ledger.create(drawn.as_str(), terms());
+            let create = Command::CreateCoupon {
+                code: CodeChoice::Generated(drawn.clone()),
+                terms: terms(),
+            };
+            let Outcome::Created(coupon) = ledger.outcome(create, at(1)) else {
+                panic!("not created")
+            };
+            assert_eq!(coupon.code, drawn.derive_after_collision(1));
+        }
+
+        #[test]
+        fn the_last_use_is_granted_once_and_the_history_holds_every_use() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("THREE", CouponTerms { usage_limit: 3, ..terms() });
+            let granted: Vec<_> = ["a", "b", "c"]
+                .iter()
+                .map(|u| redeemed_id(&ledger.outcome(redeem_by(id, u), at(1))))
+                .collect();
+            assert_eq!(granted, vec![RedemptionId(1), RedemptionId(2), RedemptionId(3)]);
+            let refused = ledger.outcome(redeem_by(id, "d"), at(1));
+            assert_eq!(
+                refused,
+                Outcome::Rejected(Rejection::Redeem(RedeemRejection::UsageLimitReached))
+            );
+
+            let coupon = ledger.read(|s| s.coupon(id)).unwrap();
+            assert_eq!(
+                (coupon.times_redeemed, coupon.remaining(), coupon.is_fully_redeemed()),
+                (3, 0, true)
+            );
+            let page = ledger.read(|s| s.coupon_history(id, None, 2));
+            assert_eq!(
+                page.redemptions.iter().map(|r| r.id).collect::<Vec<_>>(),
+                vec![RedemptionId(1), RedemptionId(2)]
+            );
+            assert_eq!(page.next_after, Some(RedemptionId(2)));
+            let last = ledger.read(|s| s.coupon_history(id, page.next_after, 2));
+            assert_eq!(last.redemptions.len(), 1);
+            assert_eq!(last.next_after, None);
+        }
+
+        #[test]
+        fn an_unknown_coupon_is_not_found_for_every_command() {
+            let mut ledger = Ledger::default();
+            let not_found = Outcome::Rejected(Rejection::CouponNotFound);
+            assert_eq!(ledger.outcome(redeem_by(CouponId(9), "u"), at(1)), not_found);
+            assert_eq!(
+                ledger.outcome(Command::Deactivate { coupon_id: CouponId(9) }, at(1)),
+                not_found
+            );
+            assert_eq!(
+                ledger.outcome(Command::Reactivate { coupon_id: CouponId(9) }, at(1)),
+                not_found
+            );
+        }
+
+        #[test]
+        fn expiry_is_decided_by_the_stamped_time() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("SOON", terms());
+            let just_before = Timestamp::from_unix_millis(at(1000).unix_millis() - 1);
+            assert!(matches!(
+                ledger.outcome(redeem_by(id, "a"), just_before),
+                Outcome::Redeemed { .. }
+            ));
+            let at_expiry = ledger.outcome(redeem_by(id, "b"), at(1000));
+            assert_eq!(at_expiry, Outcome::Rejected(Rejection::Redeem(RedeemRejection::Expired)));
+        }
+
+        #[test]
+        fn a_per_user_limit_of_one_and_the_rollback_that_frees_it() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("ONCE", CouponTerms { per_user_limit: Some(1), ..terms() });
+            let first = redeemed_id(&ledger.outcome(redeem_by(id, "alice"), at(1)));
+            let again = ledger.outcome(redeem_by(id, "alice"), at(2));
+            assert_eq!(
+                again,
+                Outcome::Rejected(Rejection::Redeem(RedeemRejection::PerUserLimitReached))
+            );
+            assert!(matches!(
+                ledger.outcome(redeem_by(id, "bob"), at(2)),
+                Outcome::Redeemed { .. }
+            ));
+
+            let rolled_back = ledger.outcome(Command::RollBack { redemption_id: first }, at(3));
+            let Outcome::RolledBack { redemption, coupon } = rolled_back else {
+                panic!("not rolled back")
+            };
+            assert_eq!(redemption.rolled_back_at, Some(at(3)));
+            assert_eq!(coupon.times_redeemed, 1, "the rollback gives the use back");
+            assert!(matches!(
+                ledger.outcome(redeem_by(id, "alice"), at(4)),
+                Outcome::Redeemed { .. }
+            ));
+        }
+
+        #[test]
+        fn a_rollback_frees_the_last_use_and_cannot_be_repeated() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("LAST", CouponTerms { usage_limit: 1, ..terms() });
+            let only = redeemed_id(&ledger.outcome(redeem_by(id, "a"), at(1)));
+            ledger.outcome(Command::RollBack { redemption_id: only }, at(2));
+            let twice = ledger.outcome(Command::RollBack { redemption_id: only }, at(3));
+            assert_eq!(twice, Outcome::Rejected(Rejection::AlreadyRolledBack));
+            let unknown =
+                ledger.outcome(Command::RollBack { redemption_id: RedemptionId(99) }, at(3));
+            assert_eq!(unknown, Outcome::Rejected(Rejection::RedemptionNotFound));
+            assert!(matches!(ledger.outcome(redeem_by(id, "b"), at(4)), Outcome::Redeemed { .. }));
+            let history = ledger.read(|s| s.coupon_history(id, None, 10)).redemptions;
+            assert_eq!(history.len(), 2, "a rolled-back redemption stays in the history");
+            assert!(!history[0].is_live() && history[1].is_live());
+        }
+
+        #[test]
+        fn an_order_takes_a_coupon_once_until_its_redemption_is_rolled_back() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("ORDER", terms());
+            let first = redeemed_id(&ledger.outcome(redeem_for_order(id, "a", "o-1"), at(1)));
+            let same_order = ledger.outcome(redeem_for_order(id, "b", "o-1"), at(2));
+            assert_eq!(
+                same_order,
+                Outcome::Rejected(Rejection::Redeem(RedeemRejection::OrderAlreadyRedeemed))
+            );
+            assert!(matches!(
+                ledger.outcome(redeem_for_order(id, "a", "o-2"), at(2)),
+                Outcome::Redeemed { .. }
+            ));
+            ledger.outcome(Command::RollBack { redemption_id: first }, at(3));
+            assert!(matches!(
+                ledger.outcome(redeem_for_order(id, "b", "o-1"), at(4)),
+                Outcome::Redeemed { .. }
+            ));
+        }
+
+        #[test]
+        fn the_redemption_records_the_discount_it_granted() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("TEN", terms());
+            let Outcome::Redeemed { redemption, coupon, alert } =
+                ledger.outcome(redeem_for_order(id, "a", "o-1"), at(5))
+            else {
+                panic!("not redeemed")
+            };
+            assert_eq!(redemption.discount_amount, Some(dec("5.00")));
+            assert_eq!(redemption.redeemed_at, at(5));
+            assert_eq!((coupon.times_redeemed, alert), (1, None));
+        }
+
+        #[test]
+        fn deactivation_refuses_redeems_until_reactivated() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("PAUSE", terms());
+            let Outcome::Updated(coupon) =
+                ledger.outcome(Command::Deactivate { coupon_id: id }, at(1))
+            else {
+                panic!()
+            };
+            assert!(!coupon.active);
+            let refused = ledger.outcome(redeem_by(id, "a"), at(2));
+            assert_eq!(refused, Outcome::Rejected(Rejection::Redeem(RedeemRejection::Inactive)));
+            ledger.outcome(Command::Reactivate { coupon_id: id }, at(3));
+            assert!(matches!(ledger.outcome(redeem_by(id, "a"), at(4)), Outcome::Redeemed { .. }));
+        }
+
+        #[test]
+        fn a_low_stock_alert_is_raised_once_when_the_threshold_is_reached() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create(
+                "STOCK",
+                CouponTerms { usage_limit: 5, low_stock_threshold: Some(3), ..terms() },
+            );
+            let alerts: Vec<_> = (0..5)
+                .map(|i| match ledger.outcome(redeem_by(id, &format!("u{i}")), at(1)) {
+                    Outcome::Redeemed { alert, .. } => alert,
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(alerts.iter().filter(|a| a.is_some()).count(), 1);
+            let raised = alerts[1].clone().expect("remaining 3 after the second use");
+            assert_eq!((raised.id, raised.remaining, raised.threshold), (AlertId(1), 3, 3));
+            assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().low_stock_alert, Some(AlertId(1)));
+            assert_eq!(ledger.read(|s| s.undelivered_alerts(10)), vec![raised.clone()]);
+
+            let confirm = Command::ConfirmAlertDelivery { alert_ids: vec![AlertId(1), AlertId(7)] };
+            assert_eq!(ledger.outcome(confirm.clone(), at(2)), Outcome::AlertDeliveryConfirmed);
+            assert_eq!(ledger.read(|s| s.undelivered_alerts(10)), vec![]);
+            assert_eq!(ledger.read(|s| s.alerts(None, 10))[0].delivered_at, Some(at(2)));
+            ledger.outcome(confirm, at(3));
+            assert_eq!(
+                ledger.read(|s| s.alerts(None, 10))[0].delivered_at,
+                Some(at(2)),
+                "confirming twice changes nothing"
+            );
+        }
+
+        #[test]
+        fn an_idempotent_retry_replays_the_first_outcome_and_changes_nothing() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("ONCE-ONLY", CouponTerms { usage_limit: 2, ..terms() });
+            let first = ledger.run(with_key("k1", b"redeem a", redeem_by(id, "a")), at(1));
+            let retry = ledger.run(with_key("k1", b"redeem a", redeem_by(id, "a")), at(2));
+            assert!(!first.replayed && retry.replayed);
+            assert_eq!(retry.outcome, first.outcome);
+            assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 1);
+
+            let reused = ledger.run(with_key("k1", b"redeem b", redeem_by(id, "b")), at(3));
+            assert_eq!(reused.outcome, Outcome::Rejected(Rejection::IdempotencyKeyReused));
+            assert!(!reused.replayed);
+            assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 1);
+        }
+
+        #[test]
+        fn a_stored_rejection_is_replayed_even_after_the_state_changed() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("FULL", CouponTerms { usage_limit: 1, ..terms() });
+            let only = redeemed_id(&ledger.outcome(redeem_by(id, "a"), at(1)));
+            let refused = ledger.run(with_key("k2", b"b", redeem_by(id, "b")), at(2));
+            ledger.outcome(Command::RollBack { redemption_id: only }, at(3));
+            let retry = ledger.run(with_key("k2", b"b", redeem_by(id, "b")), at(4));
+            assert_eq!(retry.outcome, refused.outcome);
+            assert!(retry.replayed);
+            assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 0);
+        }
+
+        #[test]
+        fn idempotency_records_are_kept_for_the_retention_and_then_forgotten() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("KEEP", terms());
+            let recorded_at = at(10);
+            ledger.run(with_key("k3", b"a", redeem_by(id, "a")), recorded_at);
+            let key = crate::idempotency::IdempotencyKey::from_validated("k3".to_owned());
+
+            let exactly_retention = recorded_at.saturating_add(IDEMPOTENCY_RETENTION);
+            ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, exactly_retention);
+            assert!(
+                ledger.read(|s| s.idempotency_record(&key)).is_some(),
+                "kept for the whole retention"
+            );
+            let retry = ledger.run(with_key("k3", b"a", redeem_by(id, "a")), exactly_retention);
+            assert!(retry.replayed);
+
+            let after = exactly_retention.saturating_add(Duration::from_millis(1));
+            ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, after);
+            assert!(ledger.read(|s| s.idempotency_record(&key)).is_none());
+            assert!(
+                ledger.read(|s| s.idempotency_expiring(after, 10)).is_empty(),
+                "the listing went too"
+            );
+        }
+
+        #[test]
+        fn one_entry_lists_its_keys_once_and_they_expire_together() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("TOGETHER", terms());
+            let entry = vec![
+                with_key("k4", b"a", redeem_by(id, "a")),
+                with_key("k5", b"b", redeem_by(id, "b")),
+                with_key("k4", b"a", redeem_by(id, "a")),
+            ];
+            let answers = ledger.run_entry(entry, at(10));
+            assert_eq!(
+                answers.iter().map(|answer| answer.replayed).collect::<Vec<_>>(),
+                [false, false, true]
+            );
+            let listed = ledger.read(|s| s.idempotency_expiring(at(11), 10));
+            assert_eq!(listed.len(), 1, "one listing for the entry");
+            assert_eq!(listed[0].keys.len(), 2, "a replayed key is not listed again");
+
+            let after = at(10)
+                .saturating_add(IDEMPOTENCY_RETENTION)
+                .saturating_add(Duration::from_millis(1));
+            ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, after);
+            for key in ["k4", "k5"] {
+                let key = crate::idempotency::IdempotencyKey::from_validated(key.to_owned());
+                assert!(ledger.read(|s| s.idempotency_record(&key)).is_none());
+            }
+        }
+    }
+}

@@ -71,5 +71,150 @@ pub fn check_redeem(
 }
 
 #[cfg(test)]
-#[path = "eligibility_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::domain::fixtures::*;
+    use crate::domain::{CouponTerms, Discount};
+
+    fn check(
+        terms: CouponTerms,
+        order: OrderFacts<'_>,
+        now: i64,
+    ) -> Result<Option<Decimal>, RedeemRejection> {
+        check_redeem(&coupon(terms), &order, at(now))
+    }
+
+    #[test]
+    fn an_eligible_redeem_reports_the_discount() {
+        let order = OrderFacts { order_amount: Some(dec("50.00")), ..OrderFacts::default() };
+        assert_eq!(check(terms(), order, 10), Ok(Some(dec("5.00"))));
+    }
+
+    #[test]
+    fn a_coupon_starts_at_its_start_instant() {
+        let terms = CouponTerms { starts_at: Some(at(100)), ..terms() };
+        assert_eq!(
+            check(terms.clone(), OrderFacts::default(), 99),
+            Err(RedeemRejection::NotStarted)
+        );
+        assert!(check(terms, OrderFacts::default(), 100).is_ok());
+    }
+
+    #[test]
+    fn a_coupon_is_expired_at_its_expiry_instant() {
+        let one_ms_before = check_redeem(
+            &coupon(terms()),
+            &OrderFacts::default(),
+            Timestamp::from_unix_millis(999_999),
+        );
+        assert!(one_ms_before.is_ok());
+        assert_eq!(check(terms(), OrderFacts::default(), 1000), Err(RedeemRejection::Expired));
+    }
+
+    #[test]
+    fn the_last_use_is_granted_and_the_next_refused() {
+        let mut last_use = coupon(CouponTerms { usage_limit: 3, ..terms() });
+        last_use.times_redeemed = 2;
+        assert!(check_redeem(&last_use, &OrderFacts::default(), at(1)).is_ok());
+        last_use.times_redeemed = 3;
+        assert_eq!(
+            check_redeem(&last_use, &OrderFacts::default(), at(1)),
+            Err(RedeemRejection::UsageLimitReached)
+        );
+    }
+
+    #[test]
+    fn a_per_user_limit_of_one_allows_one_live_use() {
+        let terms = CouponTerms { per_user_limit: Some(1), ..terms() };
+        let first = OrderFacts { user_redemptions: 0, ..OrderFacts::default() };
+        let second = OrderFacts { user_redemptions: 1, ..OrderFacts::default() };
+        assert!(check(terms.clone(), first, 1).is_ok());
+        assert_eq!(check(terms, second, 1), Err(RedeemRejection::PerUserLimitReached));
+    }
+
+    #[test]
+    fn an_order_takes_a_coupon_once() {
+        let order = OrderFacts { order_already_redeemed: true, ..OrderFacts::default() };
+        assert_eq!(check(terms(), order, 1), Err(RedeemRejection::OrderAlreadyRedeemed));
+    }
+
+    #[test]
+    fn a_fixed_discount_checks_the_currency_only_when_one_is_sent() {
+        let usd = crate::domain::Currency::parse("USD").unwrap();
+        let terms = CouponTerms { discount: Discount::fixed(dec("5"), eur()).unwrap(), ..terms() };
+        let in_usd = OrderFacts { currency: Some(&usd), ..OrderFacts::default() };
+        assert_eq!(check(terms.clone(), in_usd, 1), Err(RedeemRejection::CurrencyMismatch));
+        let eur = eur();
+        let in_eur = OrderFacts { currency: Some(&eur), ..OrderFacts::default() };
+        assert_eq!(check(terms.clone(), in_eur, 1), Ok(Some(dec("5.00"))));
+        assert_eq!(check(terms, OrderFacts::default(), 1), Ok(Some(dec("5.00"))));
+    }
+
+    #[test]
+    fn a_percentage_discount_ignores_the_currency() {
+        let usd = crate::domain::Currency::parse("USD").unwrap();
+        let order = OrderFacts { currency: Some(&usd), ..OrderFacts::default() };
+        assert_eq!(check(terms(), order, 1), Ok(None));
+    }
+
+    #[test]
+    fn a_minimum_order_needs_an_amount_at_or_above_it() {
+        let terms = CouponTerms { min_order_amount: Some(dec("20.00")), ..terms() };
+        let below = OrderFacts { order_amount: Some(dec("19.99")), ..OrderFacts::default() };
+        let exact = OrderFacts { order_amount: Some(dec("20.00")), ..OrderFacts::default() };
+        assert_eq!(check(terms.clone(), below, 1), Err(RedeemRejection::MinOrderNotMet));
+        assert_eq!(
+            check(terms.clone(), OrderFacts::default(), 1),
+            Err(RedeemRejection::MinOrderNotMet)
+        );
+        assert_eq!(check(terms, exact, 1), Ok(Some(dec("2.00"))));
+    }
+
+    #[test]
+    fn when_several_reasons_apply_the_contract_order_decides() {
+        let usd = crate::domain::Currency::parse("USD").unwrap();
+        let mut everything_wrong = coupon(CouponTerms {
+            discount: Discount::fixed(dec("5"), eur()).unwrap(),
+            min_order_amount: Some(dec("100")),
+            starts_at: Some(at(500)),
+            per_user_limit: Some(1),
+            usage_limit: 1,
+            ..terms()
+        });
+        everything_wrong.times_redeemed = 1;
+        everything_wrong.active = false;
+        let order = OrderFacts {
+            order_amount: Some(dec("1")),
+            currency: Some(&usd),
+            user_redemptions: 1,
+            order_already_redeemed: true,
+        };
+        let expected = [
+            RedeemRejection::Inactive,
+            RedeemRejection::NotStarted,
+            RedeemRejection::Expired,
+            RedeemRejection::UsageLimitReached,
+            RedeemRejection::PerUserLimitReached,
+            RedeemRejection::OrderAlreadyRedeemed,
+            RedeemRejection::CurrencyMismatch,
+            RedeemRejection::MinOrderNotMet,
+        ];
+        // Fix one reason at a time, in order, and watch the next one surface.
+        let mut now = at(1);
+        let mut order = order;
+        for (step, reason) in expected.iter().enumerate() {
+            assert_eq!(check_redeem(&everything_wrong, &order, now), Err(*reason), "step {step}");
+            match reason {
+                RedeemRejection::Inactive => everything_wrong.active = true,
+                RedeemRejection::NotStarted => now = at(1000),
+                RedeemRejection::Expired => now = at(600),
+                RedeemRejection::UsageLimitReached => everything_wrong.times_redeemed = 0,
+                RedeemRejection::PerUserLimitReached => order.user_redemptions = 0,
+                RedeemRejection::OrderAlreadyRedeemed => order.order_already_redeemed = false,
+                RedeemRejection::CurrencyMismatch => order.currency = None,
+                RedeemRejection::MinOrderNotMet => order.order_amount = Some(dec("100")),
+            }
+        }
+        assert_eq!(check_redeem(&everything_wrong, &order, now), Ok(Some(dec("5.00"))));
+    }
+}

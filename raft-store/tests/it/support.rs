@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use openraft::{CommittedLeaderId, EntryPayload, LogId};
-use raft_store::command::{Batch, CodeChoice, Command, RedeemCommand, Request};
+use raft_store::command::{Batch, CodeChoice, Command, KeyedCommand, RedeemCommand};
 use raft_store::domain::{
     CouponCode, CouponId, CouponTerms, Discount, Metadata, Timestamp, UserId,
 };
@@ -49,7 +49,7 @@ pub fn log_id(term: u64, index: u64) -> LogId<u64> {
     LogId::new(CommittedLeaderId::new(term, 1), index)
 }
 
-pub fn entry(term: u64, index: u64, requests: Vec<Request>) -> Entry {
+pub fn entry(term: u64, index: u64, requests: Vec<KeyedCommand>) -> Entry {
     Entry {
         log_id: log_id(term, index),
         payload: EntryPayload::Normal(Batch {
@@ -59,7 +59,7 @@ pub fn entry(term: u64, index: u64, requests: Vec<Request>) -> Entry {
     }
 }
 
-pub fn create(code: &str, usage_limit: u32) -> Request {
+pub fn create(code: &str, usage_limit: u32) -> KeyedCommand {
     let terms = CouponTerms {
         discount: Discount::percentage(Decimal::TEN).expect("10 %"),
         max_discount_amount: None,
@@ -72,10 +72,10 @@ pub fn create(code: &str, usage_limit: u32) -> Request {
         metadata: Metadata::default(),
     };
     let code = CodeChoice::Chosen(CouponCode::parse(code).expect("code"));
-    Request { idempotency: None, command: Command::CreateCoupon { code, terms } }
+    KeyedCommand { idempotency: None, command: Command::CreateCoupon { code, terms } }
 }
 
-pub fn redeem(coupon_id: u64, user: &str) -> Request {
+pub fn redeem(coupon_id: u64, user: &str) -> KeyedCommand {
     let command = Command::Redeem(RedeemCommand {
         coupon_id: CouponId(coupon_id),
         user_id: UserId::parse(user).expect("user"),
@@ -83,5 +83,5 @@ pub fn redeem(coupon_id: u64, user: &str) -> Request {
         order_amount: None,
         currency: None,
     });
-    Request { idempotency: None, command }
+    KeyedCommand { idempotency: None, command }
 }
