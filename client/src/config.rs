@@ -47,6 +47,9 @@ pub struct ClientConfig {
     /// reads, so clients spread their writes over the nodes they were given (a benchmark
     /// compares both).
     pub follow_leader_hint: bool,
+    /// The API key's secret, sent as `Authorization: Bearer <key>` on every request. `None`: no
+    /// header (a node running open accepts that).
+    pub api_key: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -60,6 +63,7 @@ impl Default for ClientConfig {
             retry_after_max: RETRY_AFTER_MAX_DEFAULT,
             rng_seed: None,
             follow_leader_hint: true,
+            api_key: None,
         }
     }
 }

@@ -51,6 +51,9 @@ pub enum ConfigError {
     /// The node list is empty.
     #[error("no nodes given")]
     NoNodes,
+    /// The API key cannot be sent in a header (it holds characters other than visible ASCII).
+    #[error("the API key must be visible ASCII characters")]
+    InvalidApiKey,
     /// A node is not a `host:port` authority.
     #[error("node {node:?} is not host:port: {source}")]
     InvalidNode {

@@ -44,6 +44,14 @@ pub struct Args {
     /// Shared secret that peer routes require (header `x-coupon-cluster-secret`).
     #[arg(long, env = "COUPON_CLUSTER_SECRET", hide_env_values = true)]
     pub cluster_secret: Option<String>,
+    /// The bootstrap admin key: installed as `key_admin` when the cluster is new, and accepted
+    /// until then. Prefer the environment variable or `--admin-key-file` to the flag, which other
+    /// users can read in the process list.
+    #[arg(long, env = "COUPON_ADMIN_KEY", hide_env_values = true, conflicts_with = "admin_key_file")]
+    pub admin_key: Option<String>,
+    /// A file holding the bootstrap admin key (surrounding whitespace is ignored).
+    #[arg(long, env = "COUPON_ADMIN_KEY_FILE")]
+    pub admin_key_file: Option<PathBuf>,
     /// Largest public request body, in bytes.
     #[arg(long, env = "COUPON_MAX_BODY_BYTES", default_value_t = limits::REQUEST_BODY_BYTES_DEFAULT)]
     pub max_body_bytes: usize,
@@ -126,6 +134,10 @@ pub enum ConfigError {
     Bound(&'static str),
     #[error("--alert-webhook {0:?} is not an http://host:port/path URL")]
     Webhook(String),
+    #[error("cannot read --admin-key-file {path:?}: {error}")]
+    AdminKeyFile { path: PathBuf, error: String },
+    #[error("the admin key must be 1 to {max} printable ASCII characters")]
+    AdminKey { max: usize },
 }
 
 /// When this node initialises a cluster by itself.
@@ -146,6 +158,8 @@ pub struct Config {
     pub peers: BTreeMap<NodeId, NodeInfo>,
     pub bootstrap: Bootstrap,
     pub cluster_secret: Option<String>,
+    /// The bootstrap admin key's secret.
+    pub admin_key: Option<String>,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub max_in_flight_proposals: usize,
@@ -187,6 +201,7 @@ impl TryFrom<Args> for Config {
         if let Some(url) = &args.alert_webhook {
             check_webhook(url)?;
         }
+        let admin_key = admin_key(args.admin_key.as_deref(), args.admin_key_file.as_deref())?;
         let bootstrap = match (args.bootstrap, args.no_bootstrap, peers.is_empty()) {
             (true, _, _) | (false, false, true) => Bootstrap::OnFirstStart,
             _ => Bootstrap::Never,
@@ -199,6 +214,7 @@ impl TryFrom<Args> for Config {
             peers,
             bootstrap,
             cluster_secret: args.cluster_secret.filter(|secret| !secret.is_empty()),
+            admin_key,
             max_body_bytes: args.max_body_bytes,
             request_timeout: Duration::from_millis(args.request_timeout_ms),
             max_in_flight_proposals: args.max_in_flight_proposals,
@@ -218,6 +234,29 @@ impl TryFrom<Args> for Config {
             },
         })
     }
+}
+
+/// The bootstrap admin key from the flag (or `COUPON_ADMIN_KEY`) or its file; empty is none.
+fn admin_key(
+    value: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<Option<String>, ConfigError> {
+    let raw = match (value, file) {
+        (Some(value), _) => value.to_owned(),
+        (None, Some(path)) => std::fs::read_to_string(path).map_err(|error| {
+            ConfigError::AdminKeyFile { path: path.to_owned(), error: error.to_string() }
+        })?,
+        (None, None) => return Ok(None),
+    };
+    let key = raw.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let max = raft_store::limits::KEY_SECRET_CHARS_MAX;
+    if key.len() > max || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::AdminKey { max });
+    }
+    Ok(Some(key.to_owned()))
 }
 
 fn check_address(flag: &'static str, value: &str) -> Result<(), ConfigError> {

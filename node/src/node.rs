@@ -20,7 +20,7 @@ use crate::peer::PeerRpc;
 use crate::peer_server::{peer_router, PeerState};
 use crate::raft_network::PeerNetwork;
 use crate::read_barrier::ReadBarrier;
-use crate::service::CouponService;
+use crate::service::{CouponService, KeyService};
 use crate::shutdown::{shutdown_channel, Shutdown, ShutdownTrigger};
 use crate::transport::Transport;
 use crate::write::{Proposer, Writer};
@@ -57,6 +57,7 @@ pub struct RunningNode {
 /// The parts of a node that its routers and background tasks share.
 struct Parts {
     raft: Raft,
+    keys: KeyService,
     state: StateHandle,
     barrier: ReadBarrier,
     admin: ClusterAdmin,
@@ -99,6 +100,7 @@ async fn start_in_span<T: Transport>(
         node_id: config.node_id,
         raft: parts.raft.clone(),
         service,
+        keys: parts.keys.clone(),
         admin: parts.admin.clone(),
         metrics: parts.metrics.clone(),
         rate_limit,
@@ -110,6 +112,7 @@ async fn start_in_span<T: Transport>(
         proposer: parts.proposer.clone(),
         barrier: parts.barrier.clone(),
         admin: parts.admin.clone(),
+        keys: parts.keys.clone(),
         secret: config.cluster_secret.as_deref().map(Arc::from),
     };
     let servers = vec![
@@ -153,7 +156,7 @@ async fn assemble<T: Transport>(
 
     let metrics = Arc::new(Metrics::new());
     let timeout = config.request_timeout;
-    let forwarder = Forwarder::new(raft.clone(), config.node_id, rpc);
+    let forwarder = Forwarder::new(raft.clone(), config.node_id, rpc.clone());
     let writer = Writer::new(forwarder.clone(), timeout, metrics.clone());
     let barrier = ReadBarrier::new(forwarder.clone(), timeout);
     let admin = ClusterAdmin::new(forwarder, timeout);
@@ -165,7 +168,16 @@ async fn assemble<T: Transport>(
         shutdown.clone(),
     );
     tokio::spawn(batches.in_current_span());
-    Ok(Parts { raft, state, barrier, admin, proposer, metrics })
+    let keys = KeyService::new(
+        proposer.clone(),
+        barrier.clone(),
+        state.clone(),
+        raft.clone(),
+        rpc,
+        config.admin_key.as_deref(),
+        timeout,
+    );
+    Ok(Parts { raft, keys, state, barrier, admin, proposer, metrics })
 }
 
 fn spawn_background<T: Transport>(
@@ -174,6 +186,8 @@ fn spawn_background<T: Transport>(
     parts: &Parts,
     shutdown: &Shutdown,
 ) {
+    let install = parts.keys.clone().install_bootstrap_key(config.node_id, shutdown.clone());
+    tokio::spawn(install.in_current_span());
     if let Some(url) = &config.alert_webhook {
         let webhook = AlertWebhook {
             url: url.clone(),

@@ -1,5 +1,5 @@
-//! The peer listener's router: Raft RPC, forwarded proposals, read-index requests and membership
-//! changes, all bincode, all behind the cluster secret when one is configured.
+//! The peer listener's router: Raft RPC, forwarded proposals, read-index requests, membership
+//! changes and key revocation checks, all bincode, all behind the cluster secret when one is configured.
 
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use axum::Router;
 use coupon_client::api::ErrorCode;
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
 use raft_store::command::KeyedCommand;
+use raft_store::domain::KeyId;
 use raft_store::{NodeId, Raft, TypeConfig};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -22,6 +23,7 @@ use crate::http::ApiError;
 use crate::limits::{PEER_BODY_BYTES_MAX, REQUESTS_PER_BATCH_MAX};
 use crate::peer::{codec, path, CLUSTER_SECRET_HEADER};
 use crate::read_barrier::ReadBarrier;
+use crate::service::KeyService;
 use crate::write::Proposer;
 
 #[derive(Clone)]
@@ -30,6 +32,7 @@ pub struct PeerState {
     pub proposer: Proposer,
     pub barrier: ReadBarrier,
     pub admin: ClusterAdmin,
+    pub keys: KeyService,
     pub secret: Option<Arc<str>>,
 }
 
@@ -41,6 +44,7 @@ pub fn peer_router(state: PeerState) -> Router {
         .route(path::PROPOSE, post(propose))
         .route(path::READ_INDEX, post(read_index))
         .route(path::MEMBERSHIP, post(membership))
+        .route(path::KEY_REFUSED, post(key_refused))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such peer route") })
         .layer(middleware::from_fn_with_state(state.secret.clone(), require_secret))
         .layer(DefaultBodyLimit::max(PEER_BODY_BYTES_MAX))
@@ -123,4 +127,13 @@ async fn read_index(State(peer): State<PeerState>) -> Response {
 async fn membership(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
     let change: MembershipChange = decode(&body)?;
     Ok(reply(&peer.admin.change_as_leader(change).await))
+}
+
+/// Whether this node refuses the key now: a revocation asks every member until each says yes.
+async fn key_refused(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
+    let id: KeyId = decode(&body)?;
+    match peer.keys.refuses(&id) {
+        Ok(refused) => Ok(reply(&refused)),
+        Err(error) => Err(ApiError::internal(&error)),
+    }
 }

@@ -7,8 +7,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AlertId, CouponCode, CouponId, CouponTerms, Currency, OrderId, RedemptionId, Timestamp, UserId,
+    AlertId, CouponCode, CouponId, CouponTerms, Currency, KeyDigest, KeyId, KeyLabel, OrderId,
+    RedemptionId, Role, Timestamp, UserId,
 };
+use crate::type_config::NodeId;
 use crate::idempotency::IdempotencyToken;
 
 /// The application payload of one log entry. The node batches concurrent proposals into one
@@ -24,6 +26,9 @@ pub struct Batch {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyedCommand {
     pub idempotency: Option<IdempotencyToken>,
+    /// The API key that sent the command, for the audit trail; `None` on an open node and for
+    /// the node's own housekeeping.
+    pub actor: Option<KeyId>,
     pub command: Command,
 }
 
@@ -47,6 +52,27 @@ pub enum Command {
     ConfirmAlertDelivery {
         alert_ids: Vec<AlertId>,
     },
+    /// A new API key; the node that took the request drew its id and secret.
+    CreateKey(NewKey),
+    RevokeKey {
+        id: KeyId,
+    },
+    /// A membership change that completed, for the audit trail (membership itself is Raft's).
+    NoteMembershipChange(MembershipNote),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewKey {
+    pub id: KeyId,
+    pub role: Role,
+    pub label: KeyLabel,
+    pub digest: KeyDigest,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MembershipNote {
+    Added(NodeId),
+    Removed(NodeId),
 }
 
 /// Where a new coupon's code comes from.

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::{
-    Alert, AlertId, Coupon, CouponCode, CouponId, OrderId, Redemption, RedemptionId, Timestamp,
-    UserId,
+    Alert, AlertId, ApiKey, AuditId, AuditRecord, Coupon, CouponCode, CouponId, KeyDigest, KeyId,
+    OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::{Result, StoreError};
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
@@ -19,7 +19,7 @@ use crate::type_config::{Entry, LogId, SnapshotMeta, Vote};
 
 /// Every stored value starts with this byte. A build meeting another version refuses to read
 /// rather than misread; a future format change bumps it and migrates.
-pub const ENCODING_VERSION: u8 = 1;
+pub const ENCODING_VERSION: u8 = 2;
 
 pub trait KeySpace {
     const NAME: &'static str;
@@ -77,6 +77,12 @@ key_space!(/// The idempotency keys each log entry recorded, by the entry's log 
 key_space!(Alerts in StateMachine at 0x0A: AlertId => Alert);
 key_space!(/// Alerts whose webhook delivery is not confirmed yet.
     UndeliveredAlerts in StateMachine at 0x0B: AlertId => ());
+key_space!(/// API keys by id, revoked ones included.
+    ApiKeys in StateMachine at 0x0C: KeyId => ApiKey);
+key_space!(/// A secret's digest to its key: how a presented secret is looked up.
+    KeyDigests in StateMachine at 0x0D: KeyDigest => KeyId);
+key_space!(/// Every administrative change, in the order applied.
+    AuditLog in StateMachine at 0x0E: AuditId => AuditRecord);
 
 key_space!(/// The stored snapshot's metadata; it lives beside the state but is not part of it.
     StoredSnapshotMeta in StateMachine at 0x40: () => SnapshotManifest);
@@ -89,7 +95,7 @@ const SNAPSHOT_PREFIXES: std::ops::Range<u8> = 0x40..0x42;
 
 const LOG_PREFIXES: [u8; 4] =
     [LogEntries::PREFIX, Votes::PREFIX, Committed::PREFIX, LastPurged::PREFIX];
-const STATE_MACHINE_PREFIXES: [u8; 13] = [
+const STATE_MACHINE_PREFIXES: [u8; 16] = [
     Meta::PREFIX,
     Coupons::PREFIX,
     CodeIndex::PREFIX,
@@ -101,6 +107,9 @@ const STATE_MACHINE_PREFIXES: [u8; 13] = [
     IdempotencyExpiry::PREFIX,
     Alerts::PREFIX,
     UndeliveredAlerts::PREFIX,
+    ApiKeys::PREFIX,
+    KeyDigests::PREFIX,
+    AuditLog::PREFIX,
     StoredSnapshotMeta::PREFIX,
     SnapshotChunks::PREFIX,
 ];
@@ -171,7 +180,7 @@ macro_rules! numeric_key {
         }
     )*};
 }
-numeric_key!(CouponId, RedemptionId, AlertId);
+numeric_key!(CouponId, RedemptionId, AlertId, AuditId);
 
 /// Timestamps sort by flipping the sign bit: negative instants come before positive ones.
 impl KeyCodec for Timestamp {
@@ -197,7 +206,17 @@ macro_rules! string_key {
         }
     )*};
 }
-string_key!(CouponCode, UserId, OrderId);
+string_key!(CouponCode, UserId, OrderId, KeyId);
+
+impl KeyCodec for KeyDigest {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        Some(KeyDigest(bytes.try_into().ok()?))
+    }
+}
 
 /// A stored key was checked against the contract's rule by the node that took it.
 impl KeyCodec for IdempotencyKey {

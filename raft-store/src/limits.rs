@@ -22,6 +22,15 @@ pub const METADATA_JSON_BYTES_MAX: usize = 16 * 1024;
 pub const MONEY_SCALE_MAX: u32 = 2;
 pub const PERCENTAGE_SCALE_MAX: u32 = 4;
 
+/// Longest API key label, in characters; most keys a cluster holds (revoked ones included, as they
+/// stay listed), and the longest secret a caller may present (longer is refused unhashed).
+pub const KEY_LABEL_CHARS_MAX: usize = 64;
+pub const KEYS_MAX: usize = 1000;
+pub const KEY_SECRET_CHARS_MAX: usize = 256;
+/// Random characters in a key id (after `key_`) and in a drawn secret (after `cpk_`).
+pub const KEY_ID_RANDOM_CHARS: usize = 16;
+pub const KEY_SECRET_RANDOM_CHARS: usize = 40;
+
 /// How long an idempotency record is kept, measured in log time (the leader-stamped clock).
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 /// Expired listings of idempotency keys (one per log entry that recorded keys) removed per applied

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Alert, Coupon, RedeemRejection, Redemption};
+use crate::domain::{Alert, ApiKey, Coupon, RedeemRejection, Redemption};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
@@ -21,6 +21,10 @@ pub enum Outcome {
     /// The coupon after a deactivate or reactivate.
     Updated(Coupon),
     AlertDeliveryConfirmed,
+    KeyCreated(ApiKey),
+    /// The key after its revocation (revoking a revoked key answers it again).
+    KeyRevoked(ApiKey),
+    MembershipNoted,
     Rejected(Rejection),
 }
 
@@ -33,6 +37,11 @@ pub enum Rejection {
     Redeem(RedeemRejection),
     /// The idempotency key was first used for a different request.
     IdempotencyKeyReused,
+    KeyNotFound,
+    /// A key with this id or this secret exists already.
+    KeyAlreadyExists,
+    /// The cluster holds `KEYS_MAX` keys.
+    TooManyKeys,
 }
 
 /// What apply decided for one keyed command of a batch.

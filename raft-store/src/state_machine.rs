@@ -99,6 +99,7 @@ impl StateMachine {
             "redemption ids move on"
         );
         assert!(meta.counters.next_alert_id >= counters.next_alert_id, "alert ids move on");
+        assert!(meta.counters.next_audit_id >= counters.next_audit_id, "audit ids move on");
         pending.push(keyspace::put::<Meta>(&(), &meta)?);
         let ops = pending.into_ops();
         let _guard = self.lock();

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AlertId, CouponId, RedemptionId, Timestamp};
+use crate::domain::{AlertId, AuditId, CouponId, RedemptionId, Timestamp};
 use crate::type_config::{LogId, StoredMembership};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +21,7 @@ pub struct Counters {
     pub next_coupon_id: CouponId,
     pub next_redemption_id: RedemptionId,
     pub next_alert_id: AlertId,
+    pub next_audit_id: AuditId,
 }
 
 impl Default for Counters {
@@ -30,6 +31,7 @@ impl Default for Counters {
             next_coupon_id: CouponId(1),
             next_redemption_id: RedemptionId(1),
             next_alert_id: AlertId(1),
+            next_audit_id: AuditId(1),
         }
     }
 }

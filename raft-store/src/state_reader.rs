@@ -6,14 +6,15 @@ use std::ops::Bound;
 use rust_decimal::Decimal;
 
 use crate::domain::{
-    Alert, AlertId, Coupon, CouponCode, CouponId, Currency, OrderFacts, OrderId, Redemption,
-    RedemptionId, Timestamp, UserId,
+    Alert, AlertId, ApiKey, AuditId, AuditRecord, Coupon, CouponCode, CouponId, Currency,
+    KeyDigest, KeyId, OrderFacts, OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::keyspace::{
-    self, Alerts, CodeIndex, CouponRedemptions, Coupons, IdempotencyExpiry, IdempotencyRecords,
-    Meta, OrderRedemptions, Redemptions, UndeliveredAlerts, UserRedemptionCounts,
+    self, Alerts, ApiKeys, AuditLog, CodeIndex, CouponRedemptions, Coupons, IdempotencyExpiry,
+    IdempotencyRecords, KeyDigests, Meta, OrderRedemptions, Redemptions, UndeliveredAlerts,
+    UserRedemptionCounts,
 };
 use crate::state_meta::StateMeta;
 use crate::storage::{ReadTree, ScanOrder};
@@ -195,5 +196,44 @@ impl<'a> StateReader<'a> {
             alerts.extend(keyspace::get::<Alerts>(self.tree, &id)?);
         }
         Ok(alerts)
+    }
+
+    pub fn api_key(&self, id: &KeyId) -> Result<Option<ApiKey>> {
+        keyspace::get::<ApiKeys>(self.tree, id)
+    }
+
+    /// The key whose secret has this digest, revoked or not.
+    pub fn api_key_by_digest(&self, digest: &KeyDigest) -> Result<Option<ApiKey>> {
+        let Some(id) = keyspace::get::<KeyDigests>(self.tree, digest)? else { return Ok(None) };
+        let key = self.api_key(&id)?;
+        // Paired with `write_change`, which writes a key and its digest together.
+        assert!(key.as_ref().is_some_and(|key| key.digest == *digest), "digest index of {id} is stale");
+        Ok(key)
+    }
+
+    /// Keys in id order after `after`, at most `limit`, revoked ones included.
+    pub fn api_keys(&self, after: Option<&KeyId>, limit: usize) -> Result<Vec<ApiKey>> {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let keys =
+            keyspace::scan::<ApiKeys>(self.tree, from, Bound::Unbounded, ScanOrder::Ascending, limit)?;
+        Ok(keys.into_iter().map(|(_, key)| key).collect())
+    }
+
+    /// Whether the cluster holds any key (revoked ones count): once it does, every request needs one.
+    pub fn holds_keys(&self) -> Result<bool> {
+        Ok(!self.api_keys(None, 1)?.is_empty())
+    }
+
+    /// Audit records after `after`, oldest first, at most `limit`.
+    pub fn audit_records(&self, after: Option<AuditId>, limit: usize) -> Result<Vec<AuditRecord>> {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let records = keyspace::scan::<AuditLog>(
+            self.tree,
+            from.as_ref(),
+            Bound::Unbounded,
+            ScanOrder::Ascending,
+            limit,
+        )?;
+        Ok(records.into_iter().map(|(_, record)| record).collect())
     }
 }

@@ -64,11 +64,19 @@ pub enum ErrorCode {
     NotLeader,
     /// 504: the outcome is unknown; retry with the same `Idempotency-Key`.
     Timeout,
+    /// 403: the key's role does not allow this route.
+    Forbidden,
+    /// 404: no API key has this id.
+    KeyNotFound,
+    /// 409: a key with this id or secret exists already.
+    KeyAlreadyExists,
+    /// 409: the cluster holds as many keys as it may; revoked keys count.
+    KeyLimitReached,
 }
 
 impl ErrorCode {
     /// Every code, for tables (OpenAPI enums, metrics labels, tests).
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 30] = [
         Self::MalformedRequest,
         Self::Unauthorized,
         Self::CouponNotFound,
@@ -95,6 +103,10 @@ impl ErrorCode {
         Self::Unavailable,
         Self::NotLeader,
         Self::Timeout,
+        Self::Forbidden,
+        Self::KeyNotFound,
+        Self::KeyAlreadyExists,
+        Self::KeyLimitReached,
     ];
 
     /// The HTTP status that always accompanies this code.
@@ -102,7 +114,10 @@ impl ErrorCode {
         match self {
             Self::MalformedRequest => 400,
             Self::Unauthorized => 401,
-            Self::CouponNotFound | Self::RedemptionNotFound | Self::NotFound => 404,
+            Self::Forbidden => 403,
+            Self::CouponNotFound | Self::RedemptionNotFound | Self::NotFound | Self::KeyNotFound => {
+                404
+            }
             Self::MethodNotAllowed => 405,
             Self::CodeAlreadyExists
             | Self::AlreadyRolledBack
@@ -114,7 +129,9 @@ impl ErrorCode {
             | Self::PerUserLimitReached
             | Self::OrderAlreadyRedeemed
             | Self::CurrencyMismatch
-            | Self::MinOrderNotMet => 409,
+            | Self::MinOrderNotMet
+            | Self::KeyAlreadyExists
+            | Self::KeyLimitReached => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::InvalidRequest | Self::IdempotencyKeyReused => 422,
@@ -154,6 +171,10 @@ impl ErrorCode {
             Self::Unavailable => "Service unavailable",
             Self::NotLeader => "Not leader",
             Self::Timeout => "Timeout",
+            Self::Forbidden => "Forbidden",
+            Self::KeyNotFound => "Key not found",
+            Self::KeyAlreadyExists => "Key already exists",
+            Self::KeyLimitReached => "Key limit reached",
         }
     }
 
@@ -186,6 +207,10 @@ impl ErrorCode {
             Self::Unavailable => "unavailable",
             Self::NotLeader => "not_leader",
             Self::Timeout => "timeout",
+            Self::Forbidden => "forbidden",
+            Self::KeyNotFound => "key_not_found",
+            Self::KeyAlreadyExists => "key_already_exists",
+            Self::KeyLimitReached => "key_limit_reached",
         }
     }
 
@@ -234,7 +259,7 @@ mod tests {
     use crate::api::RejectionReason;
 
     /// (code, wire word, status, title): the whole contract in one table.
-    const TABLE: [(ErrorCode, &str, u16, &str); 26] = [
+    const TABLE: [(ErrorCode, &str, u16, &str); 30] = [
         (ErrorCode::MalformedRequest, "malformed_request", 400, "Malformed request"),
         (ErrorCode::Unauthorized, "unauthorized", 401, "Unauthorized"),
         (ErrorCode::CouponNotFound, "coupon_not_found", 404, "Coupon not found"),
@@ -266,6 +291,10 @@ mod tests {
         (ErrorCode::Unavailable, "unavailable", 503, "Service unavailable"),
         (ErrorCode::NotLeader, "not_leader", 503, "Not leader"),
         (ErrorCode::Timeout, "timeout", 504, "Timeout"),
+        (ErrorCode::Forbidden, "forbidden", 403, "Forbidden"),
+        (ErrorCode::KeyNotFound, "key_not_found", 404, "Key not found"),
+        (ErrorCode::KeyAlreadyExists, "key_already_exists", 409, "Key already exists"),
+        (ErrorCode::KeyLimitReached, "key_limit_reached", 409, "Key limit reached"),
     ];
 
     /// Fails to compile when a variant is added: extend `TABLE` and `ErrorCode::ALL` with it.
@@ -297,6 +326,10 @@ mod tests {
             ErrorCode::Unavailable => 23,
             ErrorCode::NotLeader => 24,
             ErrorCode::Timeout => 25,
+            ErrorCode::Forbidden => 26,
+            ErrorCode::KeyNotFound => 27,
+            ErrorCode::KeyAlreadyExists => 28,
+            ErrorCode::KeyLimitReached => 29,
         }
     }
 

@@ -13,6 +13,5 @@ pub const RETRY_AFTER: &str = "Retry-After";
 pub const LEADER_HINT: &str = "X-Coupon-Leader";
 /// Response header on a 201: `/coupons/{id}`.
 pub const LOCATION: &str = "Location";
-/// Optional request header on validate and redeem: names the client for the per-client rate
-/// limit (without it, the client is its remote address). Not a credential.
-pub const API_KEY: &str = "X-Api-Key";
+/// Request header of every route but the probes: `Bearer <key secret>`.
+pub const AUTHORIZATION: &str = "Authorization";

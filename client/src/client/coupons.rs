@@ -100,7 +100,7 @@ impl<E: Exchange> CouponClient<E> {
     }
 
     /// Sends a logical write with `key` on every attempt and reports whether it was replayed.
-    async fn write<T: serde::de::DeserializeOwned>(
+    pub(super) async fn write<T: serde::de::DeserializeOwned>(
         &self,
         call: Call,
         key: IdempotencyKey,

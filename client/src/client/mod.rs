@@ -5,6 +5,7 @@
 mod answer;
 mod call;
 mod coupons;
+mod keys;
 mod node_set;
 mod operations;
 mod write_reply;
@@ -48,6 +49,8 @@ struct Inner<E> {
     nodes: NodeSet,
     policy: RetryPolicy,
     request_timeout: Duration,
+    /// `Bearer <key>`, when the client has a key.
+    authorization: Option<http::HeaderValue>,
     /// Jitter and generated keys; a std mutex because it is never held across an `.await`.
     rng: Mutex<StdRng>,
 }
@@ -89,8 +92,18 @@ impl<E: Exchange> CouponClient<E> {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_entropy(),
         };
+        let authorization = match &config.api_key {
+            Some(key) => {
+                let mut value = http::HeaderValue::from_str(&format!("Bearer {key}"))
+                    .map_err(|_| ConfigError::InvalidApiKey)?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
         let inner = Inner {
             exchange,
+            authorization,
             nodes: NodeSet::new(nodes, config.follow_leader_hint)?,
             policy: RetryPolicy::new(&config),
             request_timeout: config.request_timeout,
@@ -149,10 +162,13 @@ impl<E: Exchange> CouponClient<E> {
 
     /// One attempt at one node, with what the node said about the leader.
     async fn attempt(&self, call: &Call, node: &Authority) -> (Result<Answer>, NodeHints) {
-        let request = match call.to_request(node) {
+        let mut request = match call.to_request(node) {
             Ok(request) => request,
             Err(error) => return (Err(error), NodeHints::default()),
         };
+        if let Some(authorization) = &self.inner.authorization {
+            request.headers_mut().insert(http::header::AUTHORIZATION, authorization.clone());
+        }
         match self.inner.exchange.send(request, self.inner.request_timeout).await {
             Ok(response) => {
                 let hints = NodeHints::from_headers(response.headers());

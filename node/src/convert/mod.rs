@@ -11,7 +11,7 @@ use raft_store::outcome::Rejection;
 
 pub use new_coupon::new_coupon;
 pub use redeem::{order_facts_query, redeem_command};
-pub use to_wire::{alert, coupon, redemption};
+pub use to_wire::{alert, api_key, coupon, domain_role, redemption};
 
 /// The wire word for a redeem refusal; validate answers it as `reason`.
 pub fn rejection_reason(rejection: RedeemRejection) -> RejectionReason {
@@ -36,6 +36,9 @@ pub fn rejection_code(rejection: Rejection) -> ErrorCode {
         Rejection::AlreadyRolledBack => ErrorCode::AlreadyRolledBack,
         Rejection::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
         Rejection::Redeem(reason) => ErrorCode::from(rejection_reason(reason)),
+        Rejection::KeyNotFound => ErrorCode::KeyNotFound,
+        Rejection::KeyAlreadyExists => ErrorCode::KeyAlreadyExists,
+        Rejection::TooManyKeys => ErrorCode::KeyLimitReached,
     }
 }
 

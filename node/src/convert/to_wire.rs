@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use coupon_client::api;
-use raft_store::domain::{Alert, Coupon, Discount, Redemption, Timestamp};
+use raft_store::domain::{Alert, ApiKey, Coupon, Discount, Redemption, Role, Timestamp};
 use rust_decimal::Decimal;
 
 fn time(at: Timestamp) -> DateTime<Utc> {
@@ -68,5 +68,32 @@ pub fn alert(alert: &Alert) -> api::Alert {
         remaining: u64::from(alert.remaining),
         threshold: u64::from(alert.threshold),
         raised_at: time(alert.raised_at),
+    }
+}
+
+pub fn api_key(key: &ApiKey) -> api::ApiKey {
+    api::ApiKey {
+        id: key.id.as_str().to_owned(),
+        role: role(key.role),
+        label: key.label.as_str().to_owned(),
+        created_at: time(key.created_at),
+        revoked_at: key.revoked_at.map(time),
+    }
+}
+
+pub fn role(role: Role) -> api::KeyRole {
+    match role {
+        Role::Admin => api::KeyRole::Admin,
+        Role::Storefront => api::KeyRole::Storefront,
+        Role::Readonly => api::KeyRole::Readonly,
+    }
+}
+
+/// The wire role back into the domain's (every wire role has one).
+pub fn domain_role(role: api::KeyRole) -> Role {
+    match role {
+        api::KeyRole::Admin => Role::Admin,
+        api::KeyRole::Storefront => Role::Storefront,
+        api::KeyRole::Readonly => Role::Readonly,
     }
 }

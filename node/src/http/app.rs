@@ -8,12 +8,13 @@ use raft_store::{NodeId, Raft};
 use super::RateLimit;
 use crate::cluster_admin::ClusterAdmin;
 use crate::metrics::Metrics;
-use crate::service::CouponService;
+use crate::service::{CouponService, KeyService};
 
 pub struct App {
     pub node_id: NodeId,
     pub raft: Raft,
     pub service: CouponService,
+    pub keys: KeyService,
     pub admin: ClusterAdmin,
     pub metrics: Arc<Metrics>,
     /// `None`: no per-client limit.

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Json;
+use axum::{Extension, Json};
 use coupon_client::api::{
     self, CodeQuery, Coupon, CouponId as WireCouponId, CreateCouponRequest, HistoryPage,
     HistoryQuery, IdempotencyKey, ReadQuery, RedeemRequest, RedeemResponse, Redemption,
@@ -24,7 +24,7 @@ use super::problems::{
 };
 use super::ApiError;
 use crate::convert;
-use crate::service::ServiceError;
+use crate::service::{Caller, ServiceError};
 
 /// Create a coupon.
 ///
@@ -43,11 +43,12 @@ use crate::service::ServiceError;
 )]
 pub async fn generate_coupon(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateCouponRequest>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let response = app.service.create_coupon(key, &request).await?;
+    let response = app.service.create_coupon(&caller, key, &request).await?;
     Ok(render(response, Subject::NewCoupon))
 }
 
@@ -67,12 +68,13 @@ pub async fn generate_coupon(
 )]
 pub async fn redeem_coupon(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathId(id): PathId,
     headers: HeaderMap,
     JsonBody(request): JsonBody<RedeemRequest>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let result = app.service.redeem(CouponId(id), key, &request).await;
+    let result = app.service.redeem(CouponId(id), &caller, key, &request).await;
     let result = match result {
         // Counted are only the requests that reached the log.
         Err(error @ (ServiceError::Invalid(_) | ServiceError::Fingerprint(_))) => {
@@ -111,7 +113,10 @@ fn record_redeem(app: &App, result: &Result<AppliedOutcome, ApiError>) {
         Outcome::Created(_)
         | Outcome::RolledBack { .. }
         | Outcome::Updated(_)
-        | Outcome::AlertDeliveryConfirmed => "other",
+        | Outcome::AlertDeliveryConfirmed
+        | Outcome::KeyCreated(_)
+        | Outcome::KeyRevoked(_)
+        | Outcome::MembershipNoted => "other",
     };
     app.metrics.redeems.with_label_values(&[outcome]).inc();
 }
@@ -131,10 +136,11 @@ fn record_redeem(app: &App, result: &Result<AppliedOutcome, ApiError>) {
 )]
 pub async fn roll_back_redemption(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let response = app.service.roll_back(RedemptionId(id), idempotency_key(&headers)?).await?;
+    let response = app.service.roll_back(RedemptionId(id), &caller, idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Redemption(RedemptionId(id))))
 }
 
@@ -151,10 +157,11 @@ pub async fn roll_back_redemption(
 )]
 pub async fn deactivate_coupon(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let response = app.service.deactivate(CouponId(id), idempotency_key(&headers)?).await?;
+    let response = app.service.deactivate(CouponId(id), &caller, idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Coupon(CouponId(id))))
 }
 
@@ -171,10 +178,11 @@ pub async fn deactivate_coupon(
 )]
 pub async fn reactivate_coupon(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let response = app.service.reactivate(CouponId(id), idempotency_key(&headers)?).await?;
+    let response = app.service.reactivate(CouponId(id), &caller, idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Coupon(CouponId(id))))
 }
 

@@ -1,14 +1,17 @@
 //! The public HTTP API of a node: routes (declared in `routes.rs`, which the OpenAPI document is
 //! generated from too), fallbacks that keep every failure problem+json, and the layers every
-//! request passes (body limit, deadline, tracing, leader hint).
+//! request passes (body limit, deadline, tracing, leader hint, and for every route but the probes
+//! the caller's key and role, `auth.rs`).
 
 mod alerts;
 mod app;
+mod auth;
 mod cluster;
 mod coupons;
 mod error;
 mod extract;
 mod idempotency;
+mod keys;
 mod observe;
 mod openapi;
 mod outcome;
@@ -27,6 +30,7 @@ use coupon_client::api::{header, ErrorCode};
 use tower_http::trace::TraceLayer;
 
 pub use app::{App, AppState};
+pub use auth::{allows, STOREFRONT_ROUTES};
 pub use cluster::cluster_status;
 pub use error::ApiError;
 pub use rate_limit::RateLimit;
@@ -36,8 +40,12 @@ use crate::forward::leader_now;
 pub fn router(app: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     let limited = routes::rate_limited()
         .route_layer(middleware::from_fn_with_state(app.clone(), rate_limit::limit));
-    // `openapi::document()` is built from these same two route sets.
-    Router::from(routes::unlimited().merge(limited))
+    // `authorize` runs first (outermost), so the rate limit counts per authenticated caller.
+    let keyed = routes::unlimited()
+        .merge(limited)
+        .route_layer(middleware::from_fn_with_state(app.clone(), auth::authorize));
+    // `openapi::document()` is built from these same three route sets.
+    Router::from(keyed.merge(routes::open()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), leader_hint))

@@ -3,19 +3,25 @@
 //!
 //! The routes' own declarations give each operation; this file adds what the layers around them
 //! do to every response, so that no handler has to repeat it: the leader hint, `timeout` and
-//! `internal`, replays of idempotent writes, and the rate limit of validate and redeem.
+//! `internal`, replays of idempotent writes, the rate limit of validate, redeem and the code
+//! lookup, and the bearer key every route but the probes needs (401, 403, and in `x-roles` the
+//! roles that may call it).
 
 use std::sync::LazyLock;
 
 use axum::body::Bytes;
-use axum::http::{header as http_header, HeaderValue};
+use axum::http::{header as http_header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use coupon_client::api::{header, ErrorCode, FieldError, Problem, RejectionReason};
-use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use raft_store::domain::Role;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{HeaderBuilder, OpenApi as Document, Ref, RefOr, Required, Response};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{HeaderBuilder, OpenApi as Document, Ref, RefOr, Response};
 use utoipa::OpenApi;
 
+use super::auth::allows;
 use super::problems::problem_response;
 use super::routes;
 
@@ -30,6 +36,7 @@ use super::routes;
     tags(
         (name = "coupons", description = "Create, read, validate and redeem coupons"),
         (name = "redemptions", description = "Redemption history and rollback"),
+        (name = "keys", description = "API keys and their roles"),
         (name = "alerts", description = "Low-stock alerts"),
         (name = "cluster", description = "Cluster status, bootstrap and membership"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
@@ -57,7 +64,9 @@ pub async fn openapi_json() -> HttpResponse {
 
 /// Problem responses shared by many operations (or, for the fallbacks' answers, by none), kept
 /// once under `components.responses`.
-const SHARED_RESPONSES: [(&str, ErrorCode); 5] = [
+const SHARED_RESPONSES: [(&str, ErrorCode); 7] = [
+    ("Unauthorized", ErrorCode::Unauthorized),
+    ("Forbidden", ErrorCode::Forbidden),
     ("Internal", ErrorCode::Internal),
     ("Timeout", ErrorCode::Timeout),
     ("RateLimited", ErrorCode::RateLimited),
@@ -69,11 +78,43 @@ const SHARED_RESPONSES: [(&str, ErrorCode); 5] = [
 pub fn document() -> Document {
     let mut limited = routes::rate_limited().into_openapi();
     operations(&mut limited).for_each(rate_limited);
+    let mut keyed = routes::unlimited().into_openapi();
+    keyed.merge(limited);
+    for (path, item) in keyed.paths.paths.iter_mut() {
+        for (method, operation) in [
+            (Method::GET, &mut item.get),
+            (Method::POST, &mut item.post),
+            (Method::PUT, &mut item.put),
+            (Method::PATCH, &mut item.patch),
+            (Method::DELETE, &mut item.delete),
+        ] {
+            if let Some(operation) = operation {
+                needs_key(operation, &method, path);
+            }
+        }
+    }
+    let mut open = routes::open().into_openapi();
+    // An empty requirement: the probes need no key.
+    operations(&mut open).for_each(|operation| {
+        operation.security = Some(vec![SecurityRequirement::default()]);
+    });
     let mut document = FixedParts::openapi();
-    document.merge(routes::unlimited().into_openapi());
-    document.merge(limited);
+    document.merge(keyed);
+    document.merge(open);
     operations(&mut document).for_each(layered);
     let components = document.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            Http::builder()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "An API key's secret (`POST /keys`, or the bootstrap admin key). Missing or \
+                     unknown: 401; a role that does not allow the route: 403 (see `x-roles`).",
+                ))
+                .build(),
+        ),
+    );
     for (name, code) in SHARED_RESPONSES {
         let mut response = problem_response(&[code]);
         response.headers.insert(header::LEADER_HINT.to_owned(), leader_hint());
@@ -127,22 +168,22 @@ fn layered(operation: &mut Operation) {
     }
 }
 
-/// Validate and redeem pass the per-client rate limit: 429 past it, keyed by `X-Api-Key`.
+/// Validate, redeem and the code lookup pass the per-caller rate limit: 429 past it.
 fn rate_limited(operation: &mut Operation) {
     let code = ErrorCode::RateLimited;
     operation.responses.responses.insert(code.status().to_string(), shared(code));
-    let api_key = ParameterBuilder::new()
-        .name(header::API_KEY)
-        .parameter_in(ParameterIn::Header)
-        .required(Required::False)
-        .description(Some(
-            "Names the client for the rate limit (a token bucket per client; only the first \
-             128 characters count). Absent: the client is its remote address. Not a \
-             credential: the API has no authentication.",
-        ))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-        .build();
-    operation.parameters.get_or_insert_with(Vec::new).push(api_key);
+}
+
+/// A route behind `auth::authorize`: the bearer key, 401 and 403, and the roles that may call it.
+fn needs_key(operation: &mut Operation, method: &Method, path: &str) {
+    operation.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    for code in [ErrorCode::Unauthorized, ErrorCode::Forbidden] {
+        operation.responses.responses.insert(code.status().to_string(), shared(code));
+    }
+    let roles: Vec<&str> =
+        Role::ALL.into_iter().filter(|role| allows(*role, method, path)).map(Role::as_str).collect();
+    let extensions = ExtensionsBuilder::new().add("x-roles", serde_json::json!(roles)).build();
+    operation.extensions.get_or_insert_with(Default::default).merge(extensions);
 }
 
 fn leader_hint() -> utoipa::openapi::Header {

@@ -5,18 +5,22 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coupon_client::api::{header, RedeemResponse};
-use raft_store::domain::{CouponId, RedeemRejection, RedemptionId};
+use raft_store::domain::{CouponId, KeyId, RedeemRejection, RedemptionId};
 use raft_store::outcome::{Outcome, Rejection, AppliedOutcome};
+
+use raft_store::limits::KEYS_MAX;
 
 use super::ApiError;
 use crate::convert;
 
 /// What a request was about, for the `detail` of a refusal.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Subject {
     NewCoupon,
     Coupon(CouponId),
     Redemption(RedemptionId),
+    NewKey,
+    Key(KeyId),
 }
 
 pub fn render(applied: AppliedOutcome, subject: Subject) -> Response {
@@ -40,7 +44,12 @@ pub fn render(applied: AppliedOutcome, subject: Subject) -> Response {
             Json(convert::redemption(&redemption)).into_response()
         }
         Outcome::Updated(coupon) => Json(convert::coupon(&coupon)).into_response(),
-        Outcome::AlertDeliveryConfirmed => StatusCode::NO_CONTENT.into_response(),
+        Outcome::AlertDeliveryConfirmed | Outcome::MembershipNoted => {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        // A replayed creation: the secret was shown once, with the first answer.
+        Outcome::KeyCreated(key) => (StatusCode::CREATED, Json(convert::api_key(&key))).into_response(),
+        Outcome::KeyRevoked(key) => Json(convert::api_key(&key)).into_response(),
         Outcome::Rejected(rejection) => {
             ApiError::rejected(rejection, detail(rejection, subject)).into_response()
         }
@@ -56,6 +65,8 @@ fn detail(rejection: Rejection, subject: Subject) -> String {
         Subject::NewCoupon => "the new coupon".to_owned(),
         Subject::Coupon(id) => format!("coupon {id}"),
         Subject::Redemption(id) => format!("redemption {id}"),
+        Subject::NewKey => "the new key".to_owned(),
+        Subject::Key(id) => format!("key {id}"),
     };
     match rejection {
         Rejection::CouponNotFound => format!("{what} does not exist"),
@@ -66,6 +77,11 @@ fn detail(rejection: Rejection, subject: Subject) -> String {
             "this Idempotency-Key was used for a different request".to_owned()
         }
         Rejection::Redeem(reason) => format!("{what} {}", redeem_detail(reason)),
+        Rejection::KeyNotFound => format!("{what} does not exist"),
+        Rejection::KeyAlreadyExists => "a key with this id or secret exists already".to_owned(),
+        Rejection::TooManyKeys => {
+            format!("the cluster holds {KEYS_MAX} keys, revoked ones included")
+        }
     }
 }
 

@@ -66,6 +66,13 @@ problem_sets! {
     RemoveMemberProblems: [InvalidRequest, Unavailable, NotLeader];
     /// `GET /readyz`.
     NotReadyProblems: [Unavailable];
+    /// `POST /keys`.
+    CreateKeyProblems: [
+        MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,
+        IdempotencyKeyReused, KeyAlreadyExists, KeyLimitReached, Unavailable,
+    ];
+    /// `DELETE /keys/{id}`.
+    RevokeKeyProblems: [InvalidRequest, IdempotencyKeyReused, KeyNotFound, Unavailable];
 }
 
 /// One response per status among `codes`.

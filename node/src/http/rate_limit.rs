@@ -1,6 +1,7 @@
-//! Per-client rate limiting of validate and redeem: a token bucket (governor's GCRA) per client,
-//! keyed by the `X-Api-Key` header when present, else by the remote address. Past the rate:
-//! 429 `rate_limited` with `Retry-After`.
+//! Per-caller rate limiting of validate, redeem and the code lookup: a token bucket (governor's
+//! GCRA) per authenticated key, or per remote address on an open node (which has no keys). Past
+//! the rate: 429 `rate_limited` with `Retry-After`. The buckets are bounded: keys are (by
+//! `KEYS_MAX`), and addresses beyond `BUCKETS_MAX` wait for idle buckets to be dropped (503).
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -10,17 +11,18 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use coupon_client::api::{header, ErrorCode};
+use coupon_client::api::ErrorCode;
 use governor::clock::{Clock, MonotonicClock};
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
 use super::app::AppState;
 use super::ApiError;
+use crate::service::Caller;
 use crate::shutdown::Shutdown;
 
-/// Longer keys are cut: a key only names a bucket, and names must not grow memory without bound.
-const API_KEY_CHARS_MAX: usize = 128;
+/// Most buckets held at once; idle ones are dropped every `PRUNE_EVERY`, or at once when full.
+const BUCKETS_MAX: usize = 100_000;
 /// How often idle buckets are dropped.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -42,6 +44,12 @@ impl RateLimit {
 
     /// `Err(seconds to wait)` when `client` is over its rate.
     fn check(&self, client: &String) -> Result<(), u64> {
+        if self.limiter.len() >= BUCKETS_MAX {
+            self.limiter.retain_recent();
+            if self.limiter.len() >= BUCKETS_MAX {
+                return Err(PRUNE_EVERY.as_secs());
+            }
+        }
         self.limiter.check_key(client).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
@@ -64,10 +72,10 @@ impl RateLimit {
     }
 }
 
+/// The bucket of a request: its key (`auth::authorize` put the caller in), else its address.
 fn client_key(request: &Request) -> String {
-    if let Some(key) = request.headers().get(header::API_KEY).and_then(|value| value.to_str().ok())
-    {
-        return format!("key:{}", key.chars().take(API_KEY_CHARS_MAX).collect::<String>());
+    if let Some(Caller { key_id: Some(id), .. }) = request.extensions().get::<Caller>() {
+        return format!("key:{id}");
     }
     match request.extensions().get::<ConnectInfo<SocketAddr>>() {
         Some(ConnectInfo(addr)) => format!("ip:{}", addr.ip()),

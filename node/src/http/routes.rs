@@ -11,31 +11,38 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::app::AppState;
-use super::{alerts, cluster, coupons, observe, openapi};
+use super::{alerts, cluster, coupons, keys, observe, openapi};
 
-/// Validate and redeem: what shoppers hammer, so `router()` rate limits them per client (and
-/// the document gives them 429 and `X-Api-Key`).
+/// Validate, redeem and the code lookup: what shoppers hammer (and what tests whether a code
+/// exists), so `router()` rate limits them per caller.
 pub fn rate_limited() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(coupons::validate)).routes(routes!(coupons::redeem_coupon))
+    OpenApiRouter::new()
+        .routes(routes!(coupons::validate))
+        .routes(routes!(coupons::redeem_coupon))
+        .routes(routes!(coupons::find_coupon_by_code))
 }
 
-/// Every other route.
+/// Every other route that needs a key.
 pub fn unlimited() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(coupons::generate_coupon))
-        .routes(routes!(coupons::find_coupon_by_code))
         .routes(routes!(coupons::get_coupon))
         .routes(routes!(coupons::coupon_history))
         .routes(routes!(coupons::deactivate_coupon))
         .routes(routes!(coupons::reactivate_coupon))
         .routes(routes!(coupons::roll_back_redemption))
+        .routes(routes!(keys::create_key, keys::list_keys))
+        .routes(routes!(keys::revoke_key))
         .routes(routes!(alerts::list_alerts))
         .routes(routes!(cluster::get_cluster))
         .routes(routes!(cluster::init_cluster))
         .routes(routes!(cluster::add_member))
         .routes(routes!(cluster::remove_member))
-        .routes(routes!(cluster::healthz))
-        .routes(routes!(cluster::readyz))
         .routes(routes!(observe::metrics))
         .routes(routes!(openapi::openapi_json))
+}
+
+/// The probes, which need no key (a load balancer has none).
+pub fn open() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(cluster::healthz)).routes(routes!(cluster::readyz))
 }

@@ -18,4 +18,6 @@ pub mod path {
     pub const PROPOSE: &str = "/peer/propose";
     pub const READ_INDEX: &str = "/peer/read-index";
     pub const MEMBERSHIP: &str = "/peer/membership";
+    /// Whether this member refuses a key: how a revocation learns it has reached every member.
+    pub const KEY_REFUSED: &str = "/peer/key-refused";
 }

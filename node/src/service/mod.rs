@@ -3,10 +3,12 @@
 //! request into a command, writes it through the log (or reads the state at the consistency
 //! asked for), and hands back what apply decided. Choosing a status is the HTTP layer's business.
 
+mod keys;
 mod validate;
 mod writes;
 
 use coupon_client::api::ReadConsistency;
+use raft_store::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
 use raft_store::outcome::AppliedOutcome;
 use raft_store::state_reader::StateReader;
 use raft_store::{StateHandle, StoreError};
@@ -14,6 +16,8 @@ use raft_store::{StateHandle, StoreError};
 use crate::convert::InvalidFields;
 use crate::read_barrier::{ReadBarrier, ReadError};
 use crate::write::{Proposer, WriteError};
+
+pub use keys::{Caller, Created, Denied, KeyService, Revoked};
 
 #[derive(Clone)]
 pub struct CouponService {
@@ -73,3 +77,15 @@ impl CouponService {
 
 /// What a write answers: the outcome apply decided.
 pub type WriteResult = Result<AppliedOutcome, ServiceError>;
+
+/// Binds an idempotency key to its request. `route` is the method and concrete path (`POST /coupons/42/redeem`).
+fn token(
+    key: Option<IdempotencyKey>,
+    route: &str,
+    body: &impl serde::Serialize,
+) -> Result<Option<IdempotencyToken>, serde_json::Error> {
+    let Some(key) = key else { return Ok(None) };
+    let canonical = serde_json::to_vec(body)?;
+    let fingerprint = Fingerprint::of(&[route.as_bytes(), &canonical]);
+    Ok(Some(IdempotencyToken { key, fingerprint }))
+}

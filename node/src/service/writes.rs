@@ -8,12 +8,11 @@ use chrono::Utc;
 use coupon_client::api::{CreateCouponRequest, RedeemRequest};
 use raft_store::command::{Command, KeyedCommand};
 use raft_store::domain::{CouponId, RedemptionId};
-use raft_store::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
+use raft_store::idempotency::IdempotencyKey;
 use raft_store::limits::GENERATED_CODE_LENGTH;
 use rand::RngCore;
-use serde::Serialize;
 
-use super::{CouponService, WriteResult};
+use super::{token, Caller, CouponService, WriteResult};
 use crate::convert;
 
 impl CouponService {
@@ -21,6 +20,7 @@ impl CouponService {
     #[tracing::instrument(skip_all)]
     pub async fn create_coupon(
         &self,
+        caller: &Caller,
         key: Option<IdempotencyKey>,
         request: &CreateCouponRequest,
     ) -> WriteResult {
@@ -29,7 +29,11 @@ impl CouponService {
         let mut entropy = [0u8; GENERATED_CODE_LENGTH];
         rand::rngs::OsRng.fill_bytes(&mut entropy);
         let (code, terms) = convert::new_coupon(request, Utc::now(), entropy)?;
-        self.submit(KeyedCommand { idempotency, command: Command::CreateCoupon { code, terms } })
+        self.submit(KeyedCommand {
+            idempotency,
+            actor: caller.key_id.clone(),
+            command: Command::CreateCoupon { code, terms },
+        })
             .await
     }
 
@@ -37,57 +41,62 @@ impl CouponService {
     pub async fn redeem(
         &self,
         coupon_id: CouponId,
+        caller: &Caller,
         key: Option<IdempotencyKey>,
         request: &RedeemRequest,
     ) -> WriteResult {
         let idempotency = token(key, &format!("POST /coupons/{}/redeem", coupon_id.0), request)?;
         let command = Command::Redeem(convert::redeem_command(coupon_id, request)?);
-        self.submit(KeyedCommand { idempotency, command }).await
+        self.submit(KeyedCommand { idempotency, actor: caller.key_id.clone(), command }).await
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn roll_back(&self, id: RedemptionId, key: Option<IdempotencyKey>) -> WriteResult {
+    pub async fn roll_back(
+        &self,
+        id: RedemptionId,
+        caller: &Caller,
+        key: Option<IdempotencyKey>,
+    ) -> WriteResult {
         let route = format!("POST /redemptions/{}/rollback", id.0);
-        self.write_by_path(key, &route, Command::RollBack { redemption_id: id }).await
+        self.write_by_path(caller, key, &route, Command::RollBack { redemption_id: id }).await
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn deactivate(&self, id: CouponId, key: Option<IdempotencyKey>) -> WriteResult {
+    pub async fn deactivate(
+        &self,
+        id: CouponId,
+        caller: &Caller,
+        key: Option<IdempotencyKey>,
+    ) -> WriteResult {
         let route = format!("POST /coupons/{}/deactivate", id.0);
-        self.write_by_path(key, &route, Command::Deactivate { coupon_id: id }).await
+        self.write_by_path(caller, key, &route, Command::Deactivate { coupon_id: id }).await
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn reactivate(&self, id: CouponId, key: Option<IdempotencyKey>) -> WriteResult {
+    pub async fn reactivate(
+        &self,
+        id: CouponId,
+        caller: &Caller,
+        key: Option<IdempotencyKey>,
+    ) -> WriteResult {
         let route = format!("POST /coupons/{}/reactivate", id.0);
-        self.write_by_path(key, &route, Command::Reactivate { coupon_id: id }).await
+        self.write_by_path(caller, key, &route, Command::Reactivate { coupon_id: id }).await
     }
 
     /// A write with no body: its method and path are the whole request, and its fingerprint.
     async fn write_by_path(
         &self,
+        caller: &Caller,
         key: Option<IdempotencyKey>,
         route: &str,
         command: Command,
     ) -> WriteResult {
         let idempotency = token(key, route, &())?;
-        self.submit(KeyedCommand { idempotency, command }).await
+        self.submit(KeyedCommand { idempotency, actor: caller.key_id.clone(), command }).await
     }
 
     /// Writes `request` through the Raft log; the answer is what apply decided for it.
     async fn submit(&self, request: KeyedCommand) -> WriteResult {
         Ok(self.proposer.propose(request).await?)
     }
-}
-
-/// `route` is the method and concrete path (`POST /coupons/42/redeem`).
-fn token(
-    key: Option<IdempotencyKey>,
-    route: &str,
-    body: &impl Serialize,
-) -> Result<Option<IdempotencyToken>, serde_json::Error> {
-    let Some(key) = key else { return Ok(None) };
-    let canonical = serde_json::to_vec(body)?;
-    let fingerprint = Fingerprint::of(&[route.as_bytes(), &canonical]);
-    Ok(Some(IdempotencyToken { key, fingerprint }))
 }

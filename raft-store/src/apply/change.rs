@@ -2,13 +2,15 @@
 //! key-value writes (with the invariants asserted on the way in).
 
 use crate::domain::{
-    Alert, Coupon, CouponCode, CouponId, OrderId, Redemption, RedemptionId, Timestamp, UserId,
+    Alert, ApiKey, AuditRecord, Coupon, CouponCode, CouponId, OrderId, Redemption, RedemptionId,
+    Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::keyspace::{
-    self, Alerts, CodeIndex, CouponRedemptions, Coupons, IdempotencyExpiry, IdempotencyRecords,
-    OrderRedemptions, Redemptions, UndeliveredAlerts, UserRedemptionCounts,
+    self, Alerts, ApiKeys, AuditLog, CodeIndex, CouponRedemptions, Coupons, IdempotencyExpiry,
+    IdempotencyRecords, KeyDigests, OrderRedemptions, Redemptions, UndeliveredAlerts,
+    UserRedemptionCounts,
 };
 use crate::storage::PendingWrites;
 
@@ -51,6 +53,9 @@ pub enum Change {
     },
     /// Stores an alert; an undelivered one is also listed for the webhook.
     PutAlert(Alert),
+    /// Stores a key and indexes its digest (a key's digest never changes).
+    PutKey(ApiKey),
+    RecordAudit(AuditRecord),
 }
 
 pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<()> {
@@ -107,6 +112,14 @@ pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<(
             };
             pending.push(listed);
             pending.push(keyspace::put::<Alerts>(&alert.id, &alert)?);
+        }
+        Change::PutKey(key) => {
+            pending.push(keyspace::put::<KeyDigests>(&key.digest, &key.id)?);
+            pending.push(keyspace::put::<ApiKeys>(&key.id, &key)?);
+        }
+        Change::RecordAudit(record) => {
+            assert!(record.id.0 > 0, "ids are positive");
+            pending.push(keyspace::put::<AuditLog>(&record.id, &record)?);
         }
     }
     Ok(())

@@ -6,10 +6,11 @@
 
 mod change;
 mod coupon_commands;
+mod key_commands;
 mod redeem;
 
-use crate::command::{Batch, Command, KeyedCommand};
-use crate::domain::Timestamp;
+use crate::command::{Batch, Command, KeyedCommand, MembershipNote};
+use crate::domain::{AuditAction, AuditRecord, Timestamp};
 use crate::error::Result;
 use crate::idempotency::IdempotencyRecord;
 use crate::limits::{IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION};
@@ -50,7 +51,16 @@ pub fn apply(
             });
         }
     }
-    let (outcome, mut changes, counters) = decide(&request.command, now, counters, state)?;
+    let (outcome, mut changes, mut counters) = decide(&request.command, now, counters, state)?;
+    // A command that changed nothing (a repeated revoke) leaves no record; a membership note is
+    // nothing but its record.
+    let changed = !changes.is_empty() || matches!(request.command, Command::NoteMembershipChange(_));
+    if let Some(action) = audited_action(&request.command, &outcome).filter(|_| changed) {
+        let record =
+            AuditRecord { id: counters.next_audit_id, at: now, actor: request.actor.clone(), action };
+        counters.next_audit_id = record.id.next();
+        changes.push(Change::RecordAudit(record));
+    }
     if let Some(token) = &request.idempotency {
         let record = IdempotencyRecord {
             fingerprint: token.fingerprint,
@@ -108,7 +118,43 @@ fn decide(
             let changes = coupon_commands::confirm_alert_delivery(alert_ids, now, state)?;
             Ok((Outcome::AlertDeliveryConfirmed, changes, counters))
         }
+        Command::CreateKey(new) => {
+            let (outcome, changes) = key_commands::create(new, now, state)?;
+            Ok((outcome, changes, counters))
+        }
+        Command::RevokeKey { id } => {
+            let (outcome, changes) = key_commands::revoke(id, now, state)?;
+            Ok((outcome, changes, counters))
+        }
+        // The audit record is the whole change.
+        Command::NoteMembershipChange(_) => Ok((Outcome::MembershipNoted, Vec::new(), counters)),
     }
+}
+
+/// What the audit trail records for an applied administrative command; `None` for a refusal and
+/// for the commands shoppers and the node's housekeeping send.
+fn audited_action(command: &Command, outcome: &Outcome) -> Option<AuditAction> {
+    Some(match (command, outcome) {
+        (Command::CreateCoupon { .. }, Outcome::Created(coupon)) => {
+            AuditAction::CouponCreated(coupon.id)
+        }
+        (Command::Deactivate { coupon_id }, Outcome::Updated(_)) => {
+            AuditAction::CouponDeactivated(*coupon_id)
+        }
+        (Command::Reactivate { coupon_id }, Outcome::Updated(_)) => {
+            AuditAction::CouponReactivated(*coupon_id)
+        }
+        (Command::RollBack { redemption_id }, Outcome::RolledBack { .. }) => {
+            AuditAction::RedemptionRolledBack(*redemption_id)
+        }
+        (Command::CreateKey(_), Outcome::KeyCreated(key)) => AuditAction::KeyCreated(key.id.clone()),
+        (Command::RevokeKey { id }, Outcome::KeyRevoked(_)) => AuditAction::KeyRevoked(id.clone()),
+        (Command::NoteMembershipChange(MembershipNote::Added(id)), _) => AuditAction::MemberAdded(*id),
+        (Command::NoteMembershipChange(MembershipNote::Removed(id)), _) => {
+            AuditAction::MemberRemoved(*id)
+        }
+        _ => return None,
+    })
 }
 
 /// The idempotency listings past their retention at log time `now`, to forget; bounded per call.
@@ -217,7 +263,7 @@ mod tests {
             }
 
             pub fn outcome(&mut self, command: Command, now: Timestamp) -> Outcome {
-                let response = self.run(KeyedCommand { idempotency: None, command }, now);
+                let response = self.run(KeyedCommand { idempotency: None, actor: None, command }, now);
                 assert!(!response.replayed);
                 response.outcome
             }
@@ -263,7 +309,7 @@ mod tests {
                 key: IdempotencyKey::from_validated(key.to_owned()),
                 fingerprint: Fingerprint::of(&[fingerprint]),
             };
-            KeyedCommand { idempotency: Some(token), command }
+            KeyedCommand { idempotency: Some(token), actor: None, command }
         }
     }
     mod properties {

@@ -40,6 +40,10 @@ numeric_id!(
     /// A low-stock alert's id: receivers of the webhook deduplicate on it.
     AlertId
 );
+numeric_id!(
+    /// An audit record's id: positive and increasing, in the order the changes were applied.
+    AuditId
+);
 
 macro_rules! external_id {
     ($(#[$doc:meta])* $name:ident) => {

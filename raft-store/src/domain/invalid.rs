@@ -13,6 +13,8 @@ pub enum Invalid {
     NotPrintableAscii,
     #[error("must not contain control characters")]
     ControlCharacters,
+    #[error("must be key_ followed by 1 to 16 lower-case letters or digits")]
+    KeyId,
     #[error("must be a three-letter upper-case ISO 4217 currency code")]
     Currency,
     #[error("must be greater than zero")]

@@ -2,6 +2,8 @@
 //! and functions; nothing here knows about Raft or storage.
 
 mod alert;
+mod api_key;
+mod audit;
 mod code;
 mod coupon;
 mod discount;
@@ -16,11 +18,13 @@ mod time;
 pub(crate) mod fixtures;
 
 pub use alert::Alert;
+pub use api_key::{ApiKey, KeyDigest, KeyId, KeyLabel, Role};
+pub use audit::{AuditAction, AuditRecord};
 pub use code::{CouponCode, CROCKFORD_ALPHABET};
 pub use coupon::{Coupon, CouponTerms, Metadata};
 pub use discount::Discount;
 pub use eligibility::{check_redeem, OrderFacts, RedeemRejection};
-pub use ids::{AlertId, CouponId, OrderId, RedemptionId, UserId};
+pub use ids::{AlertId, AuditId, CouponId, OrderId, RedemptionId, UserId};
 pub use invalid::Invalid;
 pub use money::{parse_amount, parse_positive_amount, Currency, AMOUNT_MAX};
 pub use redemption::Redemption;

@@ -72,7 +72,7 @@ pub fn create(code: &str, usage_limit: u32) -> KeyedCommand {
         metadata: Metadata::default(),
     };
     let code = CodeChoice::Chosen(CouponCode::parse(code).expect("code"));
-    KeyedCommand { idempotency: None, command: Command::CreateCoupon { code, terms } }
+    KeyedCommand { idempotency: None, actor: None, command: Command::CreateCoupon { code, terms } }
 }
 
 pub fn redeem(coupon_id: u64, user: &str) -> KeyedCommand {
@@ -83,5 +83,5 @@ pub fn redeem(coupon_id: u64, user: &str) -> KeyedCommand {
         order_amount: None,
         currency: None,
     });
-    KeyedCommand { idempotency: None, command }
+    KeyedCommand { idempotency: None, actor: None, command }
 }

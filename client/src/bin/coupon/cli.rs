@@ -11,6 +11,7 @@ use crate::cluster::ClusterCommand;
 use crate::duration_arg;
 use crate::exit::{Done, EXIT_CODES_HELP};
 use crate::generate::GenerateArgs;
+use crate::keys::KeysCommand;
 use crate::lookup::{GetArgs, HistoryArgs};
 use crate::output::Output;
 use crate::redeem::{RedeemArgs, RollbackArgs, ValidateArgs};
@@ -57,6 +58,9 @@ pub struct Global {
     /// Idempotency-Key per write).
     #[arg(long, default_value_t = ATTEMPTS_MAX_DEFAULT, value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
     pub attempts: u32,
+    /// The API key's secret, sent as `Authorization: Bearer` (a node running open needs none).
+    #[arg(long, env = "COUPON_API_KEY", hide_env_values = true, global = true)]
+    pub api_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +80,9 @@ pub enum Command {
     /// The cluster's nodes.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// API keys: create, list, revoke (needs an admin key).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Load generator: measures redeems per second and latency.
     Bench(BenchArgs),
 }
@@ -96,6 +103,7 @@ impl Cli {
             Command::History(args) => args.run(&global.client()?, output).await,
             Command::Rollback(args) => args.run(&global.client()?, output).await,
             Command::Cluster(command) => command.run(&global, output).await,
+            Command::Keys(command) => command.run(&global.client()?, output).await,
             Command::Bench(args) => args.run(&global, output).await,
         }
     }
@@ -108,6 +116,7 @@ impl Global {
             request_timeout: self.timeout,
             connect_timeout: self.timeout.min(coupon_client::CONNECT_TIMEOUT_DEFAULT),
             attempts_max: self.attempts,
+            api_key: self.api_key.clone().filter(|key| !key.is_empty()),
             ..ClientConfig::default()
         }
     }

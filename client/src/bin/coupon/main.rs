@@ -12,6 +12,7 @@ mod duration_arg;
 mod exit;
 mod generate;
 mod generate_bulk;
+mod keys;
 mod lookup;
 mod output;
 mod redeem;

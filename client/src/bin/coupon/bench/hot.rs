@@ -32,7 +32,7 @@ struct Race {
 }
 
 pub async fn run(bench: &Bench<'_>, leader_hint: bool) -> anyhow::Result<RunReport> {
-    let setup = bench.worker_client(0, true)?;
+    let setup = bench.setup_client()?;
     let usage_limit = bench.args.hot_limit;
     let coupon = setup
         .generate(&bench_coupon(usage_limit))

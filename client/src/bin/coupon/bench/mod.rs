@@ -57,6 +57,10 @@ pub struct BenchArgs {
     /// Report only the headline figures (with --json: the object scripts/bench.sh prints).
     #[arg(long)]
     summary: bool,
+    /// The key the load (redeems) is sent with, e.g. a storefront key; the coupons are created
+    /// with `--api-key`. Default: `--api-key` for both.
+    #[arg(long, env = "COUPON_BENCH_LOAD_KEY", hide_env_values = true)]
+    load_api_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,11 +140,19 @@ impl Bench<'_> {
         let mut nodes = self.global.nodes.clone();
         let len = nodes.len().max(1);
         nodes.rotate_left(worker % len);
+        let global = self.global.client_config();
         let config = coupon_client::ClientConfig {
             follow_leader_hint: leader_hint,
-            ..self.global.client_config()
+            api_key: self.args.load_api_key.clone().or(global.api_key.clone()),
+            ..global
         };
         Ok(HttpCouponClient::with_exchange(nodes, config, self.exchange.clone())?)
+    }
+
+    /// The client that creates the coupons the load then redeems (with `--api-key`).
+    fn setup_client(&self) -> anyhow::Result<HttpCouponClient> {
+        let config = self.global.client_config();
+        Ok(HttpCouponClient::with_exchange(self.global.nodes.clone(), config, self.exchange.clone())?)
     }
 
     fn nodes(&self) -> usize {

@@ -41,7 +41,7 @@ pub fn bench_coupon(usage_limit: u64) -> CreateCouponRequest {
 /// Creates the coupons concurrently (through the leader), with a progress bar.
 async fn prepare(bench: &Bench<'_>) -> anyhow::Result<(Arc<Vec<CouponId>>, Setup)> {
     let count = usize::try_from(bench.args.coupons)?;
-    let client = bench.worker_client(0, true)?;
+    let client = bench.setup_client()?;
     let request = bench_coupon(SPREAD_USAGE_LIMIT);
     let bar = ProgressBar::new(bench.args.coupons);
     if let Ok(style) = ProgressStyle::with_template("pre-creating {bar:40} {pos}/{len} ({per_sec})")
