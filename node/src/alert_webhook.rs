@@ -21,8 +21,8 @@ use crate::write::Proposer;
 const TICK: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Alerts sent per tick; the rest wait for the next one.
-const ALERTS_PER_TICK_MAX: usize = 100;
+/// Alerts sent per tick (all confirmed in one command); the rest wait for the next one.
+const ALERTS_PER_TICK_MAX: usize = raft_store::limits::ALERTS_PER_CONFIRMATION_MAX;
 
 pub struct AlertWebhook {
     pub url: String,
@@ -77,7 +77,8 @@ impl AlertWebhook {
         if !delivered.is_empty() {
             self.metrics.alerts_delivered.inc_by(delivered.len() as u64);
             let command = Command::ConfirmAlertDelivery { alert_ids: delivered };
-            if let Err(error) = self.proposer.propose(KeyedCommand { idempotency: None, command }).await
+            if let Err(error) =
+                self.proposer.propose(KeyedCommand { idempotency: None, command }).await
             {
                 tracing::warn!(%error, "delivered alerts not recorded yet; they will be sent again");
             }

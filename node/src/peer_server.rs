@@ -104,7 +104,10 @@ async fn install_snapshot(
     Ok(reply(&peer.raft.install_snapshot(request).await))
 }
 
-/// A follower's batch: joins this node's queue if it leads; never forwarded again.
+/// A follower's batch: joins this node's queue if it leads; never forwarded again. Every command
+/// is held to the state's bounds first, as on the public write path: a follower checked its
+/// requests already, so a batch with one out of bounds is forged or corrupt, and refused whole
+/// (422) before anything of it is proposed.
 async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
     let requests: Vec<KeyedCommand> = decode(&body)?;
     if requests.is_empty() || requests.len() > REQUESTS_PER_BATCH_MAX {
@@ -112,6 +115,12 @@ async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response,
             ErrorCode::InvalidRequest,
             format!("a forwarded batch holds 1 to {REQUESTS_PER_BATCH_MAX} requests"),
         ));
+    }
+    for (index, request) in requests.iter().enumerate() {
+        if let Err(error) = request.check_bounds() {
+            let field = format!("requests[{index}].{}", error.field);
+            return Err(ApiError::invalid_field(field, error.invalid.to_string()));
+        }
     }
     Ok(reply(&peer.proposer.propose_forwarded(requests).await))
 }

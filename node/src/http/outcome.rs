@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coupon_client::api::{header, RedeemResponse};
 use raft_store::domain::{CouponId, RedeemRejection, RedemptionId};
-use raft_store::outcome::{Outcome, Rejection, AppliedOutcome};
+use raft_store::outcome::{AppliedOutcome, Outcome, Rejection};
 
 use super::ApiError;
 use crate::convert;
@@ -66,6 +66,7 @@ fn detail(rejection: Rejection, subject: Subject) -> String {
             "this Idempotency-Key was used for a different request".to_owned()
         }
         Rejection::Redeem(reason) => format!("{what} {}", redeem_detail(reason)),
+        Rejection::InvalidCommand => "the request is outside the bounds of the state".to_owned(),
     }
 }
 

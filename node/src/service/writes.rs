@@ -74,8 +74,11 @@ impl CouponService {
         self.submit(KeyedCommand { idempotency, command }).await
     }
 
-    /// Writes `request` through the Raft log; the answer is what apply decided for it.
+    /// Writes `request` through the Raft log; the answer is what apply decided for it. The
+    /// command is held to the state's bounds first (the conversions above keep them already; this
+    /// is the check every command passes where it enters the log, as `/peer/propose` does).
     async fn submit(&self, request: KeyedCommand) -> WriteResult {
+        request.check_bounds().map_err(convert::out_of_bounds)?;
         Ok(self.proposer.propose(request).await?)
     }
 }

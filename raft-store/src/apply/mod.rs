@@ -3,6 +3,11 @@
 //! `apply(request, now, counters, state)` reads through `state`, never writes, never looks at a
 //! clock or a random source: every node that applies the same log decides the same. The state
 //! machine writes the returned changes (and the new counters) atomically.
+//!
+//! Apply is total: a command that breaks a bound of the state (`KeyedCommand::check_bounds`,
+//! `Batch::check_bounds`) is refused as `Rejection::InvalidCommand` and changes nothing, so no
+//! decodable log entry can make it panic or store a value out of bounds. The assertions below
+//! guard the state's own invariants, which no command content can reach past that check.
 
 mod change;
 mod coupon_commands;
@@ -28,14 +33,19 @@ pub struct Decision {
     pub counters: Counters,
 }
 
-/// Decides `request` at log time `now`. An idempotency key seen before returns the stored
-/// outcome (same request) or `IdempotencyKeyReused` (another request), and changes nothing.
+/// Decides `request` at log time `now`. A request out of bounds is refused, and an idempotency
+/// key seen before returns the stored outcome (same request) or `IdempotencyKeyReused` (another
+/// request); neither changes anything.
 pub fn apply(
     request: &KeyedCommand,
     now: Timestamp,
     counters: Counters,
     state: &StateReader<'_>,
 ) -> Result<Decision> {
+    if let Err(error) = request.check_bounds() {
+        tracing::warn!(%error, "refused a logged command out of bounds");
+        return Ok(refused(counters));
+    }
     if let Some(token) = &request.idempotency {
         if let Some(record) = recorded_outcome(state, &token.key)? {
             let (outcome, replayed) = if record.fingerprint == token.fingerprint {
@@ -61,6 +71,17 @@ pub fn apply(
             .push(Change::RecordIdempotency { key: token.key.clone(), record: Box::new(record) });
     }
     Ok(Decision { response: AppliedOutcome { outcome, replayed: false }, changes, counters })
+}
+
+/// `InvalidCommand`, with no change. Not stored under the request's key: the node refuses such
+/// a request before it is proposed, and stores nothing for it either.
+fn refused(counters: Counters) -> Decision {
+    let outcome = Outcome::Rejected(Rejection::InvalidCommand);
+    Decision {
+        response: AppliedOutcome { outcome, replayed: false },
+        changes: Vec::new(),
+        counters,
+    }
 }
 
 #[cfg(not(feature = "broken-no-idempotency"))]
@@ -127,13 +148,19 @@ pub fn expire_idempotency(now: Timestamp, state: &StateReader<'_>) -> Result<Vec
 
 /// Applies the batch of log entry `entry_index`: every request in order, each seeing the writes of
 /// those before it, then the entry's idempotency bookkeeping. Everything lands in `pending`, for
-/// the caller to commit atomically.
+/// the caller to commit atomically. A batch out of bounds (its stamp, its size) is refused
+/// whole: every request gets `InvalidCommand`, and log time does not move.
 pub fn apply_batch(
     batch: &Batch,
     entry_index: u64,
     meta: &mut StateMeta,
     pending: &mut PendingWrites<'_>,
 ) -> Result<AppliedOutcomes> {
+    if let Err(error) = batch.check_bounds() {
+        tracing::warn!(%error, entry_index, "refused a log entry out of bounds");
+        let responses = batch.requests.iter().map(|_| refused(meta.counters).response);
+        return Ok(AppliedOutcomes(responses.collect()));
+    }
     meta.log_time = meta.log_time.max(batch.stamped_at);
     let mut responses = Vec::with_capacity(batch.requests.len());
     let mut recorded = Vec::new();
