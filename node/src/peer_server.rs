@@ -110,6 +110,12 @@ async fn install_snapshot(
 /// (422) before anything of it is proposed.
 async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
     let requests: Vec<KeyedCommand> = decode(&body)?;
+    check_forwarded(&requests)?;
+    Ok(reply(&peer.proposer.propose_forwarded(requests).await))
+}
+
+/// A forwarded batch holds 1 to `REQUESTS_PER_BATCH_MAX` requests, each within the bounds.
+fn check_forwarded(requests: &[KeyedCommand]) -> Result<(), ApiError> {
     if requests.is_empty() || requests.len() > REQUESTS_PER_BATCH_MAX {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,
@@ -122,7 +128,7 @@ async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response,
             return Err(ApiError::invalid_field(field, error.invalid.to_string()));
         }
     }
-    Ok(reply(&peer.proposer.propose_forwarded(requests).await))
+    Ok(())
 }
 
 async fn read_index(State(peer): State<PeerState>) -> Response {
@@ -132,4 +138,36 @@ async fn read_index(State(peer): State<PeerState>) -> Response {
 async fn membership(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
     let change: MembershipChange = decode(&body)?;
     Ok(reply(&peer.admin.change_as_leader(change).await))
+}
+
+#[cfg(test)]
+mod tests {
+    use raft_store::command::{Command, RedeemCommand};
+    use raft_store::domain::{CouponId, UserId};
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    fn redeem(order_amount: Decimal) -> KeyedCommand {
+        let command = Command::Redeem(RedeemCommand {
+            coupon_id: CouponId(1),
+            user_id: UserId::parse("u-1").unwrap(),
+            order_id: None,
+            order_amount: Some(order_amount),
+            currency: None,
+        });
+        KeyedCommand { idempotency: None, command }
+    }
+
+    #[test]
+    fn a_forwarded_batch_with_a_command_out_of_bounds_is_refused_before_it_is_proposed() {
+        assert!(check_forwarded(&[redeem(Decimal::ONE)]).is_ok());
+        let refused = check_forwarded(&[redeem(Decimal::ONE), redeem(Decimal::MAX)]).unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::InvalidRequest);
+        assert_eq!(refused.problem().status, 422);
+        let fields: Vec<_> =
+            refused.problem().errors.iter().flatten().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["requests[1].order_amount"]);
+        assert_eq!(check_forwarded(&[]).unwrap_err().code(), ErrorCode::InvalidRequest);
+    }
 }
