@@ -47,7 +47,12 @@ pub struct Args {
     /// The bootstrap admin key: installed as `key_admin` when the cluster is new, and accepted
     /// until then. Prefer the environment variable or `--admin-key-file` to the flag, which other
     /// users can read in the process list.
-    #[arg(long, env = "COUPON_ADMIN_KEY", hide_env_values = true, conflicts_with = "admin_key_file")]
+    #[arg(
+        long,
+        env = "COUPON_ADMIN_KEY",
+        hide_env_values = true,
+        conflicts_with = "admin_key_file"
+    )]
     pub admin_key: Option<String>,
     /// A file holding the bootstrap admin key (surrounding whitespace is ignored).
     #[arg(long, env = "COUPON_ADMIN_KEY_FILE")]
@@ -88,6 +93,19 @@ pub struct Args {
     /// `http://host:port/path` that the leader POSTs low-stock alerts to (at least once).
     #[arg(long, env = "COUPON_ALERT_WEBHOOK")]
     pub alert_webhook: Option<String>,
+    /// Secret that signs each alert delivery (header `Coupon-Signature`, HMAC-SHA256; see the
+    /// README). Without it deliveries are unsigned.
+    #[arg(
+        long,
+        env = "COUPON_ALERT_WEBHOOK_SECRET",
+        hide_env_values = true,
+        requires = "alert_webhook",
+        conflicts_with = "alert_webhook_secret_file"
+    )]
+    pub alert_webhook_secret: Option<String>,
+    /// File holding the alert webhook's secret (surrounding whitespace is ignored).
+    #[arg(long, env = "COUPON_ALERT_WEBHOOK_SECRET_FILE", requires = "alert_webhook")]
+    pub alert_webhook_secret_file: Option<PathBuf>,
     /// Threads running requests and Raft (default: one per core). Several nodes sharing one
     /// machine run best with their share of its cores each.
     #[arg(long, env = "COUPON_WORKER_THREADS")]
@@ -138,6 +156,14 @@ pub enum ConfigError {
     AdminKeyFile { path: PathBuf, error: String },
     #[error("the admin key must be 1 to {max} printable ASCII characters")]
     AdminKey { max: usize },
+    #[error("cannot read --alert-webhook-secret-file {path:?}")]
+    WebhookSecretFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the alert webhook's secret is empty")]
+    WebhookSecretEmpty,
 }
 
 /// When this node initialises a cluster by itself.
@@ -166,6 +192,8 @@ pub struct Config {
     pub batch_linger: Duration,
     pub rate_limit: RateLimitSettings,
     pub alert_webhook: Option<String>,
+    /// Signs alert deliveries when set.
+    pub alert_webhook_secret: Option<String>,
     /// `None`: one per core.
     pub worker_threads: Option<usize>,
     pub raft: RaftTiming,
@@ -202,6 +230,7 @@ impl TryFrom<Args> for Config {
             check_webhook(url)?;
         }
         let admin_key = admin_key(args.admin_key.as_deref(), args.admin_key_file.as_deref())?;
+        let alert_webhook_secret = webhook_secret(&args)?;
         let bootstrap = match (args.bootstrap, args.no_bootstrap, peers.is_empty()) {
             (true, _, _) | (false, false, true) => Bootstrap::OnFirstStart,
             _ => Bootstrap::Never,
@@ -224,6 +253,7 @@ impl TryFrom<Args> for Config {
                 burst: args.rate_limit_burst,
             },
             alert_webhook: args.alert_webhook,
+            alert_webhook_secret,
             worker_threads: args.worker_threads,
             raft: RaftTiming {
                 heartbeat: Duration::from_millis(args.heartbeat_ms),
@@ -269,6 +299,23 @@ fn check_address(flag: &'static str, value: &str) -> Result<(), ConfigError> {
     } else {
         Err(ConfigError::Address { flag, value: value.to_owned() })
     }
+}
+
+/// The secret from `--alert-webhook-secret` or the file `--alert-webhook-secret-file` names;
+/// an empty one is refused rather than sending unsigned deliveries by mistake.
+fn webhook_secret(args: &Args) -> Result<Option<String>, ConfigError> {
+    let secret = match (&args.alert_webhook_secret, &args.alert_webhook_secret_file) {
+        (Some(secret), _) => secret.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::WebhookSecretFile { path: path.clone(), source })?
+            .trim()
+            .to_owned(),
+        (None, None) => return Ok(None),
+    };
+    if secret.is_empty() {
+        return Err(ConfigError::WebhookSecretEmpty);
+    }
+    Ok(Some(secret))
 }
 
 /// Plain HTTP only: nodes talk to peers and webhooks without TLS (put a proxy in front for that).
@@ -388,8 +435,10 @@ mod tests {
 
     #[test]
     fn bad_configurations_fail_fast() {
-        let cases: [&[&str]; 9] = [
+        let cases: [&[&str]; 11] = [
             &["--alert-webhook", "https://hooks.example/coupons"],
+            &["--alert-webhook-secret", "s3cret"],
+            &["--alert-webhook", "http://127.0.0.1:9/a", "--alert-webhook-secret", ""],
             &["--alert-webhook", "http:///no-host"],
             &["--node-id", "0"],
             &["--api-addr", "nowhere"],
@@ -407,5 +456,22 @@ mod tests {
             };
             assert!(refused, "{case:?}");
         }
+    }
+
+    #[test]
+    fn the_webhook_secret_comes_from_its_flag_or_its_file() {
+        let hook = ["coupon-node", "--alert-webhook", "http://127.0.0.1:9/alerts"];
+        assert_eq!(Config::from_args(hook).unwrap().alert_webhook_secret, None);
+        let flag = hook.into_iter().chain(["--alert-webhook-secret", "s3cret"]);
+        assert_eq!(
+            Config::from_args(flag).unwrap().alert_webhook_secret.as_deref(),
+            Some("s3cret")
+        );
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "from-file\n").unwrap();
+        let path = file.path().to_str().unwrap();
+        let from_file = hook.into_iter().chain(["--alert-webhook-secret-file", path]);
+        let config = Config::from_args(from_file).unwrap();
+        assert_eq!(config.alert_webhook_secret.as_deref(), Some("from-file"));
     }
 }

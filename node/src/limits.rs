@@ -78,3 +78,7 @@ const _: () = assert!(FORWARD_TIMEOUT.as_millis() < REQUEST_TIMEOUT_DEFAULT.as_m
 const _: () = assert!(HEARTBEAT_DEFAULT.as_millis() * 3 < ELECTION_TIMEOUT_MIN_DEFAULT.as_millis());
 const _: () =
     assert!(ELECTION_TIMEOUT_MIN_DEFAULT.as_millis() < ELECTION_TIMEOUT_MAX_DEFAULT.as_millis());
+// The state's bound on an idempotency key is the wire contract's.
+const _: () = assert!(
+    coupon_client::api::IDEMPOTENCY_KEY_LENGTH_MAX == raft_store::limits::IDEMPOTENCY_KEY_BYTES_MAX
+);

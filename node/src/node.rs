@@ -197,6 +197,7 @@ fn spawn_background<T: Transport>(
             proposer: parts.proposer.clone(),
             client: transport.peer_client(),
             metrics: parts.metrics.clone(),
+            secret: config.alert_webhook_secret.as_deref().map(Arc::from),
         };
         tokio::spawn(webhook.run(shutdown.clone()).in_current_span());
     }

@@ -108,16 +108,31 @@ async fn install_snapshot(
     Ok(reply(&peer.raft.install_snapshot(request).await))
 }
 
-/// A follower's batch: joins this node's queue if it leads; never forwarded again.
+/// A follower's batch: joins this node's queue if it leads; never forwarded again. Every command
+/// is held to the state's bounds first, as on the public write path: a follower checked its
+/// requests already, so a batch with one out of bounds is forged or corrupt, and refused whole
+/// (422) before anything of it is proposed.
 async fn propose(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
     let requests: Vec<KeyedCommand> = decode(&body)?;
+    check_forwarded(&requests)?;
+    Ok(reply(&peer.proposer.propose_forwarded(requests).await))
+}
+
+/// A forwarded batch holds 1 to `REQUESTS_PER_BATCH_MAX` requests, each within the bounds.
+fn check_forwarded(requests: &[KeyedCommand]) -> Result<(), ApiError> {
     if requests.is_empty() || requests.len() > REQUESTS_PER_BATCH_MAX {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,
             format!("a forwarded batch holds 1 to {REQUESTS_PER_BATCH_MAX} requests"),
         ));
     }
-    Ok(reply(&peer.proposer.propose_forwarded(requests).await))
+    for (index, request) in requests.iter().enumerate() {
+        if let Err(error) = request.check_bounds() {
+            let field = format!("requests[{index}].{}", error.field);
+            return Err(ApiError::invalid_field(field, error.invalid.to_string()));
+        }
+    }
+    Ok(())
 }
 
 async fn read_index(State(peer): State<PeerState>) -> Response {
@@ -135,5 +150,37 @@ async fn key_refused(State(peer): State<PeerState>, body: Bytes) -> Result<Respo
     match peer.keys.refuses(&id) {
         Ok(refused) => Ok(reply(&refused)),
         Err(error) => Err(ApiError::internal(&error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use raft_store::command::{Command, RedeemCommand};
+    use raft_store::domain::{CouponId, UserId};
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    fn redeem(order_amount: Decimal) -> KeyedCommand {
+        let command = Command::Redeem(RedeemCommand {
+            coupon_id: CouponId(1),
+            user_id: UserId::parse("u-1").unwrap(),
+            order_id: None,
+            order_amount: Some(order_amount),
+            currency: None,
+        });
+        KeyedCommand { idempotency: None, actor: None, command }
+    }
+
+    #[test]
+    fn a_forwarded_batch_with_a_command_out_of_bounds_is_refused_before_it_is_proposed() {
+        assert!(check_forwarded(&[redeem(Decimal::ONE)]).is_ok());
+        let refused = check_forwarded(&[redeem(Decimal::ONE), redeem(Decimal::MAX)]).unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::InvalidRequest);
+        assert_eq!(refused.problem().status, 422);
+        let fields: Vec<_> =
+            refused.problem().errors.iter().flatten().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["requests[1].order_amount"]);
+        assert_eq!(check_forwarded(&[]).unwrap_err().code(), ErrorCode::InvalidRequest);
     }
 }

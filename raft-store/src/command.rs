@@ -2,16 +2,21 @@
 //!
 //! These types are a durable on-disk format (they live in log entries and snapshots), distinct
 //! from the HTTP wire types; the node converts between the two.
+//!
+//! `check_bounds` is the one check of a command against the bounds of the state
+//! (`crate::limits`): the node runs it wherever a command enters the log (its own write path and
+//! a follower's forwarded batch), and apply runs it again, refusing what fails it.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AlertId, CouponCode, CouponId, CouponTerms, Currency, KeyDigest, KeyId, KeyLabel, OrderId,
-    RedemptionId, Role, Timestamp, UserId,
+    parse_amount, AlertId, BoundsError, CouponCode, CouponId, CouponTerms, Currency, Invalid,
+    KeyDigest, KeyId, KeyLabel, OrderId, RedemptionId, Role, Timestamp, UserId,
 };
-use crate::type_config::NodeId;
 use crate::idempotency::IdempotencyToken;
+use crate::limits::{ALERTS_PER_CONFIRMATION_MAX, REQUESTS_PER_ENTRY_MAX};
+use crate::type_config::NodeId;
 
 /// The application payload of one log entry. The node batches concurrent proposals into one
 /// entry so that one log append, one fsync and one replication round carry many requests.
@@ -22,6 +27,19 @@ pub struct Batch {
     pub requests: Vec<KeyedCommand>,
 }
 
+impl Batch {
+    /// The entry's own bounds: a stamp in the state's time range, and at most
+    /// `REQUESTS_PER_ENTRY_MAX` requests. (Each request is checked on its own by apply.)
+    pub fn check_bounds(&self) -> Result<(), BoundsError> {
+        self.stamped_at.check().map_err(BoundsError::at("stamped_at"))?;
+        if self.requests.len() > REQUESTS_PER_ENTRY_MAX {
+            let invalid = Invalid::TooMany { max: REQUESTS_PER_ENTRY_MAX };
+            return Err(BoundsError { field: "requests", invalid });
+        }
+        Ok(())
+    }
+}
+
 /// One command of a batch, with the idempotency token it was submitted under (if any).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyedCommand {
@@ -30,6 +48,20 @@ pub struct KeyedCommand {
     /// the node's own housekeeping.
     pub actor: Option<KeyId>,
     pub command: Command,
+}
+
+impl KeyedCommand {
+    /// Every bound of the state (`crate::limits`) this command must keep, the first one broken
+    /// named by its field.
+    pub fn check_bounds(&self) -> Result<(), BoundsError> {
+        if let Some(token) = &self.idempotency {
+            token.key.check().map_err(BoundsError::at("Idempotency-Key"))?;
+        }
+        if let Some(actor) = &self.actor {
+            actor.check().map_err(BoundsError::at("actor"))?;
+        }
+        self.command.check_bounds()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +107,36 @@ pub enum MembershipNote {
     Removed(NodeId),
 }
 
+impl Command {
+    pub fn check_bounds(&self) -> Result<(), BoundsError> {
+        match self {
+            Command::CreateCoupon { code, terms } => {
+                let (CodeChoice::Chosen(code) | CodeChoice::Generated(code)) = code;
+                code.check().map_err(BoundsError::at("code"))?;
+                terms.check_bounds()
+            }
+            Command::Redeem(redeem) => redeem.check_bounds(),
+            Command::ConfirmAlertDelivery { alert_ids } => {
+                if alert_ids.len() > ALERTS_PER_CONFIRMATION_MAX {
+                    let invalid = Invalid::TooMany { max: ALERTS_PER_CONFIRMATION_MAX };
+                    return Err(BoundsError { field: "alert_ids", invalid });
+                }
+                Ok(())
+            }
+            Command::CreateKey(new) => {
+                new.id.check().map_err(BoundsError::at("id"))?;
+                new.label.check().map_err(BoundsError::at("label"))
+            }
+            Command::RevokeKey { id } => id.check().map_err(BoundsError::at("id")),
+            // Ids are any u64: an unknown one is a `NotFound` rejection, not a bound.
+            Command::NoteMembershipChange(_) => Ok(()),
+            Command::RollBack { .. } | Command::Deactivate { .. } | Command::Reactivate { .. } => {
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Where a new coupon's code comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CodeChoice {
@@ -91,4 +153,63 @@ pub struct RedeemCommand {
     pub order_id: Option<OrderId>,
     pub order_amount: Option<Decimal>,
     pub currency: Option<Currency>,
+}
+
+impl RedeemCommand {
+    pub fn check_bounds(&self) -> Result<(), BoundsError> {
+        self.user_id.check().map_err(BoundsError::at("user_id"))?;
+        if let Some(order_id) = &self.order_id {
+            order_id.check().map_err(BoundsError::at("order_id"))?;
+        }
+        if let Some(amount) = self.order_amount {
+            parse_amount(amount).map_err(BoundsError::at("order_amount"))?;
+        }
+        if let Some(currency) = &self.currency {
+            currency.check().map_err(BoundsError::at("currency"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixtures::*;
+    use crate::domain::AMOUNT_MAX;
+    use crate::idempotency::{Fingerprint, IdempotencyKey};
+
+    fn redeem(order_amount: Decimal) -> KeyedCommand {
+        let command = Command::Redeem(RedeemCommand {
+            coupon_id: CouponId(1),
+            user_id: user("u-1"),
+            order_id: Some(order("o-1")),
+            order_amount: Some(order_amount),
+            currency: Some(eur()),
+        });
+        KeyedCommand { idempotency: None, command }
+    }
+
+    #[test]
+    fn a_redeem_within_the_bounds_passes_and_one_past_them_is_named() {
+        assert_eq!(redeem(AMOUNT_MAX).check_bounds(), Ok(()));
+        let error = redeem(Decimal::MAX).check_bounds().unwrap_err();
+        assert_eq!(error.field, "order_amount");
+        assert_eq!(error.to_string(), "order_amount: must be at most 1000000000000000");
+    }
+
+    #[test]
+    fn keys_alert_lists_and_batches_are_bounded() {
+        let mut keyed = redeem(dec("1"));
+        let key = IdempotencyKey::from_validated("k".repeat(256));
+        keyed.idempotency = Some(IdempotencyToken { key, fingerprint: Fingerprint::of(&[]) });
+        assert_eq!(keyed.check_bounds().unwrap_err().field, "Idempotency-Key");
+        let alert_ids = vec![AlertId(1); ALERTS_PER_CONFIRMATION_MAX + 1];
+        let confirm = Command::ConfirmAlertDelivery { alert_ids };
+        assert_eq!(confirm.check_bounds().unwrap_err().field, "alert_ids");
+        let batch = Batch { stamped_at: Timestamp::from_unix_millis(i64::MAX), requests: vec![] };
+        assert_eq!(batch.check_bounds().unwrap_err().field, "stamped_at");
+        let requests = vec![redeem(dec("1")); REQUESTS_PER_ENTRY_MAX + 1];
+        let batch = Batch { stamped_at: at(1), requests };
+        assert_eq!(batch.check_bounds().unwrap_err().field, "requests");
+    }
 }

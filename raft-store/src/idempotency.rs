@@ -6,7 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::Timestamp;
+use crate::domain::{Invalid, Timestamp};
+use crate::limits::IDEMPOTENCY_KEY_BYTES_MAX;
 use crate::outcome::Outcome;
 
 /// The client's `Idempotency-Key`. Its rule is the wire contract's (`IdempotencyKey` in
@@ -19,6 +20,16 @@ impl IdempotencyKey {
     /// A key the node has checked against the contract's rule.
     pub fn from_validated(key: String) -> Self {
         Self(key)
+    }
+
+    /// The state's bound on a key: 1 to `IDEMPOTENCY_KEY_BYTES_MAX` bytes. (Which characters a
+    /// key may hold is the wire contract's rule, checked by the node where the header enters.)
+    pub fn check(&self) -> Result<(), Invalid> {
+        if (1..=IDEMPOTENCY_KEY_BYTES_MAX).contains(&self.0.len()) {
+            Ok(())
+        } else {
+            Err(Invalid::Length { min: 1, max: IDEMPOTENCY_KEY_BYTES_MAX })
+        }
     }
 
     pub fn as_str(&self) -> &str {

@@ -1,5 +1,8 @@
 //! Every bound of the replicated state, in one place, with the relations between them checked at
-//! compile time. The node validates requests against these before proposing; `apply` asserts them.
+//! compile time. The node validates requests against these before proposing, and checks every
+//! command against them where it enters the log (`KeyedCommand::check_bounds`); `apply` checks them
+//! again and refuses a command past one (`Rejection::InvalidCommand`), so no decodable command
+//! can make it panic or store a value out of bounds.
 
 use std::time::Duration;
 
@@ -21,6 +24,15 @@ pub const METADATA_JSON_BYTES_MAX: usize = 16 * 1024;
 /// Fraction digits allowed in money amounts and in percentages.
 pub const MONEY_SCALE_MAX: u32 = 2;
 pub const PERCENTAGE_SCALE_MAX: u32 = 4;
+/// Earliest and latest instant the state holds, in Unix milliseconds: the years RFC 3339 can
+/// write, 0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (all inside chrono's range).
+pub const TIMESTAMP_MILLIS_MIN: i64 = -62_167_219_200_000;
+pub const TIMESTAMP_MILLIS_MAX: i64 = 253_402_300_799_999;
+/// Longest idempotency key, in bytes: the wire contract's `IDEMPOTENCY_KEY_LENGTH_MAX` (the node
+/// checks at compile time that the two agree).
+pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
+/// Alerts one `ConfirmAlertDelivery` may name (the webhook confirms at most this many at once).
+pub const ALERTS_PER_CONFIRMATION_MAX: usize = 100;
 
 /// Longest API key label, in characters; most keys a cluster holds (revoked ones included, as they
 /// stay listed), and the longest secret a caller may present (longer is refused unhashed).
@@ -68,3 +80,4 @@ const _: () = assert!(GENERATED_CODE_LENGTH <= CODE_LENGTH_MAX);
 const _: () = assert!(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX);
 const _: () = assert!(IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX > 1);
 const _: () = assert!(EXTERNAL_ID_LENGTH_MIN >= 1);
+const _: () = assert!(TIMESTAMP_MILLIS_MIN < 0 && 0 < TIMESTAMP_MILLIS_MAX);

@@ -207,15 +207,23 @@ impl<'a> StateReader<'a> {
         let Some(id) = keyspace::get::<KeyDigests>(self.tree, digest)? else { return Ok(None) };
         let key = self.api_key(&id)?;
         // Paired with `write_change`, which writes a key and its digest together.
-        assert!(key.as_ref().is_some_and(|key| key.digest == *digest), "digest index of {id} is stale");
+        assert!(
+            key.as_ref().is_some_and(|key| key.digest == *digest),
+            "digest index of {id} is stale"
+        );
         Ok(key)
     }
 
     /// Keys in id order after `after`, at most `limit`, revoked ones included.
     pub fn api_keys(&self, after: Option<&KeyId>, limit: usize) -> Result<Vec<ApiKey>> {
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let keys =
-            keyspace::scan::<ApiKeys>(self.tree, from, Bound::Unbounded, ScanOrder::Ascending, limit)?;
+        let keys = keyspace::scan::<ApiKeys>(
+            self.tree,
+            from,
+            Bound::Unbounded,
+            ScanOrder::Ascending,
+            limit,
+        )?;
         Ok(keys.into_iter().map(|(_, key)| key).collect())
     }
 

@@ -115,9 +115,10 @@ impl ErrorCode {
             Self::MalformedRequest => 400,
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
-            Self::CouponNotFound | Self::RedemptionNotFound | Self::NotFound | Self::KeyNotFound => {
-                404
-            }
+            Self::CouponNotFound
+            | Self::RedemptionNotFound
+            | Self::NotFound
+            | Self::KeyNotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::CodeAlreadyExists
             | Self::AlreadyRolledBack

@@ -6,7 +6,7 @@ mod redeem;
 mod to_wire;
 
 use coupon_client::api::{ErrorCode, FieldError, RejectionReason};
-use raft_store::domain::RedeemRejection;
+use raft_store::domain::{BoundsError, RedeemRejection};
 use raft_store::outcome::Rejection;
 
 pub use new_coupon::new_coupon;
@@ -35,11 +35,18 @@ pub fn rejection_code(rejection: Rejection) -> ErrorCode {
         Rejection::RedemptionNotFound => ErrorCode::RedemptionNotFound,
         Rejection::AlreadyRolledBack => ErrorCode::AlreadyRolledBack,
         Rejection::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+        // A command past the state's bounds: refused like any request out of bounds (422).
+        Rejection::InvalidCommand => ErrorCode::InvalidRequest,
         Rejection::Redeem(reason) => ErrorCode::from(rejection_reason(reason)),
         Rejection::KeyNotFound => ErrorCode::KeyNotFound,
         Rejection::KeyAlreadyExists => ErrorCode::KeyAlreadyExists,
         Rejection::TooManyKeys => ErrorCode::KeyLimitReached,
     }
+}
+
+/// A command past the state's bounds (`KeyedCommand::check_bounds`), as the 422 field error.
+pub fn out_of_bounds(error: BoundsError) -> InvalidFields {
+    InvalidFields(vec![FieldError::new(error.field, error.invalid.to_string())])
 }
 
 /// A request that does not meet the contract, with every offending field, so that one answer

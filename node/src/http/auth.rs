@@ -50,7 +50,8 @@ pub async fn authorize(State(app): State<AppState>, mut request: Request, next: 
     let caller = match app.keys.authenticate(bearer(&request)) {
         Ok(caller) => caller,
         Err(Denied::NoKey) => {
-            return ApiError::new(ErrorCode::Unauthorized, Denied::NoKey.to_string()).into_response()
+            return ApiError::new(ErrorCode::Unauthorized, Denied::NoKey.to_string())
+                .into_response()
         }
         Err(Denied::UnknownKey) => {
             return ApiError::new(ErrorCode::Unauthorized, Denied::UnknownKey.to_string())
@@ -60,7 +61,8 @@ pub async fn authorize(State(app): State<AppState>, mut request: Request, next: 
     };
     let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("");
     if !allows(caller.role, request.method(), route) {
-        let detail = format!("a {} key may not call {} {route}", caller.role.as_str(), request.method());
+        let detail =
+            format!("a {} key may not call {} {route}", caller.role.as_str(), request.method());
         return ApiError::new(ErrorCode::Forbidden, detail).into_response();
     }
     request.extensions_mut().insert(caller);

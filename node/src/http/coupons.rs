@@ -12,7 +12,7 @@ use coupon_client::api::{
 };
 use raft_store::domain::{CouponCode, CouponId, RedemptionId};
 use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
-use raft_store::outcome::{Outcome, AppliedOutcome};
+use raft_store::outcome::{AppliedOutcome, Outcome};
 
 use super::app::{App, AppState};
 use super::extract::{JsonBody, PathId, QueryParams};
@@ -140,7 +140,8 @@ pub async fn roll_back_redemption(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let response = app.service.roll_back(RedemptionId(id), &caller, idempotency_key(&headers)?).await?;
+    let response =
+        app.service.roll_back(RedemptionId(id), &caller, idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Redemption(RedemptionId(id))))
 }
 
@@ -161,7 +162,8 @@ pub async fn deactivate_coupon(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let response = app.service.deactivate(CouponId(id), &caller, idempotency_key(&headers)?).await?;
+    let response =
+        app.service.deactivate(CouponId(id), &caller, idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Coupon(CouponId(id))))
 }
 
@@ -182,7 +184,8 @@ pub async fn reactivate_coupon(
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let response = app.service.reactivate(CouponId(id), &caller, idempotency_key(&headers)?).await?;
+    let response =
+        app.service.reactivate(CouponId(id), &caller, idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Coupon(CouponId(id))))
 }
 

@@ -85,7 +85,8 @@ pub async fn revoke_key(
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = KeyId::parse(&raw).map_err(|invalid| ApiError::invalid_field("id", invalid.to_string()))?;
+    let id =
+        KeyId::parse(&raw).map_err(|invalid| ApiError::invalid_field("id", invalid.to_string()))?;
     let key = idempotency_key(&headers)?;
     let revoked = app.keys.revoke(id.clone(), &caller, key).await?;
     let mut response = render(revoked.applied, Subject::Key(id));

@@ -180,8 +180,11 @@ fn needs_key(operation: &mut Operation, method: &Method, path: &str) {
     for code in [ErrorCode::Unauthorized, ErrorCode::Forbidden] {
         operation.responses.responses.insert(code.status().to_string(), shared(code));
     }
-    let roles: Vec<&str> =
-        Role::ALL.into_iter().filter(|role| allows(*role, method, path)).map(Role::as_str).collect();
+    let roles: Vec<&str> = Role::ALL
+        .into_iter()
+        .filter(|role| allows(*role, method, path))
+        .map(Role::as_str)
+        .collect();
     let extensions = ExtensionsBuilder::new().add("x-roles", serde_json::json!(roles)).build();
     operation.extensions.get_or_insert_with(Default::default).merge(extensions);
 }

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coupon_client::api::{header, RedeemResponse};
 use raft_store::domain::{CouponId, KeyId, RedeemRejection, RedemptionId};
-use raft_store::outcome::{Outcome, Rejection, AppliedOutcome};
+use raft_store::outcome::{AppliedOutcome, Outcome, Rejection};
 
 use raft_store::limits::KEYS_MAX;
 
@@ -48,7 +48,9 @@ pub fn render(applied: AppliedOutcome, subject: Subject) -> Response {
             StatusCode::NO_CONTENT.into_response()
         }
         // A replayed creation: the secret was shown once, with the first answer.
-        Outcome::KeyCreated(key) => (StatusCode::CREATED, Json(convert::api_key(&key))).into_response(),
+        Outcome::KeyCreated(key) => {
+            (StatusCode::CREATED, Json(convert::api_key(&key))).into_response()
+        }
         Outcome::KeyRevoked(key) => Json(convert::api_key(&key)).into_response(),
         Outcome::Rejected(rejection) => {
             ApiError::rejected(rejection, detail(rejection, subject)).into_response()
@@ -82,6 +84,7 @@ fn detail(rejection: Rejection, subject: Subject) -> String {
         Rejection::TooManyKeys => {
             format!("the cluster holds {KEYS_MAX} keys, revoked ones included")
         }
+        Rejection::InvalidCommand => "the request is outside the bounds of the state".to_owned(),
     }
 }
 

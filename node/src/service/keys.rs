@@ -10,13 +10,15 @@ use std::time::Duration;
 use raft_store::command::{Command, KeyedCommand, NewKey};
 use raft_store::domain::{ApiKey, KeyDigest, KeyId, KeyLabel, Role};
 use raft_store::idempotency::IdempotencyKey;
-use raft_store::limits::{KEYS_MAX, KEY_ID_RANDOM_CHARS, KEY_SECRET_CHARS_MAX, KEY_SECRET_RANDOM_CHARS};
+use raft_store::limits::{
+    KEYS_MAX, KEY_ID_RANDOM_CHARS, KEY_SECRET_CHARS_MAX, KEY_SECRET_RANDOM_CHARS,
+};
 use raft_store::outcome::{AppliedOutcome, Outcome};
 use raft_store::{Raft, StateHandle};
 use rand::distributions::{Alphanumeric, Distribution, Uniform};
 use rand::Rng;
 
-use super::{token, ServiceError, WriteResult};
+use super::{submit, token, ServiceError};
 use crate::peer::{path, PeerRpc};
 use crate::read_barrier::ReadBarrier;
 use crate::shutdown::Shutdown;
@@ -99,7 +101,8 @@ impl KeyService {
     /// state: a key is accepted on a node once it has applied the key's creation, and refused on
     /// every node once its revocation has answered (`revoke` waits for that).
     pub fn authenticate(&self, secret: Option<&str>) -> Result<Caller, Denied> {
-        let digest = secret.filter(|secret| secret.len() <= KEY_SECRET_CHARS_MAX).map(KeyDigest::of);
+        let digest =
+            secret.filter(|secret| secret.len() <= KEY_SECRET_CHARS_MAX).map(KeyDigest::of);
         let (found, holds_keys) = self.state.read(|state| {
             let found = match &digest {
                 Some(digest) => state.api_key_by_digest(digest)?,
@@ -143,8 +146,13 @@ impl KeyService {
         let secret = draw_secret();
         let new = NewKey { id: draw_key_id(), role, label, digest: KeyDigest::of(&secret) };
         let command = Command::CreateKey(new);
-        let applied = self.submit(KeyedCommand { idempotency, actor: actor.key_id.clone(), command }).await?;
-        let secret = matches!(applied.outcome, Outcome::KeyCreated(_) if !applied.replayed).then_some(secret);
+        let applied = submit(
+            &self.proposer,
+            KeyedCommand { idempotency, actor: actor.key_id.clone(), command },
+        )
+        .await?;
+        let secret = matches!(applied.outcome, Outcome::KeyCreated(_) if !applied.replayed)
+            .then_some(secret);
         Ok(Created { applied, secret })
     }
 
@@ -167,7 +175,11 @@ impl KeyService {
         let route = format!("DELETE /keys/{id}");
         let idempotency = token(key, &route, &())?;
         let command = Command::RevokeKey { id: id.clone() };
-        let applied = self.submit(KeyedCommand { idempotency, actor: actor.key_id.clone(), command }).await?;
+        let applied = submit(
+            &self.proposer,
+            KeyedCommand { idempotency, actor: actor.key_id.clone(), command },
+        )
+        .await?;
         let unconfirmed = match applied.outcome {
             Outcome::KeyRevoked(_) => self.confirm_revoked_everywhere(&id).await,
             _ => Vec::new(),
@@ -233,7 +245,11 @@ impl KeyService {
                         label: KeyLabel::parse("bootstrap").expect("a fixed label is valid"),
                         digest,
                     };
-                    let command = KeyedCommand { idempotency: None, actor: None, command: Command::CreateKey(new) };
+                    let command = KeyedCommand {
+                        idempotency: None,
+                        actor: None,
+                        command: Command::CreateKey(new),
+                    };
                     if let Err(error) = self.proposer.propose(command).await {
                         tracing::warn!(%error, "the bootstrap key is not installed yet; trying again");
                     }
@@ -246,10 +262,6 @@ impl KeyService {
                 _ = tokio::time::sleep(BOOTSTRAP_POLL) => {}
             }
         }
-    }
-
-    async fn submit(&self, command: KeyedCommand) -> WriteResult {
-        Ok(self.proposer.propose(command).await?)
     }
 }
 
@@ -266,8 +278,11 @@ fn draw_key_id() -> KeyId {
 
 /// `cpk_` and 40 random letters and digits: about 238 bits.
 fn draw_secret() -> String {
-    let random: String =
-        rand::rngs::OsRng.sample_iter(&Alphanumeric).take(KEY_SECRET_RANDOM_CHARS).map(char::from).collect();
+    let random: String = rand::rngs::OsRng
+        .sample_iter(&Alphanumeric)
+        .take(KEY_SECRET_RANDOM_CHARS)
+        .map(char::from)
+        .collect();
     format!("{SECRET_PREFIX}{random}")
 }
 
@@ -280,7 +295,10 @@ mod tests {
         let id = draw_key_id();
         assert_eq!(KeyId::parse(id.as_str()), Ok(id));
         let (a, b) = (draw_secret(), draw_secret());
-        assert!(a.starts_with(SECRET_PREFIX) && a.len() == SECRET_PREFIX.len() + KEY_SECRET_RANDOM_CHARS);
+        assert!(
+            a.starts_with(SECRET_PREFIX)
+                && a.len() == SECRET_PREFIX.len() + KEY_SECRET_RANDOM_CHARS
+        );
         assert_ne!(a, b);
         assert!(a.len() <= KEY_SECRET_CHARS_MAX);
     }

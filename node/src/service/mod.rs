@@ -8,6 +8,7 @@ mod validate;
 mod writes;
 
 use coupon_client::api::ReadConsistency;
+use raft_store::command::KeyedCommand;
 use raft_store::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
 use raft_store::outcome::AppliedOutcome;
 use raft_store::state_reader::StateReader;
@@ -88,4 +89,12 @@ fn token(
     let canonical = serde_json::to_vec(body)?;
     let fingerprint = Fingerprint::of(&[route.as_bytes(), &canonical]);
     Ok(Some(IdempotencyToken { key, fingerprint }))
+}
+
+/// Writes `request` through the Raft log; the answer is what apply decided for it. The command is
+/// held to the state's bounds first (the conversions keep them already; this is the check every
+/// command passes where it enters the log, as `/peer/propose` does).
+async fn submit(proposer: &Proposer, request: KeyedCommand) -> WriteResult {
+    request.check_bounds().map_err(crate::convert::out_of_bounds)?;
+    Ok(proposer.propose(request).await?)
 }

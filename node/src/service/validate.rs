@@ -2,11 +2,11 @@
 //! state; it never consumes a use.
 
 use chrono::Utc;
-use coupon_client::api::{self, ValidateQuery};
+use coupon_client::api::{self, FieldError, ValidateQuery};
 use raft_store::domain::{check_redeem, CouponId, Timestamp};
 
 use super::{CouponService, ServiceError};
-use crate::convert;
+use crate::convert::{self, InvalidFields};
 
 impl CouponService {
     /// The verdict on `query` for coupon `id`; `None` when there is no such coupon.
@@ -43,7 +43,14 @@ impl CouponService {
             reason: None,
         };
         match verdict {
-            Ok(discount) => response.discount_amount = discount.map(|amount| amount.round_dp(2)),
+            Ok(Ok(discount)) => {
+                response.discount_amount = discount.map(|amount| amount.round_dp(2));
+            }
+            // Unreachable with an order amount the conversion accepted; refused all the same.
+            Ok(Err(overflow)) => {
+                let field = FieldError::new("order_amount", overflow.to_string());
+                return Err(InvalidFields(vec![field]).into());
+            }
             Err(rejection) => response.reason = Some(convert::rejection_reason(rejection)),
         }
         Ok(Some(response))

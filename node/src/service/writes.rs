@@ -12,7 +12,7 @@ use raft_store::idempotency::IdempotencyKey;
 use raft_store::limits::GENERATED_CODE_LENGTH;
 use rand::RngCore;
 
-use super::{token, Caller, CouponService, WriteResult};
+use super::{submit, token, Caller, CouponService, WriteResult};
 use crate::convert;
 
 impl CouponService {
@@ -29,12 +29,15 @@ impl CouponService {
         let mut entropy = [0u8; GENERATED_CODE_LENGTH];
         rand::rngs::OsRng.fill_bytes(&mut entropy);
         let (code, terms) = convert::new_coupon(request, Utc::now(), entropy)?;
-        self.submit(KeyedCommand {
-            idempotency,
-            actor: caller.key_id.clone(),
-            command: Command::CreateCoupon { code, terms },
-        })
-            .await
+        submit(
+            &self.proposer,
+            KeyedCommand {
+                idempotency,
+                actor: caller.key_id.clone(),
+                command: Command::CreateCoupon { code, terms },
+            },
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -47,7 +50,8 @@ impl CouponService {
     ) -> WriteResult {
         let idempotency = token(key, &format!("POST /coupons/{}/redeem", coupon_id.0), request)?;
         let command = Command::Redeem(convert::redeem_command(coupon_id, request)?);
-        self.submit(KeyedCommand { idempotency, actor: caller.key_id.clone(), command }).await
+        submit(&self.proposer, KeyedCommand { idempotency, actor: caller.key_id.clone(), command })
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -92,11 +96,7 @@ impl CouponService {
         command: Command,
     ) -> WriteResult {
         let idempotency = token(key, route, &())?;
-        self.submit(KeyedCommand { idempotency, actor: caller.key_id.clone(), command }).await
-    }
-
-    /// Writes `request` through the Raft log; the answer is what apply decided for it.
-    async fn submit(&self, request: KeyedCommand) -> WriteResult {
-        Ok(self.proposer.propose(request).await?)
+        submit(&self.proposer, KeyedCommand { idempotency, actor: caller.key_id.clone(), command })
+            .await
     }
 }

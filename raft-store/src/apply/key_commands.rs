@@ -9,8 +9,13 @@ use crate::state_reader::StateReader;
 
 use super::Change;
 
-pub fn create(new: &NewKey, now: Timestamp, state: &StateReader<'_>) -> Result<(Outcome, Vec<Change>)> {
-    let taken = state.api_key(&new.id)?.is_some() || state.api_key_by_digest(&new.digest)?.is_some();
+pub fn create(
+    new: &NewKey,
+    now: Timestamp,
+    state: &StateReader<'_>,
+) -> Result<(Outcome, Vec<Change>)> {
+    let taken =
+        state.api_key(&new.id)?.is_some() || state.api_key_by_digest(&new.digest)?.is_some();
     if taken {
         return Ok((Outcome::Rejected(Rejection::KeyAlreadyExists), Vec::new()));
     }
@@ -29,7 +34,11 @@ pub fn create(new: &NewKey, now: Timestamp, state: &StateReader<'_>) -> Result<(
 }
 
 /// Revokes `id` for good; revoking it again answers the revoked key and changes nothing.
-pub fn revoke(id: &KeyId, now: Timestamp, state: &StateReader<'_>) -> Result<(Outcome, Vec<Change>)> {
+pub fn revoke(
+    id: &KeyId,
+    now: Timestamp,
+    state: &StateReader<'_>,
+) -> Result<(Outcome, Vec<Change>)> {
     let Some(mut key) = state.api_key(id)? else {
         return Ok((Outcome::Rejected(Rejection::KeyNotFound), Vec::new()));
     };

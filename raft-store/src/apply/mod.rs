@@ -3,6 +3,11 @@
 //! `apply(request, now, counters, state)` reads through `state`, never writes, never looks at a
 //! clock or a random source: every node that applies the same log decides the same. The state
 //! machine writes the returned changes (and the new counters) atomically.
+//!
+//! Apply is total: a command that breaks a bound of the state (`KeyedCommand::check_bounds`,
+//! `Batch::check_bounds`) is refused as `Rejection::InvalidCommand` and changes nothing, so no
+//! decodable log entry can make it panic or store a value out of bounds. The assertions below
+//! guard the state's own invariants, which no command content can reach past that check.
 
 mod change;
 mod coupon_commands;
@@ -29,14 +34,19 @@ pub struct Decision {
     pub counters: Counters,
 }
 
-/// Decides `request` at log time `now`. An idempotency key seen before returns the stored
-/// outcome (same request) or `IdempotencyKeyReused` (another request), and changes nothing.
+/// Decides `request` at log time `now`. A request out of bounds is refused, and an idempotency
+/// key seen before returns the stored outcome (same request) or `IdempotencyKeyReused` (another
+/// request); neither changes anything.
 pub fn apply(
     request: &KeyedCommand,
     now: Timestamp,
     counters: Counters,
     state: &StateReader<'_>,
 ) -> Result<Decision> {
+    if let Err(error) = request.check_bounds() {
+        tracing::warn!(%error, "refused a logged command out of bounds");
+        return Ok(refused(counters));
+    }
     if let Some(token) = &request.idempotency {
         if let Some(record) = recorded_outcome(state, &token.key)? {
             let (outcome, replayed) = if record.fingerprint == token.fingerprint {
@@ -54,10 +64,15 @@ pub fn apply(
     let (outcome, mut changes, mut counters) = decide(&request.command, now, counters, state)?;
     // A command that changed nothing (a repeated revoke) leaves no record; a membership note is
     // nothing but its record.
-    let changed = !changes.is_empty() || matches!(request.command, Command::NoteMembershipChange(_));
+    let changed =
+        !changes.is_empty() || matches!(request.command, Command::NoteMembershipChange(_));
     if let Some(action) = audited_action(&request.command, &outcome).filter(|_| changed) {
-        let record =
-            AuditRecord { id: counters.next_audit_id, at: now, actor: request.actor.clone(), action };
+        let record = AuditRecord {
+            id: counters.next_audit_id,
+            at: now,
+            actor: request.actor.clone(),
+            action,
+        };
         counters.next_audit_id = record.id.next();
         changes.push(Change::RecordAudit(record));
     }
@@ -71,6 +86,17 @@ pub fn apply(
             .push(Change::RecordIdempotency { key: token.key.clone(), record: Box::new(record) });
     }
     Ok(Decision { response: AppliedOutcome { outcome, replayed: false }, changes, counters })
+}
+
+/// `InvalidCommand`, with no change. Not stored under the request's key: the node refuses such
+/// a request before it is proposed, and stores nothing for it either.
+fn refused(counters: Counters) -> Decision {
+    let outcome = Outcome::Rejected(Rejection::InvalidCommand);
+    Decision {
+        response: AppliedOutcome { outcome, replayed: false },
+        changes: Vec::new(),
+        counters,
+    }
 }
 
 #[cfg(not(feature = "broken-no-idempotency"))]
@@ -147,9 +173,13 @@ fn audited_action(command: &Command, outcome: &Outcome) -> Option<AuditAction> {
         (Command::RollBack { redemption_id }, Outcome::RolledBack { .. }) => {
             AuditAction::RedemptionRolledBack(*redemption_id)
         }
-        (Command::CreateKey(_), Outcome::KeyCreated(key)) => AuditAction::KeyCreated(key.id.clone()),
+        (Command::CreateKey(_), Outcome::KeyCreated(key)) => {
+            AuditAction::KeyCreated(key.id.clone())
+        }
         (Command::RevokeKey { id }, Outcome::KeyRevoked(_)) => AuditAction::KeyRevoked(id.clone()),
-        (Command::NoteMembershipChange(MembershipNote::Added(id)), _) => AuditAction::MemberAdded(*id),
+        (Command::NoteMembershipChange(MembershipNote::Added(id)), _) => {
+            AuditAction::MemberAdded(*id)
+        }
         (Command::NoteMembershipChange(MembershipNote::Removed(id)), _) => {
             AuditAction::MemberRemoved(*id)
         }
@@ -173,13 +203,19 @@ pub fn expire_idempotency(now: Timestamp, state: &StateReader<'_>) -> Result<Vec
 
 /// Applies the batch of log entry `entry_index`: every request in order, each seeing the writes of
 /// those before it, then the entry's idempotency bookkeeping. Everything lands in `pending`, for
-/// the caller to commit atomically.
+/// the caller to commit atomically. A batch out of bounds (its stamp, its size) is refused
+/// whole: every request gets `InvalidCommand`, and log time does not move.
 pub fn apply_batch(
     batch: &Batch,
     entry_index: u64,
     meta: &mut StateMeta,
     pending: &mut PendingWrites<'_>,
 ) -> Result<AppliedOutcomes> {
+    if let Err(error) = batch.check_bounds() {
+        tracing::warn!(%error, entry_index, "refused a log entry out of bounds");
+        let responses = batch.requests.iter().map(|_| refused(meta.counters).response);
+        return Ok(AppliedOutcomes(responses.collect()));
+    }
     meta.log_time = meta.log_time.max(batch.stamped_at);
     let mut responses = Vec::with_capacity(batch.requests.len());
     let mut recorded = Vec::new();
@@ -253,17 +289,23 @@ mod tests {
                 requests: Vec<KeyedCommand>,
                 now: Timestamp,
             ) -> Vec<AppliedOutcome> {
+                self.run_batch(Batch { stamped_at: now, requests })
+            }
+
+            /// Applies `batch` as it stands (its own stamp and requests) as the next log entry.
+            pub fn run_batch(&mut self, batch: Batch) -> Vec<AppliedOutcome> {
                 self.entries += 1;
                 let entry = Entry {
                     log_id: LogId::new(CommittedLeaderId::new(1, 1), self.entries),
-                    payload: EntryPayload::Normal(Batch { stamped_at: now, requests }),
+                    payload: EntryPayload::Normal(batch),
                 };
                 let mut answers = self.state.apply_entries(vec![entry]).unwrap();
                 answers.pop().expect("one answer per entry").0
             }
 
             pub fn outcome(&mut self, command: Command, now: Timestamp) -> Outcome {
-                let response = self.run(KeyedCommand { idempotency: None, actor: None, command }, now);
+                let response =
+                    self.run(KeyedCommand { idempotency: None, actor: None, command }, now);
                 assert!(!response.replayed);
                 response.outcome
             }
@@ -725,6 +767,416 @@ mod tests {
                 let key = crate::idempotency::IdempotencyKey::from_validated(key.to_owned());
                 assert!(ledger.read(|s| s.idempotency_record(&key)).is_none());
             }
+        }
+    }
+    mod forged {
+        //! Apply is total: commands built from the bincode level up (arbitrary bytes, and the
+        //! encodings of structurally valid commands with arbitrary field values) are decoded as the
+        //! log decodes them and applied to a real state; nothing panics, and the state's invariants
+        //! hold after every entry.
+
+        use proptest::prelude::*;
+        use rust_decimal::Decimal;
+        use serde::Serialize;
+
+        use super::ledger::*;
+        use crate::command::{Batch, Command, KeyedCommand};
+        use crate::domain::fixtures::*;
+        use crate::domain::{CouponId, CouponTerms, Discount, AMOUNT_MAX};
+        use crate::limits::{TIMESTAMP_MILLIS_MAX, USAGE_LIMIT_MAX};
+        use crate::outcome::{Outcome, Rejection};
+        use crate::state_reader::StateReader;
+
+        // Mirrors of the log's types with every field open. bincode writes a newtype as its
+        // inner value, so these encode exactly as the real types (`mirrors_encode_as_the_real_types`
+        // holds them to it) while letting any value past the constructors.
+        #[derive(Clone, Debug, Serialize)]
+        struct Keyed {
+            idempotency: Option<(String, [u8; 32])>,
+            command: Cmd,
+        }
+
+        #[derive(Clone, Debug, Serialize)]
+        enum Cmd {
+            CreateCoupon { code: Code, terms: Terms },
+            Redeem(Redeem),
+            RollBack { redemption_id: u64 },
+            Deactivate { coupon_id: u64 },
+            Reactivate { coupon_id: u64 },
+            ConfirmAlertDelivery { alert_ids: Vec<u64> },
+        }
+
+        #[derive(Clone, Debug, Serialize)]
+        enum Code {
+            Chosen(String),
+            Generated(String),
+        }
+
+        #[derive(Clone, Debug, Serialize)]
+        struct Terms {
+            discount: Disc,
+            max_discount_amount: Option<Decimal>,
+            min_order_amount: Option<Decimal>,
+            starts_at: Option<i64>,
+            expires_at: i64,
+            usage_limit: u32,
+            per_user_limit: Option<u32>,
+            low_stock_threshold: Option<u32>,
+            metadata: String,
+        }
+
+        #[derive(Clone, Debug, Serialize)]
+        enum Disc {
+            Percentage { percent: Decimal },
+            Fixed { amount: Decimal, currency: String },
+        }
+
+        #[derive(Clone, Debug, Serialize)]
+        struct Redeem {
+            coupon_id: u64,
+            user_id: String,
+            order_id: Option<String>,
+            order_amount: Option<Decimal>,
+            currency: Option<String>,
+        }
+
+        #[derive(Clone, Debug, Serialize)]
+        struct RawBatch {
+            stamped_at: i64,
+            requests: Vec<Keyed>,
+        }
+
+        /// The log's codec: `keyspace` stores entries with `bincode::serialize_into` and reads
+        /// them back with `bincode::deserialize` (bincode's default options).
+        fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+            bincode::deserialize(bytes).ok()
+        }
+
+        fn decimal() -> BoxedStrategy<Decimal> {
+            prop_oneof![
+                Just(Decimal::MAX),
+                Just(Decimal::MIN),
+                Just(Decimal::ZERO),
+                Just(Decimal::ONE_HUNDRED),
+                Just(AMOUNT_MAX),
+                Just(AMOUNT_MAX + Decimal::new(1, 2)),
+                (any::<u32>(), any::<u32>(), any::<u32>(), any::<bool>(), 0u32..=28).prop_map(
+                    |(lo, mid, hi, neg, scale)| Decimal::from_parts(lo, mid, hi, neg, scale)
+                ),
+                (0i64..100_000, 0u32..3).prop_map(|(units, scale)| Decimal::new(units, scale)),
+            ]
+            .boxed()
+        }
+
+        fn text() -> BoxedStrategy<String> {
+            prop_oneof![
+                Just(String::new()),
+                Just(" padded ".to_owned()),
+                Just("x".repeat(10_000)),
+                Just("é".repeat(129)),
+                "[A-Z0-9_-]{3,8}",
+                "[a-z]{1,4}",
+                "\\PC{0,12}",
+                ".{0,6}",
+            ]
+            .boxed()
+        }
+
+        fn stamp() -> BoxedStrategy<i64> {
+            prop_oneof![
+                Just(i64::MAX),
+                Just(i64::MIN),
+                Just(TIMESTAMP_MILLIS_MAX + 1),
+                any::<i64>(),
+                0i64..2_000_000,
+            ]
+            .boxed()
+        }
+
+        fn limit() -> BoxedStrategy<u32> {
+            prop_oneof![
+                Just(0),
+                Just(u32::MAX),
+                Just(USAGE_LIMIT_MAX),
+                Just(USAGE_LIMIT_MAX + 1),
+                1u32..5,
+            ]
+            .boxed()
+        }
+
+        fn metadata() -> BoxedStrategy<String> {
+            prop_oneof![
+                Just(String::new()),
+                Just("{}".to_owned()),
+                Just(r#"{"a":1}"#.to_owned()),
+                Just(r#"{ "a": 1 }"#.to_owned()),
+                Just(r#"{"b":1,"a":2}"#.to_owned()),
+                Just("[1]".to_owned()),
+                Just(format!(r#"{{"k":"{}"}}"#, "x".repeat(300))),
+                ".{0,8}",
+            ]
+            .boxed()
+        }
+
+        fn currency() -> BoxedStrategy<String> {
+            prop_oneof![Just("EUR".to_owned()), Just("eur".to_owned()), text()].boxed()
+        }
+
+        fn discount() -> BoxedStrategy<Disc> {
+            prop_oneof![
+                decimal().prop_map(|percent| Disc::Percentage { percent }),
+                (decimal(), currency())
+                    .prop_map(|(amount, currency)| Disc::Fixed { amount, currency }),
+            ]
+            .boxed()
+        }
+
+        /// Terms with every field arbitrary.
+        fn wild_terms() -> BoxedStrategy<Terms> {
+            (
+                (discount(), proptest::option::of(decimal()), proptest::option::of(decimal())),
+                (proptest::option::of(stamp()), stamp()),
+                (limit(), proptest::option::of(limit()), proptest::option::of(limit())),
+                metadata(),
+            )
+                .prop_map(
+                    |((discount, cap, minimum), (starts_at, expires_at), limits, metadata)| {
+                        let (usage_limit, per_user_limit, low_stock_threshold) = limits;
+                        Terms {
+                            discount,
+                            max_discount_amount: cap,
+                            min_order_amount: minimum,
+                            starts_at,
+                            expires_at,
+                            usage_limit,
+                            per_user_limit,
+                            low_stock_threshold,
+                            metadata,
+                        }
+                    },
+                )
+                .boxed()
+        }
+
+        /// Terms within the bounds, so that later redeems and rollbacks reach a real coupon.
+        fn sound_terms() -> BoxedStrategy<Terms> {
+            (1u32..4, proptest::option::of(1u32..3), proptest::option::of(0u32..3), any::<bool>())
+                .prop_map(|(usage_limit, per_user_limit, low_stock_threshold, whole)| Terms {
+                    discount: if whole {
+                        Disc::Percentage { percent: Decimal::ONE_HUNDRED }
+                    } else {
+                        Disc::Fixed { amount: Decimal::new(500, 2), currency: "EUR".to_owned() }
+                    },
+                    max_discount_amount: None,
+                    min_order_amount: None,
+                    starts_at: None,
+                    expires_at: 1_000_000_000,
+                    usage_limit,
+                    per_user_limit,
+                    low_stock_threshold,
+                    metadata: String::new(),
+                })
+                .boxed()
+        }
+
+        fn command() -> BoxedStrategy<Cmd> {
+            let code = prop_oneof![text().prop_map(Code::Chosen), text().prop_map(Code::Generated)];
+            let terms = prop_oneof![sound_terms(), wild_terms()];
+            let coupon_id = prop_oneof![3 => 0u64..5, 1 => any::<u64>()];
+            let user = prop_oneof![3 => "u[0-3]", 1 => text()];
+            let redeem = (
+                coupon_id.clone(),
+                user,
+                proptest::option::of(prop_oneof!["o[0-3]", text()]),
+                proptest::option::of(decimal()),
+                proptest::option::of(currency()),
+            )
+                .prop_map(|(coupon_id, user_id, order_id, order_amount, currency)| Redeem {
+                    coupon_id,
+                    user_id,
+                    order_id,
+                    order_amount,
+                    currency,
+                });
+            prop_oneof![
+                2 => (code, terms).prop_map(|(code, terms)| Cmd::CreateCoupon { code, terms }),
+                4 => redeem.prop_map(Cmd::Redeem),
+                1 => prop_oneof![0u64..8, any::<u64>()].prop_map(|redemption_id| Cmd::RollBack { redemption_id }),
+                1 => coupon_id.clone().prop_map(|coupon_id| Cmd::Deactivate { coupon_id }),
+                1 => coupon_id.prop_map(|coupon_id| Cmd::Reactivate { coupon_id }),
+                1 => proptest::collection::vec(any::<u64>(), 0..200)
+                    .prop_map(|alert_ids| Cmd::ConfirmAlertDelivery { alert_ids }),
+            ]
+            .boxed()
+        }
+
+        fn keyed() -> BoxedStrategy<Keyed> {
+            let key = prop_oneof![text(), Just("k".repeat(256))];
+            (proptest::option::of((key, any::<[u8; 32]>())), command())
+                .prop_map(|(idempotency, command)| Keyed { idempotency, command })
+                .boxed()
+        }
+
+        /// One log entry's payload, as bytes.
+        #[derive(Clone, Debug)]
+        enum Entry {
+            /// A structurally valid batch of commands, stamped with the test's clock.
+            Commands(Vec<Keyed>),
+            /// A structurally valid batch with its own (arbitrary) stamp.
+            Stamped(RawBatch),
+            /// Bytes of no particular shape: decoded as a batch, or as one command if that fails.
+            Bytes(Vec<u8>),
+        }
+
+        fn entry() -> BoxedStrategy<Entry> {
+            prop_oneof![
+                8 => proptest::collection::vec(keyed(), 1..4).prop_map(Entry::Commands),
+                1 => (stamp(), proptest::collection::vec(keyed(), 0..3))
+                    .prop_map(|(stamped_at, requests)| Entry::Stamped(RawBatch { stamped_at, requests })),
+                1 => proptest::collection::vec(any::<u8>(), 0..96).prop_map(Entry::Bytes),
+            ]
+            .boxed()
+        }
+
+        /// The decoded payload of `entry` at test time `t`, if it decodes at all.
+        fn decoded(entry: &Entry, t: i64) -> Option<Batch> {
+            let stamped = |requests: Vec<KeyedCommand>| Batch { stamped_at: at(t), requests };
+            match entry {
+                Entry::Commands(commands) => {
+                    let requests = commands
+                        .iter()
+                        .map(|keyed| decode::<KeyedCommand>(&bincode::serialize(keyed).unwrap()));
+                    Some(stamped(requests.collect::<Option<Vec<_>>>()?))
+                }
+                Entry::Stamped(raw) => decode(&bincode::serialize(raw).unwrap()),
+                Entry::Bytes(bytes) => decode::<Batch>(bytes)
+                    .or_else(|| decode::<KeyedCommand>(bytes).map(|one| stamped(vec![one]))),
+            }
+        }
+
+        /// Every coupon is within its limit and within the bounds, counted as its history says;
+        /// ids are dense and every redemption is counted once.
+        fn check_invariants(state: &StateReader<'_>) -> Result<(), TestCaseError> {
+            let meta = state.meta().unwrap();
+            prop_assert!(meta.log_time.check().is_ok(), "log time in bounds");
+            let mut redemptions = 0u64;
+            for id in 1..meta.counters.next_coupon_id.0 {
+                let coupon = state.coupon(CouponId(id)).unwrap();
+                let coupon = coupon.ok_or_else(|| TestCaseError::fail("ids are dense"))?;
+                prop_assert!(coupon.times_redeemed <= coupon.terms.usage_limit);
+                prop_assert_eq!(coupon.terms.check_bounds(), Ok(()));
+                prop_assert_eq!(coupon.code.check(), Ok(()));
+                prop_assert_eq!(state.coupon_id_by_code(&coupon.code).unwrap(), Some(coupon.id));
+                let history = state.coupon_history(coupon.id, None, 500).unwrap().redemptions;
+                let live = history.iter().filter(|r| r.is_live()).count();
+                prop_assert_eq!(coupon.times_redeemed as usize, live);
+                redemptions += history.len() as u64;
+            }
+            prop_assert!(state.coupon(meta.counters.next_coupon_id).unwrap().is_none());
+            prop_assert_eq!(meta.counters.next_redemption_id.0, redemptions + 1);
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// Whatever decodes is applied without a panic, and leaves the invariants standing.
+            #[test]
+            fn whatever_decodes_applies_without_panic_and_keeps_the_invariants(
+                entries in proptest::collection::vec(entry(), 1..24),
+            ) {
+                let mut ledger = Ledger::default();
+                for (t, entry) in (1i64..).zip(&entries) {
+                    let Some(batch) = decoded(entry, t * 1000) else { continue };
+                    let requests = batch.requests.len();
+                    let answers = ledger.run_batch(batch);
+                    prop_assert_eq!(answers.len(), requests, "one answer per request");
+                    ledger.read(|state| Ok(check_invariants(state)))?;
+                }
+            }
+        }
+
+        #[test]
+        fn mirrors_encode_as_the_real_types() {
+            let terms = Terms {
+                discount: Disc::Fixed { amount: Decimal::new(500, 2), currency: "EUR".into() },
+                max_discount_amount: None,
+                min_order_amount: Some(Decimal::new(1, 0)),
+                starts_at: Some(2),
+                expires_at: 1_000_000,
+                usage_limit: 3,
+                per_user_limit: Some(1),
+                low_stock_threshold: None,
+                metadata: r#"{"a":1}"#.into(),
+            };
+            let keyed = Keyed {
+                idempotency: Some(("k".into(), [7; 32])),
+                command: Cmd::CreateCoupon { code: Code::Chosen("ABC".into()), terms },
+            };
+            let real: KeyedCommand = decode(&bincode::serialize(&keyed).unwrap()).unwrap();
+            let Command::CreateCoupon { code, terms } = &real.command else { panic!("{real:?}") };
+            assert_eq!(
+                code,
+                &crate::command::CodeChoice::Chosen(
+                    crate::domain::CouponCode::parse("ABC").unwrap()
+                )
+            );
+            assert_eq!(terms.discount, Discount::fixed(dec("5.00"), eur()).unwrap());
+            assert_eq!(
+                (terms.starts_at, terms.expires_at),
+                (Some(at(0).saturating_add(std::time::Duration::from_millis(2))), at(1000))
+            );
+            assert_eq!(
+                (terms.usage_limit, terms.per_user_limit, terms.metadata.as_json()),
+                (3, Some(1), r#"{"a":1}"#)
+            );
+            assert_eq!(real.idempotency.as_ref().unwrap().key.as_str(), "k");
+            assert_eq!(bincode::serialize(&real).unwrap(), bincode::serialize(&keyed).unwrap());
+
+            let redeem = Keyed {
+                idempotency: None,
+                command: Cmd::Redeem(Redeem {
+                    coupon_id: 4,
+                    user_id: "u-1".into(),
+                    order_id: Some("o-1".into()),
+                    order_amount: Some(Decimal::MAX),
+                    currency: None,
+                }),
+            };
+            let real: KeyedCommand = decode(&bincode::serialize(&redeem).unwrap()).unwrap();
+            let Command::Redeem(command) = &real.command else { panic!("{real:?}") };
+            assert_eq!(
+                (command.coupon_id, command.order_amount),
+                (CouponId(4), Some(Decimal::MAX))
+            );
+        }
+
+        /// The forged redeem of the report: a `Decimal::MAX` order on a 100 % coupon, as
+        /// `/peer/propose` could once commit it. Every replica overflowed on it; it is refused.
+        #[test]
+        fn a_redeem_of_decimal_max_on_a_whole_discount_is_refused_not_a_panic() {
+            let mut ledger = Ledger::default();
+            let whole = Discount::percentage(Decimal::ONE_HUNDRED).unwrap();
+            let id = ledger.create("ALL-OFF", CouponTerms { discount: whole, ..terms() });
+            let forged = Keyed {
+                idempotency: None,
+                command: Cmd::Redeem(Redeem {
+                    coupon_id: id.0,
+                    user_id: "u-1".into(),
+                    order_id: None,
+                    order_amount: Some(Decimal::MAX),
+                    currency: None,
+                }),
+            };
+            let command: KeyedCommand = decode(&bincode::serialize(&forged).unwrap()).unwrap();
+            let answer = ledger.run(command, at(1));
+            assert_eq!(answer.outcome, Outcome::Rejected(Rejection::InvalidCommand));
+            assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 0);
+            assert!(ledger.read(|s| s.coupon_history(id, None, 10)).redemptions.is_empty());
+            assert!(matches!(
+                ledger.outcome(redeem_by(id, "u-1"), at(2)),
+                Outcome::Redeemed { .. }
+            ));
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Deciding a redeem and a rollback: the two commands that move a coupon's counter.
 
 use crate::command::RedeemCommand;
-use crate::domain::{check_redeem, Alert, Coupon, Redemption, RedemptionId, Timestamp};
+use crate::domain::{
+    check_redeem, Alert, AmountOverflow, Coupon, Redemption, RedemptionId, Timestamp,
+};
 use crate::error::Result;
 use crate::outcome::{Outcome, Rejection};
 use crate::state_meta::Counters;
@@ -28,7 +30,11 @@ pub fn redeem(
     )?;
     let user_redemptions = facts.user_redemptions;
     let discount_amount = match check_redeem(&coupon, &facts, now) {
-        Ok(amount) => amount,
+        Ok(Ok(amount)) => amount,
+        // Past the bounds, which apply checked first: refused all the same, never a panic.
+        Ok(Err(AmountOverflow)) => {
+            return Ok((Outcome::Rejected(Rejection::InvalidCommand), Vec::new(), counters))
+        }
         Err(reason) => {
             return Ok((Outcome::Rejected(Rejection::Redeem(reason)), Vec::new(), counters))
         }

@@ -50,18 +50,27 @@ impl KeyId {
     }
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let rest = raw.strip_prefix(Self::PREFIX).ok_or(Invalid::KeyId)?;
-        let well_formed = (1..=KEY_ID_RANDOM_CHARS).contains(&rest.len())
-            && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        if well_formed {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(Invalid::KeyId)
-        }
+        check_key_id(raw).map(|()| Self(raw.to_owned()))
+    }
+
+    /// An id from elsewhere (a decoded command) within the same bounds as `parse`.
+    pub fn check(&self) -> Result<(), Invalid> {
+        check_key_id(&self.0)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+fn check_key_id(raw: &str) -> Result<(), Invalid> {
+    let rest = raw.strip_prefix(KeyId::PREFIX).ok_or(Invalid::KeyId)?;
+    let well_formed = (1..=KEY_ID_RANDOM_CHARS).contains(&rest.len())
+        && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if well_formed {
+        Ok(())
+    } else {
+        Err(Invalid::KeyId)
     }
 }
 
@@ -89,7 +98,11 @@ impl KeyDigest {
 impl fmt::Debug for KeyDigest {
     /// A digest is not secret, but a prefix is all a log line needs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyDigest({:02x}{:02x}{:02x}{:02x}…)", self.0[0], self.0[1], self.0[2], self.0[3])
+        write!(
+            f,
+            "KeyDigest({:02x}{:02x}{:02x}{:02x}…)",
+            self.0[0], self.0[1], self.0[2], self.0[3]
+        )
     }
 }
 
@@ -99,18 +112,27 @@ pub struct KeyLabel(String);
 
 impl KeyLabel {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        if raw.chars().count() > KEY_LABEL_CHARS_MAX {
-            return Err(Invalid::Length { min: 0, max: KEY_LABEL_CHARS_MAX });
-        }
-        if raw.chars().any(char::is_control) {
-            return Err(Invalid::ControlCharacters);
-        }
-        Ok(Self(raw.to_owned()))
+        check_label(raw).map(|()| Self(raw.to_owned()))
+    }
+
+    /// A label from elsewhere (a decoded command) within the same bounds as `parse`.
+    pub fn check(&self) -> Result<(), Invalid> {
+        check_label(&self.0)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+fn check_label(raw: &str) -> Result<(), Invalid> {
+    if raw.chars().count() > KEY_LABEL_CHARS_MAX {
+        return Err(Invalid::Length { min: 0, max: KEY_LABEL_CHARS_MAX });
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(Invalid::ControlCharacters);
+    }
+    Ok(())
 }
 
 /// A key as the state keeps it. A revoked key stays listed, with the time of its revocation.

@@ -29,6 +29,16 @@ impl CouponCode {
         Ok(Self(normalized))
     }
 
+    /// A code from elsewhere (a decoded command) is one `parse` would have made: bounded,
+    /// trimmed, upper-case.
+    pub fn check(&self) -> Result<(), Invalid> {
+        if Self::parse(&self.0)? == *self {
+            Ok(())
+        } else {
+            Err(Invalid::NotCanonical)
+        }
+    }
+
     /// A code of `GENERATED_CODE_LENGTH` Crockford characters taken from `entropy` (the leader's
     /// randomness, so that apply itself stays deterministic).
     pub fn generate(entropy: [u8; GENERATED_CODE_LENGTH]) -> Self {
@@ -77,6 +87,13 @@ mod tests {
         assert!(CouponCode::parse(&"A".repeat(65)).is_err());
         assert_eq!(CouponCode::parse("SUMMER 26"), Err(Invalid::CodeCharacters));
         assert_eq!(CouponCode::parse("ÉTÉ-2026"), Err(Invalid::CodeCharacters));
+    }
+
+    #[test]
+    fn a_decoded_code_must_be_one_parse_makes() {
+        assert!(CouponCode::parse("ok-1").unwrap().check().is_ok());
+        assert_eq!(CouponCode("ok-1".into()).check(), Err(Invalid::NotCanonical));
+        assert_eq!(CouponCode(String::new()).check(), Err(Invalid::Length { min: 3, max: 64 }));
     }
 
     #[test]

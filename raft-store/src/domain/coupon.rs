@@ -3,10 +3,12 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{AlertId, CouponCode, CouponId, Discount, Timestamp};
+use super::money::{parse_amount, parse_positive_amount};
+use super::{AlertId, BoundsError, CouponCode, CouponId, Discount, Invalid, Metadata, Timestamp};
+use crate::limits::USAGE_LIMIT_MAX;
 
-/// What the shop decides when it creates a coupon. Checked by the node before it is proposed;
-/// apply trusts these bounds and asserts them in debug builds.
+/// What the shop decides when it creates a coupon. Checked by the node before it is proposed,
+/// and again (`check_bounds`) where the command enters the log and in apply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CouponTerms {
     pub discount: Discount,
@@ -26,24 +28,58 @@ pub struct CouponTerms {
     pub metadata: Metadata,
 }
 
-/// The shop's own data about a coupon, as a compact JSON object. The node validates and
-/// canonicalises it; the replicated state stores it without looking inside.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Metadata(String);
-
-impl Metadata {
-    /// `json` must be a compact JSON object the node has already validated.
-    pub fn from_validated_json(json: String) -> Self {
-        debug_assert!(json.starts_with('{') && json.ends_with('}'), "metadata is a JSON object");
-        Self(json)
-    }
-
-    pub fn as_json(&self) -> &str {
-        if self.0.is_empty() {
-            "{}"
-        } else {
-            &self.0
+impl CouponTerms {
+    /// Every bound of the terms (`crate::limits`), the first one broken named by its field.
+    pub fn check_bounds(&self) -> Result<(), BoundsError> {
+        self.discount.check().map_err(BoundsError::at("discount"))?;
+        if let Some(cap) = self.max_discount_amount {
+            let on_fixed_discount = matches!(self.discount, Discount::Fixed { .. });
+            parse_cap(cap, on_fixed_discount).map_err(BoundsError::at("max_discount_amount"))?;
         }
+        if let Some(minimum) = self.min_order_amount {
+            parse_amount(minimum).map_err(BoundsError::at("min_order_amount"))?;
+        }
+        if let Some(starts_at) = self.starts_at {
+            starts_at.check().map_err(BoundsError::at("starts_at"))?;
+        }
+        self.expires_at.check().map_err(BoundsError::at("expires_at"))?;
+        check_window(self.starts_at, self.expires_at).map_err(BoundsError::at("starts_at"))?;
+        let usage_limit = u64::from(self.usage_limit);
+        parse_count(usage_limit, 1).map_err(BoundsError::at("usage_limit"))?;
+        if let Some(limit) = self.per_user_limit {
+            parse_count(u64::from(limit), 1).map_err(BoundsError::at("per_user_limit"))?;
+        }
+        if let Some(threshold) = self.low_stock_threshold {
+            parse_count(u64::from(threshold), 0).map_err(BoundsError::at("low_stock_threshold"))?;
+        }
+        self.metadata.check().map_err(BoundsError::at("metadata"))
+    }
+}
+
+/// A count of uses (`usage_limit`, `per_user_limit`, `low_stock_threshold`) from `min` to
+/// `USAGE_LIMIT_MAX`.
+pub fn parse_count(value: u64, min: u64) -> Result<u32, Invalid> {
+    let max = u64::from(USAGE_LIMIT_MAX);
+    match u32::try_from(value) {
+        Ok(count) if (min..=max).contains(&value) => Ok(count),
+        _ => Err(Invalid::OutOfRange { min, max }),
+    }
+}
+
+/// `max_discount_amount`: a positive amount, and only on a percentage discount (the rule needs
+/// only the discount's kind, so the node reports it even when the discount's value is bad).
+pub fn parse_cap(cap: Decimal, on_fixed_discount: bool) -> Result<Decimal, Invalid> {
+    if on_fixed_discount {
+        return Err(Invalid::CapOnFixedDiscount);
+    }
+    parse_positive_amount(cap)
+}
+
+/// A coupon's window: it starts (if it names a start) before it expires.
+pub fn check_window(starts_at: Option<Timestamp>, expires_at: Timestamp) -> Result<(), Invalid> {
+    match starts_at {
+        Some(starts_at) if starts_at >= expires_at => Err(Invalid::StartsAfterExpiry),
+        _ => Ok(()),
     }
 }
 
@@ -75,5 +111,59 @@ impl Coupon {
     pub fn low_stock_threshold_crossed(&self) -> Option<u32> {
         let threshold = self.terms.low_stock_threshold?;
         (self.low_stock_alert.is_none() && self.remaining() <= threshold).then_some(threshold)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixtures::*;
+
+    #[test]
+    fn terms_within_the_bounds_pass() {
+        assert_eq!(terms().check_bounds(), Ok(()));
+        let edge = CouponTerms {
+            usage_limit: USAGE_LIMIT_MAX,
+            per_user_limit: Some(1),
+            low_stock_threshold: Some(0),
+            max_discount_amount: Some(dec("0.01")),
+            starts_at: Some(at(999)),
+            ..terms()
+        };
+        assert_eq!(edge.check_bounds(), Ok(()));
+    }
+
+    #[test]
+    fn each_bound_of_the_terms_is_named_by_its_field() {
+        let field = |terms: CouponTerms| terms.check_bounds().unwrap_err().field;
+        assert_eq!(field(CouponTerms { usage_limit: 0, ..terms() }), "usage_limit");
+        assert_eq!(field(CouponTerms { usage_limit: u32::MAX, ..terms() }), "usage_limit");
+        assert_eq!(field(CouponTerms { per_user_limit: Some(0), ..terms() }), "per_user_limit");
+        let threshold = CouponTerms { low_stock_threshold: Some(u32::MAX), ..terms() };
+        assert_eq!(field(threshold), "low_stock_threshold");
+        let percent = Discount::Percentage { percent: Decimal::MAX };
+        assert_eq!(field(CouponTerms { discount: percent, ..terms() }), "discount");
+        let min = CouponTerms { min_order_amount: Some(Decimal::MAX), ..terms() };
+        assert_eq!(field(min), "min_order_amount");
+        let cap = CouponTerms { max_discount_amount: Some(Decimal::new(1, 28)), ..terms() };
+        assert_eq!(field(cap), "max_discount_amount");
+        let far = CouponTerms { expires_at: Timestamp::from_unix_millis(i64::MAX), ..terms() };
+        assert_eq!(field(far), "expires_at");
+        assert_eq!(field(CouponTerms { starts_at: Some(at(1000)), ..terms() }), "starts_at");
+    }
+
+    #[test]
+    fn a_cap_only_goes_with_a_percentage() {
+        assert_eq!(parse_cap(dec("1"), true), Err(Invalid::CapOnFixedDiscount));
+        assert_eq!(parse_cap(dec("1"), false), Ok(dec("1")));
+        let fixed = Discount::fixed(dec("5"), eur()).unwrap();
+        let capped =
+            CouponTerms { discount: fixed, max_discount_amount: Some(dec("1")), ..terms() };
+        assert_eq!(capped.check_bounds().unwrap_err().field, "max_discount_amount");
+        assert_eq!(parse_count(0, 1), Err(Invalid::OutOfRange { min: 1, max: 1_000_000_000 }));
+        assert_eq!(
+            parse_count(u64::MAX, 0),
+            Err(Invalid::OutOfRange { min: 0, max: 1_000_000_000 })
+        );
     }
 }

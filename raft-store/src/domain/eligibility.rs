@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Coupon, Currency, Timestamp};
+use super::{AmountOverflow, Coupon, Currency, Timestamp};
 
 /// Why a redeem is refused (and what validate reports). The declaration order is the contract's
 /// precedence: when several apply, the first wins.
@@ -30,12 +30,14 @@ pub struct OrderFacts<'a> {
     pub order_already_redeemed: bool,
 }
 
-/// The discount a redeem at `now` would grant, or the first reason it is refused.
+/// The discount a redeem at `now` would grant, or the first reason it is refused. The discount
+/// is itself a `Result`: an order amount past the bounds overflows (`AmountOverflow`), which the
+/// caller refuses as out of bounds; it is never one of the contract's reasons.
 pub fn check_redeem(
     coupon: &Coupon,
     order: &OrderFacts<'_>,
     now: Timestamp,
-) -> Result<Option<Decimal>, RedeemRejection> {
+) -> Result<Result<Option<Decimal>, AmountOverflow>, RedeemRejection> {
     let terms = &coupon.terms;
     if !coupon.active {
         return Err(RedeemRejection::Inactive);
@@ -80,14 +82,14 @@ mod tests {
         terms: CouponTerms,
         order: OrderFacts<'_>,
         now: i64,
-    ) -> Result<Option<Decimal>, RedeemRejection> {
+    ) -> Result<Result<Option<Decimal>, AmountOverflow>, RedeemRejection> {
         check_redeem(&coupon(terms), &order, at(now))
     }
 
     #[test]
     fn an_eligible_redeem_reports_the_discount() {
         let order = OrderFacts { order_amount: Some(dec("50.00")), ..OrderFacts::default() };
-        assert_eq!(check(terms(), order, 10), Ok(Some(dec("5.00"))));
+        assert_eq!(check(terms(), order, 10), Ok(Ok(Some(dec("5.00")))));
     }
 
     #[test]
@@ -146,15 +148,15 @@ mod tests {
         assert_eq!(check(terms.clone(), in_usd, 1), Err(RedeemRejection::CurrencyMismatch));
         let eur = eur();
         let in_eur = OrderFacts { currency: Some(&eur), ..OrderFacts::default() };
-        assert_eq!(check(terms.clone(), in_eur, 1), Ok(Some(dec("5.00"))));
-        assert_eq!(check(terms, OrderFacts::default(), 1), Ok(Some(dec("5.00"))));
+        assert_eq!(check(terms.clone(), in_eur, 1), Ok(Ok(Some(dec("5.00")))));
+        assert_eq!(check(terms, OrderFacts::default(), 1), Ok(Ok(Some(dec("5.00")))));
     }
 
     #[test]
     fn a_percentage_discount_ignores_the_currency() {
         let usd = crate::domain::Currency::parse("USD").unwrap();
         let order = OrderFacts { currency: Some(&usd), ..OrderFacts::default() };
-        assert_eq!(check(terms(), order, 1), Ok(None));
+        assert_eq!(check(terms(), order, 1), Ok(Ok(None)));
     }
 
     #[test]
@@ -167,7 +169,7 @@ mod tests {
             check(terms.clone(), OrderFacts::default(), 1),
             Err(RedeemRejection::MinOrderNotMet)
         );
-        assert_eq!(check(terms, exact, 1), Ok(Some(dec("2.00"))));
+        assert_eq!(check(terms, exact, 1), Ok(Ok(Some(dec("2.00")))));
     }
 
     #[test]
@@ -215,6 +217,6 @@ mod tests {
                 RedeemRejection::MinOrderNotMet => order.order_amount = Some(dec("100")),
             }
         }
-        assert_eq!(check_redeem(&everything_wrong, &order, now), Ok(Some(dec("5.00"))));
+        assert_eq!(check_redeem(&everything_wrong, &order, now), Ok(Ok(Some(dec("5.00")))));
     }
 }

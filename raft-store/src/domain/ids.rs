@@ -57,6 +57,11 @@ macro_rules! external_id {
                 parse_external_id(raw).map(|()| Self(raw.to_owned()))
             }
 
+            /// An id from elsewhere (a decoded command) within the same bounds as `parse`.
+            pub fn check(&self) -> Result<(), Invalid> {
+                parse_external_id(&self.0)
+            }
+
             pub fn as_str(&self) -> &str {
                 &self.0
             }

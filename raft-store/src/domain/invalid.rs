@@ -1,5 +1,5 @@
-//! `Invalid`: why a value cannot enter the domain. The node turns it into a 422 field error; its
-//! `Display` text is for humans and never parsed.
+//! `Invalid`: why a value cannot enter the domain, and `BoundsError`, which names its field. The
+//! node turns either into a 422 field error; their `Display` text is for humans and never parsed.
 
 use rust_decimal::Decimal;
 
@@ -41,4 +41,26 @@ pub enum Invalid {
     TooLarge { max: usize },
     #[error("must be a JSON object")]
     NotAnObject,
+    #[error("must be stored in its canonical form")]
+    NotCanonical,
+    #[error("must be between 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z")]
+    TimeOutOfRange,
+    #[error("may hold at most {max} items")]
+    TooMany { max: usize },
+}
+
+/// A value of a command outside the bounds of the replicated state (`crate::limits`), named by
+/// its field. The node answers it as a 422; apply refuses such a command.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {invalid}")]
+pub struct BoundsError {
+    pub field: &'static str,
+    pub invalid: Invalid,
+}
+
+impl BoundsError {
+    /// A `map_err` adapter: `value.check().map_err(BoundsError::at("code"))`.
+    pub fn at(field: &'static str) -> impl Fn(Invalid) -> Self {
+        move |invalid| Self { field, invalid }
+    }
 }

@@ -48,6 +48,11 @@ impl Currency {
         }
     }
 
+    /// A currency from elsewhere (a decoded command) that `parse` would accept.
+    pub fn check(&self) -> Result<(), Invalid> {
+        Self::parse(&self.0).map(drop)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -9,6 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::Invalid;
+use crate::limits::{TIMESTAMP_MILLIS_MAX, TIMESTAMP_MILLIS_MIN};
+
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -28,6 +31,22 @@ impl Timestamp {
     /// Sub-millisecond precision is dropped: the state keeps milliseconds.
     pub fn from_datetime(at: DateTime<Utc>) -> Self {
         Self(at.timestamp_millis())
+    }
+
+    /// `from_datetime`, refused outside the years 0000 to 9999.
+    pub fn try_from_datetime(at: DateTime<Utc>) -> Result<Self, Invalid> {
+        let stamp = Self::from_datetime(at);
+        stamp.check()?;
+        Ok(stamp)
+    }
+
+    /// Within the bounds the state holds (`TIMESTAMP_MILLIS_MIN` to `..._MAX`).
+    pub fn check(self) -> Result<(), Invalid> {
+        if (TIMESTAMP_MILLIS_MIN..=TIMESTAMP_MILLIS_MAX).contains(&self.0) {
+            Ok(())
+        } else {
+            Err(Invalid::TimeOutOfRange)
+        }
     }
 
     /// `None` only for instants outside chrono's range, which `from_datetime` cannot produce.
@@ -67,6 +86,21 @@ mod tests {
         let stamp = Timestamp::from_datetime(at);
         assert_eq!(stamp.to_string(), "2026-12-31T23:59:59.123Z");
         assert_eq!(Timestamp::from_datetime(stamp.to_datetime().unwrap()), stamp);
+    }
+
+    #[test]
+    fn the_bounds_are_the_years_rfc_3339_can_write() {
+        let first: DateTime<Utc> = "0000-01-01T00:00:00Z".parse().unwrap();
+        let last: DateTime<Utc> = "9999-12-31T23:59:59.999Z".parse().unwrap();
+        assert_eq!(
+            Timestamp::try_from_datetime(first).unwrap().unix_millis(),
+            TIMESTAMP_MILLIS_MIN
+        );
+        assert_eq!(Timestamp::try_from_datetime(last).unwrap().unix_millis(), TIMESTAMP_MILLIS_MAX);
+        let after = last + chrono::Duration::milliseconds(1);
+        assert_eq!(Timestamp::try_from_datetime(after), Err(Invalid::TimeOutOfRange));
+        assert_eq!(Timestamp::from_unix_millis(i64::MIN).check(), Err(Invalid::TimeOutOfRange));
+        assert!(Timestamp::from_unix_millis(TIMESTAMP_MILLIS_MAX).to_datetime().is_some());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use raft_store::command::{Batch, CodeChoice, Command, KeyedCommand, RedeemComman
 use raft_store::domain::{
     CouponCode, CouponId, CouponTerms, Discount, Metadata, Timestamp, UserId,
 };
+use raft_store::limits::TIMESTAMP_MILLIS_MAX;
 use raft_store::storage::{Backend, BackendError, DiskBackend, MemDisk, SledBackend};
 use raft_store::type_config::Entry;
 use raft_store::{LogStore, StateMachine};
@@ -65,7 +66,7 @@ pub fn create(code: &str, usage_limit: u32) -> KeyedCommand {
         max_discount_amount: None,
         min_order_amount: None,
         starts_at: None,
-        expires_at: Timestamp::from_unix_millis(i64::MAX / 2),
+        expires_at: Timestamp::from_unix_millis(TIMESTAMP_MILLIS_MAX),
         usage_limit,
         per_user_limit: None,
         low_stock_threshold: None,

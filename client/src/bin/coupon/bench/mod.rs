@@ -152,7 +152,11 @@ impl Bench<'_> {
     /// The client that creates the coupons the load then redeems (with `--api-key`).
     fn setup_client(&self) -> anyhow::Result<HttpCouponClient> {
         let config = self.global.client_config();
-        Ok(HttpCouponClient::with_exchange(self.global.nodes.clone(), config, self.exchange.clone())?)
+        Ok(HttpCouponClient::with_exchange(
+            self.global.nodes.clone(),
+            config,
+            self.exchange.clone(),
+        )?)
     }
 
     fn nodes(&self) -> usize {
