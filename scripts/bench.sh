@@ -22,6 +22,8 @@
 #                                   target/release/{coupon-node,coupon}; with both set, nothing
 #                                   is built, so two builds can be compared in alternating runs)
 #   COUPON_*                        passed to the nodes (see scripts/cluster.sh)
+#   CLUSTER_OPEN=1                  run the nodes without keys (the default: coupons created with
+#                                   the admin key, the load sent with a storefront key)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -69,6 +71,15 @@ trap 'exit 130' INT TERM
 
 NODES_LIST="$(COUPON_NODE_BIN="$NODE_BIN" "$CLUSTER" start 3 | paste -sd, -)"
 say "cluster ready: $NODES_LIST"
+# With keys (the default), the coupons are created with the admin key and the load is sent with
+# a storefront key, as a shop's checkout would; CLUSTER_OPEN=1 runs the nodes without keys.
+if [[ -s "$CLUSTER_DIR/admin.key" ]]; then
+    export COUPON_API_KEY="$(<"$CLUSTER_DIR/admin.key")"
+    created="$("$CLI_BIN" --nodes "$NODES_LIST" --json keys create --role storefront --label bench)"
+    COUPON_BENCH_LOAD_KEY="$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' <<<"$created")"
+    [[ -n "$COUPON_BENCH_LOAD_KEY" ]] || { say "cannot create the storefront key: $created"; exit 1; }
+    export COUPON_BENCH_LOAD_KEY
+fi
 
 args=(--nodes "$NODES_LIST")
 if ((JSON)); then args+=(--json); fi

@@ -113,6 +113,10 @@ export COUPON_NODES="${NODE_LIST%,}"
 RANDOM="$SEED"
 
 api() { echo "127.0.0.1:$((API_PORT_BASE + $1))"; }
+# GET PATH from node I with the cluster's admin key (cluster.sh keeps it in admin.key).
+api_get() { curl -sf --max-time 1 -H "Authorization: Bearer ${COUPON_API_KEY:-}" "http://$(api "$1")$2"; }
+# The CLI and api_get send the key of the cluster `cluster.sh start` just made.
+use_admin_key() { COUPON_API_KEY="$(<"$CLUSTER_DIR/admin.key")"; export COUPON_API_KEY; }
 
 worker_pids=()
 # Stops the clients at once, with the CLI processes they wait on (a worker runs each one in a
@@ -167,6 +171,7 @@ setup() {
     rm -rf "$CLUSTER_DIR"
     mkdir -p "$RUN"
     "$CLUSTER" start 3 >/dev/null || exit 2
+    use_admin_key
     : >"$RUN/limits"
     new_coupons CHAOS- "$RUN/limits" || exit 2
     cut -d' ' -f1 "$RUN/limits" >"$RUN/coupons"
@@ -205,9 +210,9 @@ worker() {
 leader_index() {
     local i leader
     for i in 1 2 3; do
-        leader="$(curl -sf --max-time 1 "http://$(api "$i")/cluster" | jq -r '.leader_id // empty' 2>/dev/null)" || continue
+        leader="$(api_get "$i" /cluster | jq -r '.leader_id // empty' 2>/dev/null)" || continue
         [[ "$leader" =~ ^[1-3]$ ]] || continue
-        [[ "$(curl -sf --max-time 1 "http://$(api "$leader")/cluster" | jq -r .role 2>/dev/null)" == leader ]] || continue
+        [[ "$(api_get "$leader" /cluster | jq -r .role 2>/dev/null)" == leader ]] || continue
         echo "$leader"
         return 0
     done
@@ -339,7 +344,7 @@ check() {
 wait_converged() {
     local i applied
     for _ in $(seq 1 300); do
-        applied=$(for i in 1 2 3; do curl -sf --max-time 1 "http://$(api "$i")/cluster" | jq -e .last_applied || echo unreadable; done | sort -u)
+        applied=$(for i in 1 2 3; do api_get "$i" /cluster | jq -e .last_applied || echo unreadable; done | sort -u)
         [[ "$(wc -l <<<"$applied")" == 1 && "$applied" != unreadable ]] && return 0
         sleep 0.1
     done
@@ -708,6 +713,7 @@ power_loss_main() {
     done
     for i in "${pids[@]}"; do wait "$i" || exit 2; done
     "$CLUSTER" start 3 >/dev/null || exit 2
+    use_admin_key
     for i in 1 2 3; do
         [[ -n "$(find "$(pl_dir "$i")/root" -type f -print -quit)" ]] ||
             { say "error: node $i does not keep its data on its LazyFS mount"; exit 2; }

@@ -19,6 +19,12 @@
 #   STOP_TIMEOUT_S=15       bound on a graceful stop before SIGKILL
 #   COUPON_*                passed through to every node (e.g. COUPON_CLUSTER_SECRET, RUST_LOG);
 #                           COUPON_WORKER_THREADS defaults to this machine's cores / N (at least 1)
+#   COUPON_ADMIN_KEY        the bootstrap admin key; `start` without it generates one. Either way
+#                           it is kept in $CLUSTER_DIR/admin.key (mode 600), which the nodes read
+#                           (--admin-key-file) and the other commands use; send it to the API as
+#                           `Authorization: Bearer $(cat $CLUSTER_DIR/admin.key)`
+#   CLUSTER_OPEN=1          `start` with no admin key: the nodes run open (loopback only), every
+#                           request allowed without a key, as a first try or for comparisons
 #
 # `start` records N and the port bases in $CLUSTER_DIR/cluster.env; the other commands read them
 # from there, so they act on the cluster that was started whatever the current environment says.
@@ -46,6 +52,38 @@ node_dir() { echo "$CLUSTER_DIR/node$1"; }
 api_addr() { echo "127.0.0.1:$((API_PORT_BASE + $1))"; }
 peer_addr() { echo "127.0.0.1:$((PEER_PORT_BASE + $1))"; }
 pid_file() { echo "$(node_dir "$1")/node.pid"; }
+admin_key_file() { echo "$CLUSTER_DIR/admin.key"; }
+
+# The cluster's admin key: COUPON_ADMIN_KEY when set, else the one kept from an earlier start,
+# else a new one (32 random letters and digits). Kept in admin.key either way.
+ensure_admin_key() {
+    local file key
+    file="$(admin_key_file)"
+    if [[ "${CLUSTER_OPEN:-0}" == 1 ]]; then
+        rm -f "$file"
+        say "CLUSTER_OPEN=1: no admin key, the nodes run open"
+        return
+    elif [[ -n "${COUPON_ADMIN_KEY:-}" ]]; then
+        key="$COUPON_ADMIN_KEY"
+    elif [[ -s "$file" ]]; then
+        key="$(<"$file")"
+    else
+        key="$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32)"
+        say "generated an admin key: $file"
+    fi
+    (umask 077 && printf '%s\n' "$key" >"$file")
+}
+
+# curl with the cluster's admin key, when it has one.
+curl_admin() {
+    local file
+    file="$(admin_key_file)"
+    if [[ -s "$file" ]]; then
+        curl -H "Authorization: Bearer $(<"$file")" "$@"
+    else
+        curl "$@"
+    fi
+}
 
 # Loads the layout `start` recorded; the other commands never guess it.
 load_layout() {
@@ -127,9 +165,11 @@ launch() {
     local cores
     cores="$(nproc 2>/dev/null || echo 1)"
     export COUPON_WORKER_THREADS="${COUPON_WORKER_THREADS:-$(((cores / NODES) > 1 ? cores / NODES : 1))}"
+    [[ -s "$(admin_key_file)" ]] && args+=(--admin-key-file "$(admin_key_file)")
     echo "=== $(date -u +%FT%TZ) start: ${args[*]}" >>"$dir/node.log"
-    # No job control in a script, so setsid does not fork: $! is the node's own pid.
-    setsid "$binary" "${args[@]}" </dev/null >>"$dir/node.log" 2>&1 &
+    # No job control in a script, so neither setsid nor env forks: $! is the node's own pid. The
+    # node reads its key from the file, not from COUPON_ADMIN_KEY (the two flags exclude each other).
+    setsid env -u COUPON_ADMIN_KEY "$binary" "${args[@]}" </dev/null >>"$dir/node.log" 2>&1 &
     pid=$!
     echo "$pid" >"$(pid_file "$index")"
     # Until the exec, the child still looks like this shell; wait so that pid checks see the node.
@@ -147,7 +187,7 @@ log_tail() {
 }
 
 cluster_json() {
-    curl -s --connect-timeout 1 --max-time 2 "http://$(api_addr "$1")/cluster" || true
+    curl_admin -s --connect-timeout 1 --max-time 2 "http://$(api_addr "$1")/cluster" || true
 }
 
 # Node I is ready, a majority of the nodes names the same leader in the same term, that leader
@@ -222,6 +262,7 @@ cmd_start() {
     check_ports_free
     local binary i
     binary="$(node_binary build)"
+    ensure_admin_key
     printf 'NODES=%s\nAPI_PORT_BASE=%s\nPEER_PORT_BASE=%s\n' "$NODES" "$API_PORT_BASE" \
         "$PEER_PORT_BASE" >"$CLUSTER_DIR/cluster.env"
     # Node 1 bootstraps the cluster of everyone (a no-op on data that is already initialised);

@@ -186,7 +186,7 @@ mod tests {
             order_amount: Some(order_amount),
             currency: Some(eur()),
         });
-        KeyedCommand { idempotency: None, command }
+        KeyedCommand { idempotency: None, actor: None, command }
     }
 
     #[test]

@@ -143,6 +143,12 @@ impl KeyService {
         fingerprinted: &impl serde::Serialize,
     ) -> Result<Created, ServiceError> {
         let idempotency = token(key, "POST /keys", fingerprinted)?;
+        // The cluster's first key: the bootstrap key goes in before it, or the caller (admitted
+        // by the bootstrap key while the state held none) would lock itself out.
+        let bootstrap_window = actor.key_id == Some(KeyId::bootstrap());
+        if bootstrap_window && !self.state.read(|state| state.holds_keys())? {
+            self.install_bootstrap_now().await?;
+        }
         let secret = draw_secret();
         let new = NewKey { id: draw_key_id(), role, label, digest: KeyDigest::of(&secret) };
         let command = Command::CreateKey(new);
@@ -232,25 +238,16 @@ impl KeyService {
     /// On a new cluster, writes the configured bootstrap key into the state as `key_admin`, from
     /// whichever node leads; stops once the cluster holds any key, or at shutdown.
     pub async fn install_bootstrap_key(self, node_id: u64, shutdown: Shutdown) {
-        let Some(digest) = self.bootstrap else { return };
+        if self.bootstrap.is_none() {
+            return;
+        }
         let stop = shutdown.requested();
         tokio::pin!(stop);
         loop {
             match self.state.read(|state| state.holds_keys()) {
                 Ok(true) => return,
                 Ok(false) if self.raft.metrics().borrow().current_leader == Some(node_id) => {
-                    let new = NewKey {
-                        id: KeyId::bootstrap(),
-                        role: Role::Admin,
-                        label: KeyLabel::parse("bootstrap").expect("a fixed label is valid"),
-                        digest,
-                    };
-                    let command = KeyedCommand {
-                        idempotency: None,
-                        actor: None,
-                        command: Command::CreateKey(new),
-                    };
-                    if let Err(error) = self.proposer.propose(command).await {
+                    if let Err(error) = self.install_bootstrap_now().await {
                         tracing::warn!(%error, "the bootstrap key is not installed yet; trying again");
                     }
                 }
@@ -262,6 +259,21 @@ impl KeyService {
                 _ = tokio::time::sleep(BOOTSTRAP_POLL) => {}
             }
         }
+    }
+
+    /// Proposes the bootstrap key's creation; a cluster that has it already refuses the copy
+    /// (`KeyAlreadyExists`), which changes nothing.
+    async fn install_bootstrap_now(&self) -> Result<(), ServiceError> {
+        let Some(digest) = self.bootstrap else { return Ok(()) };
+        let new = NewKey {
+            id: KeyId::bootstrap(),
+            role: Role::Admin,
+            label: KeyLabel::parse("bootstrap").expect("a fixed label is valid"),
+            digest,
+        };
+        let command =
+            KeyedCommand { idempotency: None, actor: None, command: Command::CreateKey(new) };
+        submit(&self.proposer, command).await.map(drop)
     }
 }
 

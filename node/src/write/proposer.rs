@@ -289,6 +289,7 @@ mod tests {
     fn request() -> KeyedCommand {
         KeyedCommand {
             idempotency: None,
+            actor: None,
             command: Command::ConfirmAlertDelivery { alert_ids: Vec::new() },
         }
     }

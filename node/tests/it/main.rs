@@ -1,5 +1,6 @@
 //! coupon-node's integration tests: real clusters on 127.0.0.1, in-process or as processes.
 
+mod auth;
 mod cluster_crash;
 mod cluster_race;
 mod cluster_snapshot;

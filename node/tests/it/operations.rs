@@ -15,8 +15,16 @@ use crate::support::{webhook, ONE_CLUSTER_AT_A_TIME};
 
 /// The value of the sample `name` (with its labels, as Prometheus writes them) in `/metrics`.
 async fn sample(api: &str, name: &str) -> f64 {
-    let text =
-        client().get(format!("http://{api}/metrics")).send().await.unwrap().text().await.unwrap();
+    sample_as(api, name, None).await
+}
+
+/// `sample`, asked with the bearer key `secret` when the node needs one.
+async fn sample_as(api: &str, name: &str, secret: Option<&str>) -> f64 {
+    let mut request = client().get(format!("http://{api}/metrics"));
+    if let Some(secret) = secret {
+        request = request.bearer_auth(secret);
+    }
+    let text = request.send().await.unwrap().text().await.unwrap();
     text.lines()
         .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
         .map_or(0.0, |value| value.trim().parse().expect("a number"))
@@ -132,29 +140,44 @@ async fn a_low_stock_alert_is_raised_once_and_delivered_across_a_leader_change()
     assert_eq!(ids, BTreeSet::from([Some(1)]), "only alert 1 was ever sent");
 }
 
-/// Goal: a client over its rate gets 429 with Retry-After; other clients are not affected.
-/// Steps: one node limited to 5 requests per second per client; 20 validates at once as client
-/// A; then one as client B.
+/// Goal: a key over its rate gets 429 with Retry-After; other keys are not affected, and a
+/// caller cannot make itself new buckets. Steps: one node limited to 5 requests per second per
+/// caller; a coupon, then two storefront keys and a readonly one (the node runs open until the
+/// first); 20 validates at once with key A; one with key B; 20 with unknown keys (401, not 200).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_over_its_rate_gets_429_and_others_do_not() {
+async fn a_key_over_its_rate_gets_429_and_others_do_not() {
     let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
     let cluster =
         InProcessCluster::start(1, &["--rate-limit-per-second=5", "--rate-limit-burst=5"]).await;
     let api = &cluster.nodes[0].api_addr;
     let coupon_id = create_coupon(api, &coupon_body("LIMITED", 10)).await;
+    let created = post_json(api, "/keys", &json!({ "role": "admin" }), None).await;
+    let admin = created.body["secret"].as_str().expect("the first key, made open").to_owned();
+    let key = |role: &'static str| {
+        let request = client().post(format!("http://{api}/keys")).bearer_auth(&admin);
+        async move {
+            let reply = send(request.json(&json!({ "role": role }))).await;
+            reply.body["secret"].as_str().expect("a key").to_owned()
+        }
+    };
+    let (shop_a, shop_b) = (key("storefront").await, key("storefront").await);
     let validate = format!("http://{api}/coupons/{coupon_id}/validate");
-    let burst = (0..20).map(|_| send(client().get(&validate).header("x-api-key", "shop-a")));
+    let burst = (0..20).map(|_| send(client().get(&validate).bearer_auth(&shop_a)));
     let replies = join_all(burst).await;
     let limited: Vec<_> = replies.iter().filter(|reply| reply.status == 429).collect();
     assert!(limited.len() >= 10, "only {} of 20 were limited", limited.len());
     assert!(limited.iter().all(|reply| reply.code() == "rate_limited" && reply.is_problem()));
     assert!(limited[0].headers.get("retry-after").is_some());
-    assert_eq!(send(client().get(&validate).header("x-api-key", "shop-b")).await.status, 200);
-    assert!(sample(api, "coupon_rate_limited_total").await >= 10.0);
+    assert_eq!(send(client().get(&validate).bearer_auth(&shop_b)).await.status, 200);
+    let strangers = (0..20).map(|n| send(client().get(&validate).bearer_auth(format!("cpk_{n}"))));
+    assert!(join_all(strangers).await.iter().all(|reply| reply.status == 401));
+    let reader = key("readonly").await;
+    assert!(sample_as(api, "coupon_rate_limited_total", Some(&reader)).await >= 10.0);
+    let cluster_status =
+        send(client().get(format!("http://{api}/cluster")).bearer_auth(&reader)).await;
     assert_eq!(
-        get(api, "/cluster").await.status,
-        200,
-        "routes other than validate and redeem are not limited"
+        cluster_status.status, 200,
+        "routes other than validate, redeem and the code lookup are not limited"
     );
 }
 

@@ -793,6 +793,7 @@ mod tests {
         #[derive(Clone, Debug, Serialize)]
         struct Keyed {
             idempotency: Option<(String, [u8; 32])>,
+            actor: Option<String>,
             command: Cmd,
         }
 
@@ -804,6 +805,22 @@ mod tests {
             Deactivate { coupon_id: u64 },
             Reactivate { coupon_id: u64 },
             ConfirmAlertDelivery { alert_ids: Vec<u64> },
+            CreateKey { id: String, role: KeyRole, label: String, digest: [u8; 32] },
+            RevokeKey { id: String },
+            NoteMembershipChange(Note),
+        }
+
+        #[derive(Clone, Debug, Serialize)]
+        enum KeyRole {
+            Admin,
+            Storefront,
+            Readonly,
+        }
+
+        #[derive(Clone, Debug, Serialize)]
+        enum Note {
+            Added(u64),
+            Removed(u64),
         }
 
         #[derive(Clone, Debug, Serialize)]
@@ -1006,14 +1023,28 @@ mod tests {
                 1 => coupon_id.prop_map(|coupon_id| Cmd::Reactivate { coupon_id }),
                 1 => proptest::collection::vec(any::<u64>(), 0..200)
                     .prop_map(|alert_ids| Cmd::ConfirmAlertDelivery { alert_ids }),
+                1 => (key_id(), prop_oneof![Just(KeyRole::Admin), Just(KeyRole::Storefront), Just(KeyRole::Readonly)], text(), any::<[u8; 32]>())
+                    .prop_map(|(id, role, label, digest)| Cmd::CreateKey { id, role, label, digest }),
+                1 => key_id().prop_map(|id| Cmd::RevokeKey { id }),
+                1 => prop_oneof![any::<u64>().prop_map(Note::Added), any::<u64>().prop_map(Note::Removed)]
+                    .prop_map(Cmd::NoteMembershipChange),
             ]
             .boxed()
         }
 
+        /// Key ids: mostly well formed (a few, so creates collide and revokes hit), some not.
+        fn key_id() -> BoxedStrategy<String> {
+            prop_oneof![3 => "key_[a-c]", 1 => text()].boxed()
+        }
+
         fn keyed() -> BoxedStrategy<Keyed> {
             let key = prop_oneof![text(), Just("k".repeat(256))];
-            (proptest::option::of((key, any::<[u8; 32]>())), command())
-                .prop_map(|(idempotency, command)| Keyed { idempotency, command })
+            (
+                proptest::option::of((key, any::<[u8; 32]>())),
+                proptest::option::of(key_id()),
+                command(),
+            )
+                .prop_map(|(idempotency, actor, command)| Keyed { idempotency, actor, command })
                 .boxed()
         }
 
@@ -1111,6 +1142,7 @@ mod tests {
             };
             let keyed = Keyed {
                 idempotency: Some(("k".into(), [7; 32])),
+                actor: Some("key_a".into()),
                 command: Cmd::CreateCoupon { code: Code::Chosen("ABC".into()), terms },
             };
             let real: KeyedCommand = decode(&bincode::serialize(&keyed).unwrap()).unwrap();
@@ -1133,8 +1165,27 @@ mod tests {
             assert_eq!(real.idempotency.as_ref().unwrap().key.as_str(), "k");
             assert_eq!(bincode::serialize(&real).unwrap(), bincode::serialize(&keyed).unwrap());
 
+            let key = Keyed {
+                idempotency: None,
+                actor: None,
+                command: Cmd::CreateKey {
+                    id: "key_b".into(),
+                    role: KeyRole::Storefront,
+                    label: "web".into(),
+                    digest: [9; 32],
+                },
+            };
+            let real: KeyedCommand = decode(&bincode::serialize(&key).unwrap()).unwrap();
+            let Command::CreateKey(new) = &real.command else { panic!("{real:?}") };
+            assert_eq!(
+                (new.id.as_str(), new.role, new.digest.0),
+                ("key_b", crate::domain::Role::Storefront, [9; 32])
+            );
+            assert_eq!(bincode::serialize(&real).unwrap(), bincode::serialize(&key).unwrap());
+
             let redeem = Keyed {
                 idempotency: None,
+                actor: None,
                 command: Cmd::Redeem(Redeem {
                     coupon_id: 4,
                     user_id: "u-1".into(),
@@ -1160,6 +1211,7 @@ mod tests {
             let id = ledger.create("ALL-OFF", CouponTerms { discount: whole, ..terms() });
             let forged = Keyed {
                 idempotency: None,
+                actor: None,
                 command: Cmd::Redeem(Redeem {
                     coupon_id: id.0,
                     user_id: "u-1".into(),

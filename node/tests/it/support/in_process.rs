@@ -9,7 +9,7 @@ use coupon_node::{Config, RunningNode};
 use raft_store::storage::DiskBackend;
 use serde_json::json;
 
-use super::http::{get, post_json};
+use super::http::{client, get, send};
 use super::wait::until;
 
 pub struct InProcessNode {
@@ -49,9 +49,15 @@ impl InProcessCluster {
             .iter()
             .map(|node| json!({"id": node.id, "api_addr": node.api_addr, "peer_addr": node.peer_addr}))
             .collect();
-        let reply =
-            post_json(&nodes[0].api_addr, "/cluster/init", &json!({ "members": members }), None)
-                .await;
+        // A cluster started with a bootstrap admin key is initialised with it.
+        let admin_key = extra_flags.iter().find_map(|flag| flag.strip_prefix("--admin-key="));
+        let mut init = client()
+            .post(format!("http://{}/cluster/init", nodes[0].api_addr))
+            .json(&json!({ "members": members }));
+        if let Some(key) = admin_key {
+            init = init.bearer_auth(key);
+        }
+        let reply = send(init).await;
         assert_eq!(reply.status, 200, "init: {}", reply.body);
         let cluster = Self { nodes };
         for node in &cluster.nodes {
@@ -80,10 +86,23 @@ impl InProcessCluster {
 
     /// Index (into `nodes`) of the leader every running node agrees on.
     pub async fn leader(&self) -> usize {
+        self.leader_seen(None).await
+    }
+
+    /// `leader`, asking the nodes with the bearer key `secret`.
+    pub async fn leader_with_key(&self, secret: &str) -> usize {
+        self.leader_seen(Some(secret)).await
+    }
+
+    async fn leader_seen(&self, secret: Option<&str>) -> usize {
         until("one leader known by every running node", Duration::from_secs(20), || async {
             let mut seen = Vec::new();
             for node in self.nodes.iter().filter(|node| node.running.is_some()) {
-                seen.push(get(&node.api_addr, "/cluster").await.body["leader_id"].as_u64()?);
+                let mut request = client().get(format!("http://{}/cluster", node.api_addr));
+                if let Some(secret) = secret {
+                    request = request.bearer_auth(secret);
+                }
+                seen.push(send(request).await.body["leader_id"].as_u64()?);
             }
             seen.dedup();
             match seen.as_slice() {
