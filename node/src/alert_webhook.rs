@@ -77,7 +77,8 @@ impl AlertWebhook {
         if !delivered.is_empty() {
             self.metrics.alerts_delivered.inc_by(delivered.len() as u64);
             let command = Command::ConfirmAlertDelivery { alert_ids: delivered };
-            if let Err(error) = self.proposer.propose(KeyedCommand { idempotency: None, command }).await
+            if let Err(error) =
+                self.proposer.propose(KeyedCommand { idempotency: None, command }).await
             {
                 tracing::warn!(%error, "delivered alerts not recorded yet; they will be sent again");
             }

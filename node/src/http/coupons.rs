@@ -12,7 +12,7 @@ use coupon_client::api::{
 };
 use raft_store::domain::{CouponCode, CouponId, RedemptionId};
 use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
-use raft_store::outcome::{Outcome, AppliedOutcome};
+use raft_store::outcome::{AppliedOutcome, Outcome};
 
 use super::app::{App, AppState};
 use super::extract::{JsonBody, PathId, QueryParams};

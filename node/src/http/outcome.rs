@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coupon_client::api::{header, RedeemResponse};
 use raft_store::domain::{CouponId, RedeemRejection, RedemptionId};
-use raft_store::outcome::{Outcome, Rejection, AppliedOutcome};
+use raft_store::outcome::{AppliedOutcome, Outcome, Rejection};
 
 use super::ApiError;
 use crate::convert;
