@@ -1,5 +1,6 @@
 //! The peer listener's router: Raft RPC, forwarded proposals, read-index requests and membership
-//! changes, all bincode, all behind the cluster secret when one is configured.
+//! changes, all bincode, all behind the cluster secret when one is configured; and the identity
+//! challenge, the one route open without the secret (its answer proves the secret, never shows it).
 
 use std::sync::Arc;
 
@@ -20,12 +21,14 @@ use serde::Serialize;
 use crate::cluster_admin::{ClusterAdmin, MembershipChange};
 use crate::http::ApiError;
 use crate::limits::{PEER_BODY_BYTES_MAX, REQUESTS_PER_BATCH_MAX};
+use crate::peer::identity::{self, IdentityChallenge};
 use crate::peer::{codec, path, CLUSTER_SECRET_HEADER};
 use crate::read_barrier::ReadBarrier;
 use crate::write::Proposer;
 
 #[derive(Clone)]
 pub struct PeerState {
+    pub node_id: NodeId,
     pub raft: Raft,
     pub proposer: Proposer,
     pub barrier: ReadBarrier,
@@ -34,7 +37,8 @@ pub struct PeerState {
 }
 
 pub fn peer_router(state: PeerState) -> Router {
-    Router::new()
+    let open = Router::new().route(path::IDENTITY, post(prove_identity));
+    let guarded = Router::new()
         .route(path::APPEND, post(append))
         .route(path::VOTE, post(vote))
         .route(path::SNAPSHOT, post(install_snapshot))
@@ -42,9 +46,8 @@ pub fn peer_router(state: PeerState) -> Router {
         .route(path::READ_INDEX, post(read_index))
         .route(path::MEMBERSHIP, post(membership))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such peer route") })
-        .layer(middleware::from_fn_with_state(state.secret.clone(), require_secret))
-        .layer(DefaultBodyLimit::max(PEER_BODY_BYTES_MAX))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state.secret.clone(), require_secret));
+    open.merge(guarded).layer(DefaultBodyLimit::max(PEER_BODY_BYTES_MAX)).with_state(state)
 }
 
 async fn require_secret(
@@ -123,4 +126,10 @@ async fn read_index(State(peer): State<PeerState>) -> Response {
 async fn membership(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
     let change: MembershipChange = decode(&body)?;
     Ok(reply(&peer.admin.change_as_leader(change).await))
+}
+
+/// Answers a leader's identity challenge: this node's id and its proof of the cluster secret.
+async fn prove_identity(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
+    let challenge: IdentityChallenge = decode(&body)?;
+    Ok(reply(&identity::answer(peer.secret.as_deref(), peer.node_id, &challenge)))
 }
