@@ -45,12 +45,13 @@ pub fn check_change(
 
 /// The nodes whose matched log index is within `lag_max` entries of the leader's last log, by
 /// the leader's replication metrics (empty on a node that does not lead). The leader itself is
-/// counted: its log is the reference.
+/// counted: its log is the reference. A node that has matched nothing yet is not caught up, however
+/// short the log: it has not shown that it replicates at all.
 pub fn caught_up(metrics: &RaftMetrics, lag_max: u64) -> BTreeSet<NodeId> {
     let last = metrics.last_log_index.unwrap_or(0);
     let Some(replication) = &metrics.replication else { return BTreeSet::new() };
     let followers = replication.iter().filter_map(|(id, matched)| {
-        let matched = matched.map_or(0, |log_id| log_id.index);
+        let matched = matched.as_ref()?.index;
         (matched.saturating_add(lag_max) >= last).then_some(*id)
     });
     followers.chain(std::iter::once(metrics.id)).collect()
@@ -95,6 +96,23 @@ mod tests {
             check_change(&set(&[1]), &set(&[]), &set(&[1])),
             Err(RefusalReason::NoVoterLeft)
         );
+    }
+
+    #[test]
+    fn only_nodes_that_matched_the_recent_log_are_caught_up() {
+        use openraft::{CommittedLeaderId, LogId};
+        let log_id = |index| LogId::new(CommittedLeaderId::new(1, 1), index);
+        let mut metrics = RaftMetrics::new_initial(1);
+        assert!(caught_up(&metrics, 64).is_empty(), "a node that does not lead knows nothing");
+        metrics.last_log_index = Some(200);
+        // 2 is close behind, 3 far behind, 4 matched nothing yet (a node that never answered).
+        let replication = [(2, Some(log_id(150))), (3, Some(log_id(100))), (4, None)];
+        metrics.replication = Some(replication.into_iter().collect());
+        assert_eq!(caught_up(&metrics, 64), set(&[1, 2]));
+        // A young log does not make a silent node look caught up.
+        metrics.last_log_index = Some(3);
+        metrics.replication = Some([(4, None)].into_iter().collect());
+        assert_eq!(caught_up(&metrics, 64), set(&[1]));
     }
 
     #[test]
