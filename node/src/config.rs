@@ -41,7 +41,8 @@ pub struct Args {
     /// Never initialise a cluster: wait for `POST /cluster/init` or to be added as a member.
     #[arg(long, env = "COUPON_NO_BOOTSTRAP")]
     pub no_bootstrap: bool,
-    /// Shared secret that peer routes require (header `x-coupon-cluster-secret`).
+    /// Shared secret that peer routes require (header `x-coupon-cluster-secret`). Required
+    /// unless both listeners are on loopback.
     #[arg(long, env = "COUPON_CLUSTER_SECRET", hide_env_values = true)]
     pub cluster_secret: Option<String>,
     /// The bootstrap admin key: installed as `key_admin` when the cluster is new, and accepted
@@ -57,6 +58,10 @@ pub struct Args {
     /// A file holding the bootstrap admin key (surrounding whitespace is ignored).
     #[arg(long, env = "COUPON_ADMIN_KEY_FILE")]
     pub admin_key_file: Option<PathBuf>,
+    /// File holding the cluster secret (surrounding whitespace ignored), instead of
+    /// `--cluster-secret`.
+    #[arg(long, env = "COUPON_CLUSTER_SECRET_FILE", conflicts_with = "cluster_secret")]
+    pub cluster_secret_file: Option<PathBuf>,
     /// Largest public request body, in bytes.
     #[arg(long, env = "COUPON_MAX_BODY_BYTES", default_value_t = limits::REQUEST_BODY_BYTES_DEFAULT)]
     pub max_body_bytes: usize,
@@ -164,6 +169,39 @@ pub enum ConfigError {
     },
     #[error("the alert webhook's secret is empty")]
     WebhookSecretEmpty,
+    #[error(
+        "--api-addr {addr} is not on loopback, so the API needs keys: set COUPON_ADMIN_KEY (or \
+         --admin-key-file) to the bootstrap admin key, the same on every node"
+    )]
+    AdminKeyRequired { addr: String },
+    #[error("cannot read --cluster-secret-file {path:?}: {source}")]
+    SecretFile { path: PathBuf, source: std::io::Error },
+    #[error("--cluster-secret-file {0:?} is empty")]
+    SecretFileEmpty(PathBuf),
+    #[error(
+        "{flag} {addr} is not on loopback, so peer RPC needs a cluster secret: set \
+         --cluster-secret (or COUPON_CLUSTER_SECRET), or --cluster-secret-file \
+         (COUPON_CLUSTER_SECRET_FILE), to the same secret on every node"
+    )]
+    SecretRequired { flag: &'static str, addr: String },
+}
+
+/// Who may call this node's public API before the cluster holds a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiAccess {
+    /// Nobody without a key: the bootstrap admin key is configured.
+    Keyed,
+    /// Anyone on this machine, until the first key is created.
+    OpenOnLoopback,
+}
+
+/// Who may call this node's peer routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerAccess {
+    /// Only callers that present the cluster secret.
+    Guarded,
+    /// Anyone on this machine: no secret is set, and both listeners are on loopback.
+    OpenOnLoopback,
 }
 
 /// When this node initialises a cluster by itself.
@@ -231,6 +269,7 @@ impl TryFrom<Args> for Config {
         }
         let admin_key = admin_key(args.admin_key.as_deref(), args.admin_key_file.as_deref())?;
         let alert_webhook_secret = webhook_secret(&args)?;
+        let cluster_secret = cluster_secret(&args)?;
         let bootstrap = match (args.bootstrap, args.no_bootstrap, peers.is_empty()) {
             (true, _, _) | (false, false, true) => Bootstrap::OnFirstStart,
             _ => Bootstrap::Never,
@@ -242,7 +281,7 @@ impl TryFrom<Args> for Config {
             data_dir: args.data_dir,
             peers,
             bootstrap,
-            cluster_secret: args.cluster_secret.filter(|secret| !secret.is_empty()),
+            cluster_secret,
             admin_key,
             max_body_bytes: args.max_body_bytes,
             request_timeout: Duration::from_millis(args.request_timeout_ms),
@@ -287,6 +326,30 @@ fn admin_key(
         return Err(ConfigError::AdminKey { max });
     }
     Ok(Some(key.to_owned()))
+}
+
+/// The secret from `--cluster-secret` or from `--cluster-secret-file` (clap refuses both).
+fn cluster_secret(args: &Args) -> Result<Option<String>, ConfigError> {
+    let Some(path) = &args.cluster_secret_file else {
+        return Ok(args.cluster_secret.clone().filter(|secret| !secret.is_empty()));
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::SecretFile { path: path.clone(), source })?;
+    match text.trim() {
+        "" => Err(ConfigError::SecretFileEmpty(path.clone())),
+        secret => Ok(Some(secret.to_owned())),
+    }
+}
+
+/// Whether `addr` (host:port) is a loopback address: `127.0.0.0/8`, `[::1]` or `localhost`.
+/// Anything else, the unspecified `0.0.0.0` included, is reachable from other machines.
+fn is_loopback(addr: &str) -> bool {
+    match addr.parse::<SocketAddr>() {
+        Ok(socket) => socket.ip().is_loopback(),
+        Err(_) => {
+            addr.rsplit_once(':').is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost"))
+        }
+    }
 }
 
 fn check_address(flag: &'static str, value: &str) -> Result<(), ConfigError> {
@@ -381,6 +444,29 @@ impl Config {
         Config::try_from(Args::parse_from(args))
     }
 
+    /// Who may call the peer routes; refuses a node that other machines can reach (either
+    /// listener off loopback) without a cluster secret.
+    pub fn peer_access(&self) -> Result<PeerAccess, ConfigError> {
+        if self.cluster_secret.is_some() {
+            return Ok(PeerAccess::Guarded);
+        }
+        let listeners = [("--api-addr", &self.api_addr), ("--peer-addr", &self.peer_addr)];
+        match listeners.into_iter().find(|(_, addr)| !is_loopback(addr)) {
+            Some((flag, addr)) => Err(ConfigError::SecretRequired { flag, addr: addr.clone() }),
+            None => Ok(PeerAccess::OpenOnLoopback),
+        }
+    }
+
+    /// Whether the public API may start without a bootstrap admin key: only on loopback, where a
+    /// node without one runs open until the cluster holds a key (`service::KeyService`).
+    pub fn api_access(&self) -> Result<ApiAccess, ConfigError> {
+        match (&self.admin_key, is_loopback(&self.api_addr)) {
+            (Some(_), _) => Ok(ApiAccess::Keyed),
+            (None, true) => Ok(ApiAccess::OpenOnLoopback),
+            (None, false) => Err(ConfigError::AdminKeyRequired { addr: self.api_addr.clone() }),
+        }
+    }
+
     pub fn this_node(&self) -> NodeInfo {
         NodeInfo { api_addr: self.api_addr.clone(), peer_addr: self.peer_addr.clone() }
     }
@@ -431,6 +517,83 @@ mod tests {
         assert_eq!(config.bootstrap, Bootstrap::Never);
         let config = Config::from_args(args.into_iter().chain(["--bootstrap"])).unwrap();
         assert_eq!(config.bootstrap, Bootstrap::OnFirstStart);
+    }
+
+    fn peer_access(flags: &[&str]) -> Result<PeerAccess, ConfigError> {
+        Config::from_args(std::iter::once("coupon-node").chain(flags.iter().copied()))?
+            .peer_access()
+    }
+
+    #[test]
+    fn a_node_off_loopback_needs_a_cluster_secret() {
+        let off_loopback: [&[&str]; 4] = [
+            &["--api-addr", "0.0.0.0:8080"],
+            &["--peer-addr", "10.0.0.4:9080"],
+            &["--api-addr", "[::]:8080"],
+            &["--peer-addr", "coupon-4.internal:9080"],
+        ];
+        for flags in off_loopback {
+            let refused = peer_access(flags);
+            assert!(matches!(refused, Err(ConfigError::SecretRequired { .. })), "{flags:?}");
+            let message = refused.unwrap_err().to_string();
+            assert!(
+                message.contains("--cluster-secret") && message.contains("COUPON_CLUSTER_SECRET")
+            );
+            let guarded = [flags, &["--cluster-secret", "s3cret"]].concat();
+            assert_eq!(peer_access(&guarded).unwrap(), PeerAccess::Guarded, "{flags:?}");
+        }
+        // An empty secret is no secret.
+        assert!(peer_access(&["--peer-addr", "0.0.0.0:9080", "--cluster-secret", ""]).is_err());
+    }
+
+    fn api_access(flags: &[&str]) -> Result<ApiAccess, ConfigError> {
+        Config::from_args(std::iter::once("coupon-node").chain(flags.iter().copied()))?.api_access()
+    }
+
+    #[test]
+    fn an_api_off_loopback_needs_an_admin_key_and_one_on_loopback_may_run_open() {
+        let refused = api_access(&["--api-addr", "0.0.0.0:8080"]).unwrap_err();
+        assert!(matches!(refused, ConfigError::AdminKeyRequired { .. }));
+        assert!(refused.to_string().contains("COUPON_ADMIN_KEY"));
+        let keyed = ["--api-addr", "10.0.0.4:8080", "--admin-key", "k-123"];
+        assert_eq!(api_access(&keyed).unwrap(), ApiAccess::Keyed);
+        assert_eq!(api_access(&[]).unwrap(), ApiAccess::OpenOnLoopback);
+        assert_eq!(api_access(&["--admin-key", "k-123"]).unwrap(), ApiAccess::Keyed);
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "  k-from-file \n").unwrap();
+        let path = file.path().to_str().unwrap();
+        let config = Config::from_args(["coupon-node", "--admin-key-file", path]).unwrap();
+        assert_eq!(config.admin_key.as_deref(), Some("k-from-file"));
+    }
+
+    #[test]
+    fn on_loopback_a_node_may_run_open() {
+        assert_eq!(peer_access(&[]).unwrap(), PeerAccess::OpenOnLoopback);
+        let local = ["--api-addr", "localhost:8080", "--peer-addr", "[::1]:9080"];
+        assert_eq!(peer_access(&local).unwrap(), PeerAccess::OpenOnLoopback);
+        let other_loopback = ["--api-addr", "127.0.0.2:8080", "--peer-addr", "127.1.2.3:9080"];
+        assert_eq!(peer_access(&other_loopback).unwrap(), PeerAccess::OpenOnLoopback);
+        let with_secret = ["--cluster-secret", "s3cret"];
+        assert_eq!(peer_access(&with_secret).unwrap(), PeerAccess::Guarded);
+    }
+
+    #[test]
+    fn the_secret_may_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        std::fs::write(&path, "  s3cret\n").unwrap();
+        let file = path.to_str().unwrap();
+        let config = Config::from_args(["coupon-node", "--cluster-secret-file", file]).unwrap();
+        assert_eq!(config.cluster_secret.as_deref(), Some("s3cret"));
+        std::fs::write(&path, "\n").unwrap();
+        let empty = Config::from_args(["coupon-node", "--cluster-secret-file", file]);
+        assert!(matches!(empty, Err(ConfigError::SecretFileEmpty(_))));
+        let missing = dir.path().join("missing");
+        let missing =
+            Config::from_args(["coupon-node", "--cluster-secret-file", missing.to_str().unwrap()]);
+        assert!(matches!(missing, Err(ConfigError::SecretFile { .. })));
+        let both = ["coupon-node", "--cluster-secret-file", file, "--cluster-secret", "x"];
+        assert!(<Args as clap::Parser>::try_parse_from(both).is_err());
     }
 
     #[test]

@@ -51,6 +51,13 @@ pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(4);
 /// Deadline of the Raft RPCs that do not carry their own (snapshot installs do).
 pub const PEER_RPC_TIMEOUT_MIN: Duration = Duration::from_millis(500);
 
+/// Deadline of one identity challenge to a node before a membership change (never more than a
+/// fifth of the request's deadline).
+pub const IDENTITY_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Log entries a node's matched index may trail the leader's last log by and still count as
+/// replicating: a learner becomes a voter, and a voter counts towards a change's quorum, only then.
+pub const REPLICATION_LAG_ENTRIES_MAX: u64 = 64;
+
 /// Raft timing defaults (`--heartbeat-ms`, `--election-timeout-ms-min/max`). Several nodes share
 /// two cores in local runs, so elections leave room for a busy scheduler.
 pub const HEARTBEAT_DEFAULT: Duration = Duration::from_millis(100);
@@ -75,6 +82,9 @@ const _: () = assert!(IN_FLIGHT_PROPOSALS_DEFAULT >= REQUESTS_PER_BATCH_MAX);
 const _: () = assert!(BATCH_LINGER_DEFAULT.as_millis() <= BATCH_LINGER_MAX_MS as u128);
 const _: () = assert!(4 * BATCH_LINGER_MAX_MS <= REQUEST_TIMEOUT_MIN_MS);
 const _: () = assert!(FORWARD_TIMEOUT.as_millis() < REQUEST_TIMEOUT_DEFAULT.as_millis());
+const _: () =
+    assert!(IDENTITY_PROBE_TIMEOUT.as_millis() * 5 <= REQUEST_TIMEOUT_DEFAULT.as_millis());
+const _: () = assert!(REPLICATION_LAG_ENTRIES_MAX < LOGS_KEPT_BEHIND_SNAPSHOT_DEFAULT);
 const _: () = assert!(HEARTBEAT_DEFAULT.as_millis() * 3 < ELECTION_TIMEOUT_MIN_DEFAULT.as_millis());
 const _: () =
     assert!(ELECTION_TIMEOUT_MIN_DEFAULT.as_millis() < ELECTION_TIMEOUT_MAX_DEFAULT.as_millis());

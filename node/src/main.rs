@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use clap::Parser;
-use coupon_node::config::{Args, Config};
+use coupon_node::config::{ApiAccess, Args, Config, PeerAccess};
 use coupon_node::log_format::WithNodeId;
 use tracing_subscriber::EnvFilter;
 
@@ -17,12 +17,25 @@ const DEFAULT_LOG_FILTER: &str = "coupon_node=info,tower_http=info,openraft=info
 
 fn main() -> anyhow::Result<()> {
     let config = Config::try_from(Args::parse()).context("invalid configuration")?;
+    let access = config.peer_access().context("refusing to start")?;
+    let api_access = config.api_access().context("refusing to start")?;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let format = WithNodeId::new(config.node_id, tracing_subscriber::fmt::format());
     // Colours only on a terminal: nodes started by scripts log to files.
     let ansi = std::io::stdout().is_terminal();
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).event_format(format).init();
+    if api_access == ApiAccess::OpenOnLoopback {
+        tracing::warn!(
+            "no admin key: the API is open to every process on this machine until the cluster \
+             holds a key (set COUPON_ADMIN_KEY or --admin-key-file)"
+        );
+    }
+    if access == PeerAccess::OpenOnLoopback {
+        tracing::warn!(
+            "no cluster secret: the peer routes are open to every process on this machine"
+        );
+    }
 
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::alert_webhook::AlertWebhook;
-use crate::cluster_admin::{AdminError, ClusterAdmin};
+use crate::cluster_admin::{AdminError, ClusterAdmin, Prober};
 use crate::config::{Bootstrap, Config};
 use crate::forward::Forwarder;
 use crate::http::{App, AppState, RateLimit};
@@ -108,6 +108,7 @@ async fn start_in_span<T: Transport>(
     let api =
         crate::http::router(AppState::new(app), config.max_body_bytes, config.request_timeout);
     let peer = PeerState {
+        node_id: config.node_id,
         raft: parts.raft.clone(),
         proposer: parts.proposer.clone(),
         barrier: parts.barrier.clone(),
@@ -156,10 +157,11 @@ async fn assemble<T: Transport>(
 
     let metrics = Arc::new(Metrics::new());
     let timeout = config.request_timeout;
+    let prober = Prober::new(rpc.clone(), config.cluster_secret.as_deref().map(Arc::from));
     let forwarder = Forwarder::new(raft.clone(), config.node_id, rpc.clone());
     let writer = Writer::new(forwarder.clone(), timeout, metrics.clone());
     let barrier = ReadBarrier::new(forwarder.clone(), timeout);
-    let admin = ClusterAdmin::new(forwarder, timeout);
+    let admin = ClusterAdmin::new(forwarder, prober, timeout);
     let (proposer, batches) = Proposer::new(
         writer,
         config.max_in_flight_proposals,

@@ -1,5 +1,7 @@
 //! The peer listener's router: Raft RPC, forwarded proposals, read-index requests, membership
-//! changes and key revocation checks, all bincode, all behind the cluster secret when one is configured.
+//! changes and key revocation checks, all bincode, all behind the cluster secret when one is
+//! configured; and the identity challenge, the one route open without the secret (its answer
+//! proves the secret, never shows it).
 
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ use serde::Serialize;
 use crate::cluster_admin::{ClusterAdmin, MembershipChange};
 use crate::http::ApiError;
 use crate::limits::{PEER_BODY_BYTES_MAX, REQUESTS_PER_BATCH_MAX};
+use crate::peer::identity::{self, IdentityChallenge};
 use crate::peer::{codec, path, CLUSTER_SECRET_HEADER};
 use crate::read_barrier::ReadBarrier;
 use crate::service::KeyService;
@@ -28,6 +31,7 @@ use crate::write::Proposer;
 
 #[derive(Clone)]
 pub struct PeerState {
+    pub node_id: NodeId,
     pub raft: Raft,
     pub proposer: Proposer,
     pub barrier: ReadBarrier,
@@ -37,7 +41,8 @@ pub struct PeerState {
 }
 
 pub fn peer_router(state: PeerState) -> Router {
-    Router::new()
+    let open = Router::new().route(path::IDENTITY, post(prove_identity));
+    let guarded = Router::new()
         .route(path::APPEND, post(append))
         .route(path::VOTE, post(vote))
         .route(path::SNAPSHOT, post(install_snapshot))
@@ -46,9 +51,8 @@ pub fn peer_router(state: PeerState) -> Router {
         .route(path::MEMBERSHIP, post(membership))
         .route(path::KEY_REFUSED, post(key_refused))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such peer route") })
-        .layer(middleware::from_fn_with_state(state.secret.clone(), require_secret))
-        .layer(DefaultBodyLimit::max(PEER_BODY_BYTES_MAX))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state.secret.clone(), require_secret));
+    open.merge(guarded).layer(DefaultBodyLimit::max(PEER_BODY_BYTES_MAX)).with_state(state)
 }
 
 async fn require_secret(
@@ -151,6 +155,12 @@ async fn key_refused(State(peer): State<PeerState>, body: Bytes) -> Result<Respo
         Ok(refused) => Ok(reply(&refused)),
         Err(error) => Err(ApiError::internal(&error)),
     }
+}
+
+/// Answers a leader's identity challenge: this node's id and its proof of the cluster secret.
+async fn prove_identity(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
+    let challenge: IdentityChallenge = decode(&body)?;
+    Ok(reply(&identity::answer(peer.secret.as_deref(), peer.node_id, &challenge)))
 }
 
 #[cfg(test)]

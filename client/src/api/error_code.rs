@@ -30,6 +30,9 @@ pub enum ErrorCode {
     AlreadyRolledBack,
     /// 409: `POST /cluster/init` on a node that already belongs to a cluster.
     ClusterAlreadyInitialized,
+    /// 409: a membership change the leader refused as unsafe now (the new node did not prove who
+    /// it is, did not catch up, or a quorum would be lost); nothing changed.
+    MembershipRefused,
     /// 409: redeem rejected, see [`RejectionReason::Inactive`].
     Inactive,
     /// 409: redeem rejected, see [`RejectionReason::NotStarted`].
@@ -76,7 +79,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables (OpenAPI enums, metrics labels, tests).
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         Self::MalformedRequest,
         Self::Unauthorized,
         Self::CouponNotFound,
@@ -86,6 +89,7 @@ impl ErrorCode {
         Self::CodeAlreadyExists,
         Self::AlreadyRolledBack,
         Self::ClusterAlreadyInitialized,
+        Self::MembershipRefused,
         Self::Inactive,
         Self::NotStarted,
         Self::Expired,
@@ -123,6 +127,7 @@ impl ErrorCode {
             Self::CodeAlreadyExists
             | Self::AlreadyRolledBack
             | Self::ClusterAlreadyInitialized
+            | Self::MembershipRefused
             | Self::Inactive
             | Self::NotStarted
             | Self::Expired
@@ -155,6 +160,7 @@ impl ErrorCode {
             Self::CodeAlreadyExists => "Code already exists",
             Self::AlreadyRolledBack => "Already rolled back",
             Self::ClusterAlreadyInitialized => "Cluster already initialized",
+            Self::MembershipRefused => "Membership change refused",
             Self::Inactive => "Coupon inactive",
             Self::NotStarted => "Coupon not started",
             Self::Expired => "Coupon expired",
@@ -191,6 +197,7 @@ impl ErrorCode {
             Self::CodeAlreadyExists => "code_already_exists",
             Self::AlreadyRolledBack => "already_rolled_back",
             Self::ClusterAlreadyInitialized => "cluster_already_initialized",
+            Self::MembershipRefused => "membership_refused",
             Self::Inactive => "inactive",
             Self::NotStarted => "not_started",
             Self::Expired => "expired",
@@ -260,7 +267,7 @@ mod tests {
     use crate::api::RejectionReason;
 
     /// (code, wire word, status, title): the whole contract in one table.
-    const TABLE: [(ErrorCode, &str, u16, &str); 30] = [
+    const TABLE: [(ErrorCode, &str, u16, &str); 31] = [
         (ErrorCode::MalformedRequest, "malformed_request", 400, "Malformed request"),
         (ErrorCode::Unauthorized, "unauthorized", 401, "Unauthorized"),
         (ErrorCode::CouponNotFound, "coupon_not_found", 404, "Coupon not found"),
@@ -275,6 +282,7 @@ mod tests {
             409,
             "Cluster already initialized",
         ),
+        (ErrorCode::MembershipRefused, "membership_refused", 409, "Membership change refused"),
         (ErrorCode::Inactive, "inactive", 409, "Coupon inactive"),
         (ErrorCode::NotStarted, "not_started", 409, "Coupon not started"),
         (ErrorCode::Expired, "expired", 409, "Coupon expired"),
@@ -310,27 +318,28 @@ mod tests {
             ErrorCode::CodeAlreadyExists => 6,
             ErrorCode::AlreadyRolledBack => 7,
             ErrorCode::ClusterAlreadyInitialized => 8,
-            ErrorCode::Inactive => 9,
-            ErrorCode::NotStarted => 10,
-            ErrorCode::Expired => 11,
-            ErrorCode::UsageLimitReached => 12,
-            ErrorCode::PerUserLimitReached => 13,
-            ErrorCode::OrderAlreadyRedeemed => 14,
-            ErrorCode::CurrencyMismatch => 15,
-            ErrorCode::MinOrderNotMet => 16,
-            ErrorCode::PayloadTooLarge => 17,
-            ErrorCode::UnsupportedMediaType => 18,
-            ErrorCode::InvalidRequest => 19,
-            ErrorCode::IdempotencyKeyReused => 20,
-            ErrorCode::RateLimited => 21,
-            ErrorCode::Internal => 22,
-            ErrorCode::Unavailable => 23,
-            ErrorCode::NotLeader => 24,
-            ErrorCode::Timeout => 25,
-            ErrorCode::Forbidden => 26,
-            ErrorCode::KeyNotFound => 27,
-            ErrorCode::KeyAlreadyExists => 28,
-            ErrorCode::KeyLimitReached => 29,
+            ErrorCode::MembershipRefused => 9,
+            ErrorCode::Inactive => 10,
+            ErrorCode::NotStarted => 11,
+            ErrorCode::Expired => 12,
+            ErrorCode::UsageLimitReached => 13,
+            ErrorCode::PerUserLimitReached => 14,
+            ErrorCode::OrderAlreadyRedeemed => 15,
+            ErrorCode::CurrencyMismatch => 16,
+            ErrorCode::MinOrderNotMet => 17,
+            ErrorCode::PayloadTooLarge => 18,
+            ErrorCode::UnsupportedMediaType => 19,
+            ErrorCode::InvalidRequest => 20,
+            ErrorCode::IdempotencyKeyReused => 21,
+            ErrorCode::RateLimited => 22,
+            ErrorCode::Internal => 23,
+            ErrorCode::Unavailable => 24,
+            ErrorCode::NotLeader => 25,
+            ErrorCode::Timeout => 26,
+            ErrorCode::Forbidden => 27,
+            ErrorCode::KeyNotFound => 28,
+            ErrorCode::KeyAlreadyExists => 29,
+            ErrorCode::KeyLimitReached => 30,
         }
     }
 

@@ -93,7 +93,13 @@ pub async fn init_cluster(
 
 /// Add a node: first as a learner that catches up, then as a voter.
 ///
-/// Any node takes the request and passes it to the leader.
+/// Any node takes the request and passes it to the leader, which checks it first: the node at
+/// `peer_addr` must answer as node `id` and prove the cluster secret (nothing else is sent to it
+/// before), the voters with it must keep a quorum of nodes that replicate now, and it becomes a
+/// voter only once it has caught up with the log, within the request deadline; otherwise it is
+/// removed again. A refused change is 409 `membership_refused` and changes nothing (504 if
+/// removing the learner again did not complete in time). Adding a node that already is a voter at
+/// the same addresses answers 200; at other addresses, 409.
 #[utoipa::path(
     post, path = "/cluster/members", tag = "cluster",
     request_body = AddMemberRequest,
@@ -117,7 +123,9 @@ pub async fn add_member(
 /// Remove a node from the cluster.
 ///
 /// Idempotent: removing a node that is no longer a member answers 200 too, so a removal retried
-/// after it took effect gets the same answer. Stop the removed node afterwards: it no longer hears
+/// after it took effect gets the same answer. A removal that would leave the voters before or
+/// after it without a quorum of nodes that replicate now is 409 `membership_refused`; removing
+/// the leader hands leadership to the remaining voters. Stop the removed node afterwards: it no longer hears
 /// from the cluster, and answers 503 until it is stopped.
 #[utoipa::path(
     delete, path = "/cluster/members/{id}", tag = "cluster",

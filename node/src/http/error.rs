@@ -132,12 +132,17 @@ impl From<AdminError> for ApiError {
             AdminError::AlreadyInitialized => {
                 Self::new(ErrorCode::ClusterAlreadyInitialized, detail)
             }
-            AdminError::Refused(_) => Self::new(ErrorCode::InvalidRequest, detail),
+            AdminError::Refused(reason) if reason.is_invalid_request() => {
+                Self::new(ErrorCode::InvalidRequest, detail)
+            }
+            AdminError::Refused(_) => Self::new(ErrorCode::MembershipRefused, detail),
             AdminError::NoLeader | AdminError::Stopped => Self::unavailable(detail),
             AdminError::NotLeader => {
                 Self::new(ErrorCode::NotLeader, detail).retry_after(RETRY_AFTER_UNAVAILABLE_SECONDS)
             }
-            AdminError::Timeout => Self::new(ErrorCode::Timeout, detail),
+            AdminError::Timeout | AdminError::RollbackUnknown(_) => {
+                Self::new(ErrorCode::Timeout, detail)
+            }
         }
     }
 }

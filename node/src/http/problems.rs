@@ -59,11 +59,11 @@ problem_sets! {
     ];
     /// `POST /cluster/members`.
     AddMemberProblems: [
-        MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest, Unavailable,
-        NotLeader,
+        MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,
+        MembershipRefused, Unavailable, NotLeader,
     ];
     /// `DELETE /cluster/members/{id}`.
-    RemoveMemberProblems: [InvalidRequest, Unavailable, NotLeader];
+    RemoveMemberProblems: [InvalidRequest, MembershipRefused, Unavailable, NotLeader];
     /// `GET /readyz`.
     NotReadyProblems: [Unavailable];
     /// `POST /keys`.

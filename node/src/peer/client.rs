@@ -8,7 +8,8 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{codec, CLUSTER_SECRET_HEADER};
+use super::identity::{IdentityAnswer, IdentityChallenge};
+use super::{codec, path, CLUSTER_SECRET_HEADER};
 use crate::transport::{PeerClient, PeerRequest, TransportError};
 
 #[derive(Clone)]
@@ -37,7 +38,8 @@ impl PeerRpc {
         Self { client, secret_header }
     }
 
-    /// POSTs `request` to `path` on the peer listener at `peer_addr` and decodes the answer.
+    /// POSTs `request` to `path` on the peer listener at `peer_addr`, with the cluster secret,
+    /// and decodes the answer.
     pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
         &self,
         peer_addr: &str,
@@ -45,9 +47,31 @@ impl PeerRpc {
         request: &Req,
         timeout: Duration,
     ) -> Result<Resp, PeerCallError> {
+        self.post(peer_addr, path, self.secret_header.clone(), request, timeout).await
+    }
+
+    /// Sends the identity challenge to `peer_addr` *without* the cluster secret: the address is
+    /// not yet known to be a member, and may be anyone's.
+    pub async fn challenge(
+        &self,
+        peer_addr: &str,
+        challenge: &IdentityChallenge,
+        timeout: Duration,
+    ) -> Result<IdentityAnswer, PeerCallError> {
+        self.post(peer_addr, path::IDENTITY, HeaderMap::new(), challenge, timeout).await
+    }
+
+    async fn post<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        peer_addr: &str,
+        path: &str,
+        headers: HeaderMap,
+        request: &Req,
+        timeout: Duration,
+    ) -> Result<Resp, PeerCallError> {
         let peer_request = PeerRequest {
             url: format!("http://{peer_addr}{path}"),
-            headers: self.secret_header.clone(),
+            headers,
             body: Bytes::from(codec::encode(request)?),
             timeout,
         };
@@ -56,5 +80,54 @@ impl PeerRpc {
             return Err(PeerCallError::Status(response.status));
         }
         Ok(codec::decode(&response.body)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use futures::future::BoxFuture;
+    use futures::FutureExt;
+
+    use super::*;
+    use crate::peer::identity::{self, NONCE_BYTES};
+    use crate::transport::{PeerResponse, TransportError};
+
+    /// Records every request and answers each with `answer`.
+    struct Recorder {
+        seen: Mutex<Vec<PeerRequest>>,
+        answer: Bytes,
+    }
+
+    impl PeerClient for Recorder {
+        fn post(
+            &self,
+            request: PeerRequest,
+        ) -> BoxFuture<'static, Result<PeerResponse, TransportError>> {
+            self.seen.lock().unwrap().push(request);
+            let body = self.answer.clone();
+            async move { Ok(PeerResponse { status: StatusCode::OK, body }) }.boxed()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_identity_challenge_carries_no_secret_and_other_calls_do() {
+        let challenge = IdentityChallenge { nonce: [1; NONCE_BYTES] };
+        let answer = identity::answer(Some("s3cret"), 4, &challenge);
+        let recorder = Arc::new(Recorder {
+            seen: Mutex::new(Vec::new()),
+            answer: Bytes::from(codec::encode(&answer).unwrap()),
+        });
+        let rpc = PeerRpc::new(recorder.clone(), Some("s3cret"));
+        let timeout = Duration::from_secs(1);
+        assert_eq!(rpc.challenge("10.0.0.9:1", &challenge, timeout).await.unwrap(), answer);
+        let _: IdentityAnswer = rpc.call("10.0.0.9:1", path::VOTE, &(), timeout).await.unwrap();
+
+        let seen = recorder.seen.lock().unwrap();
+        assert_eq!(seen[0].url, "http://10.0.0.9:1/peer/identity");
+        assert!(seen[0].headers.is_empty(), "{:?}", seen[0].headers);
+        assert!(!seen[0].body.windows(6).any(|window| window == b"s3cret"));
+        assert_eq!(seen[1].headers.get(CLUSTER_SECRET_HEADER).unwrap(), "s3cret");
     }
 }

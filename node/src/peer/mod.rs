@@ -1,9 +1,11 @@
 //! The calling side of node-to-node calls over the peer listener (Raft RPC, forwarded proposals,
-//! read-index requests and membership changes), and what both sides agree on: the routes, the
-//! bincode codec and the cluster secret's header. The serving side is `peer_server`.
+//! read-index requests, membership changes and the identity challenge), and what both sides
+//! agree on: the routes, the bincode codec, the cluster secret's header and the identity proof.
+//! The serving side is `peer_server`.
 
 mod client;
 pub mod codec;
+pub mod identity;
 
 pub use client::{PeerCallError, PeerRpc};
 
@@ -20,4 +22,6 @@ pub mod path {
     pub const MEMBERSHIP: &str = "/peer/membership";
     /// Whether this member refuses a key: how a revocation learns it has reached every member.
     pub const KEY_REFUSED: &str = "/peer/key-refused";
+    /// The identity challenge: the one peer route that needs no secret, and is sent without it.
+    pub const IDENTITY: &str = "/peer/identity";
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod cluster_crash;
+mod cluster_membership;
 mod cluster_race;
 mod cluster_snapshot;
 mod http_contract;

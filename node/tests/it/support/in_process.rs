@@ -68,8 +68,13 @@ impl InProcessCluster {
 
     /// One node that never joined a cluster (`--no-bootstrap`, never initialised).
     pub async fn start_uninitialised(extra_flags: &[&str]) -> InProcessNode {
+        Self::start_spare(1, extra_flags).await
+    }
+
+    /// Node `id`, never initialised, waiting to be added to a cluster.
+    pub async fn start_spare(id: u64, extra_flags: &[&str]) -> InProcessNode {
         let mut node = InProcessNode {
-            id: 1,
+            id,
             api_addr: "127.0.0.1:0".into(),
             peer_addr: "127.0.0.1:0".into(),
             dir: tempfile::tempdir().expect("data dir"),

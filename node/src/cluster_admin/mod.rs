@@ -1,15 +1,28 @@
 //! `ClusterAdmin`: bootstrap and membership changes. A change made on a follower is forwarded to
 //! the leader's peer listener (once); only the leader changes membership.
+//!
+//! The leader checks every change before it makes it (`LeaderChange`): a new member must prove
+//! who it is before anything is sent to it (`Prober`), joins as a learner and becomes a voter
+//! only once it has caught up, and no change may leave either side of the joint configuration
+//! without a quorum of nodes that replicate now (`quorum`).
 
-use std::collections::{BTreeMap, BTreeSet};
+mod leader_change;
+mod prober;
+mod quorum;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{ClientWriteError, InitializeError, RaftError};
-use openraft::ChangeMembers;
 use raft_store::{NodeId, NodeInfo, Raft};
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
+use self::leader_change::LeaderChange;
+pub use self::prober::Prober;
 use crate::forward::{leader_patience, Forwarder, LeaderAt};
+use crate::peer::identity::IdentityMismatch;
 use crate::peer::path;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,40 +45,56 @@ pub enum AdminError {
     NotLeader,
     #[error("the change did not complete in time; it may still complete")]
     Timeout,
+    #[error(
+        "node {0} did not catch up and its removal did not complete in time; check the members"
+    )]
+    RollbackUnknown(NodeId),
     #[error("raft is not running")]
     Stopped,
 }
 
-/// Why openraft refused a membership change, in words for the operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Why a change was refused, in words for the operator. Nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum RefusalReason {
-    /// Another membership change is still in progress.
+    #[error("another membership change is in progress")]
     ChangeInProgress,
-    /// The change would leave no voter, or names an unknown node.
+    #[error("the resulting membership would be invalid")]
     InvalidMembership,
-    /// The initial membership does not include this node.
+    #[error("the members must include the node that initialises")]
     NotAMember,
+    #[error("the change would leave no voter")]
+    NoVoterLeft,
+    #[error("node {id} is a member at other addresses; remove it first")]
+    AddressConflict { id: NodeId },
+    #[error("nothing answered as node {id} at {peer_addr}")]
+    Unreachable { id: NodeId, peer_addr: String },
+    #[error("the node at {peer_addr} is not node {id} of this cluster: {mismatch}")]
+    NotThatNode { id: NodeId, peer_addr: String, mismatch: IdentityMismatch },
+    #[error("voters {voters:?} would need a quorum, and only {healthy:?} of them replicate now")]
+    NoQuorum { voters: Vec<NodeId>, healthy: Vec<NodeId> },
+    #[error("node {id} did not catch up with the log in time; it was removed again")]
+    NotCaughtUp { id: NodeId },
 }
 
-impl std::fmt::Display for RefusalReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            RefusalReason::ChangeInProgress => "another membership change is in progress",
-            RefusalReason::InvalidMembership => "the resulting membership would be invalid",
-            RefusalReason::NotAMember => "the members must include the node that initialises",
-        })
+impl RefusalReason {
+    /// Whether the request itself is invalid (422), rather than unsafe for the cluster now (409).
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self, RefusalReason::NotAMember)
     }
 }
 
 #[derive(Clone)]
 pub struct ClusterAdmin {
     forwarder: Forwarder,
+    prober: Prober,
     timeout: Duration,
+    /// One change at a time on this node: the checks of one must not race the commit of another.
+    changing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl ClusterAdmin {
-    pub fn new(forwarder: Forwarder, timeout: Duration) -> Self {
-        Self { forwarder, timeout }
+    pub fn new(forwarder: Forwarder, prober: Prober, timeout: Duration) -> Self {
+        Self { forwarder, prober, timeout, changing: Arc::default() }
     }
 
     fn raft(&self) -> &Raft {
@@ -105,34 +134,23 @@ impl ClusterAdmin {
         answer
     }
 
+    /// Checks `change` and, if it is safe, makes it (see `LeaderChange`). It runs as a task of
+    /// its own, so a caller that stops waiting cannot cut it short between adding a learner and
+    /// removing it again; it ends by itself within the request deadline.
     pub async fn change_as_leader(&self, change: MembershipChange) -> Result<(), AdminError> {
-        let apply = async {
-            match change {
-                MembershipChange::Add { id, node } => {
-                    self.raft().add_learner(id, node, true).await.map_err(admin_error)?;
-                    let voters = ChangeMembers::AddVoterIds(BTreeSet::from([id]));
-                    self.raft().change_membership(voters, false).await.map_err(admin_error)?;
-                }
-                MembershipChange::Remove { id } => {
-                    let membership = self.raft().metrics().borrow().membership_config.clone();
-                    let membership = membership.membership();
-                    if membership.get_node(&id).is_none() {
-                        // Already gone: a removal retried after it took effect answers alike.
-                        return Ok(());
-                    }
-                    let removed = BTreeSet::from([id]);
-                    // `retain: false` drops a removed voter from the nodes too.
-                    let change = if membership.voter_ids().any(|voter| voter == id) {
-                        ChangeMembers::RemoveVoters(removed)
-                    } else {
-                        ChangeMembers::RemoveNodes(removed)
-                    };
-                    self.raft().change_membership(change, false).await.map_err(admin_error)?;
-                }
-            }
-            Ok(())
+        let Ok(turn) = self.changing.clone().try_lock_owned() else {
+            return Err(AdminError::Refused(RefusalReason::ChangeInProgress));
         };
-        tokio::time::timeout(self.timeout, apply).await.unwrap_or(Err(AdminError::Timeout))
+        let steps = LeaderChange::new(self.raft().clone(), self.prober.clone(), self.timeout);
+        let task = tokio::spawn(
+            async move {
+                let answer = steps.run(change).await;
+                drop(turn);
+                answer
+            }
+            .in_current_span(),
+        );
+        task.await.unwrap_or(Err(AdminError::Stopped))
     }
 }
 
