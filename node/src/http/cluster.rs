@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::Json;
+use axum::{Extension, Json};
 use coupon_client::api::{
     AddMemberRequest, ClusterMember, ClusterStatus, InitClusterRequest, NodeRole, ReadQuery,
 };
 use openraft::ServerState;
+use raft_store::command::MembershipNote;
 use raft_store::NodeInfo;
 
 use super::app::{App, AppState};
@@ -18,6 +19,7 @@ use super::problems::{
 use super::ApiError;
 use crate::cluster_admin::MembershipChange;
 use crate::limits::READINESS_CHECK_TIMEOUT;
+use crate::service::Caller;
 
 pub fn cluster_status(app: &App) -> ClusterStatus {
     let metrics = app.raft.metrics().borrow().clone();
@@ -110,6 +112,7 @@ pub async fn init_cluster(
 )]
 pub async fn add_member(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     JsonBody(request): JsonBody<AddMemberRequest>,
 ) -> Result<Json<ClusterStatus>, ApiError> {
     if request.id == 0 {
@@ -117,6 +120,9 @@ pub async fn add_member(
     }
     let node = member_node(&request)?;
     app.admin.change(MembershipChange::Add { id: request.id, node }).await?;
+    // An error here leaves the change made but unrecorded: the client retries, the change
+    // answers 200 again (it is idempotent) and the note is written then.
+    app.service.note_membership_change(&caller, MembershipNote::Added(request.id)).await?;
     Ok(Json(cluster_status(&app)))
 }
 
@@ -137,9 +143,11 @@ pub async fn add_member(
 )]
 pub async fn remove_member(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     PathId(id): PathId,
 ) -> Result<Json<ClusterStatus>, ApiError> {
     app.admin.change(MembershipChange::Remove { id }).await?;
+    app.service.note_membership_change(&caller, MembershipNote::Removed(id)).await?;
     Ok(Json(cluster_status(&app)))
 }
 

@@ -1,4 +1,5 @@
-//! The coupon writes: create, redeem, roll back, deactivate, reactivate.
+//! The coupon writes: create, redeem, roll back, deactivate, reactivate; and the audit note of a
+//! membership change.
 //!
 //! A key binds to a fingerprint of its request (method, concrete path and canonical body), so
 //! that reuse with another request is caught. The body is the parsed request re-serialised, so
@@ -6,7 +7,7 @@
 
 use chrono::Utc;
 use coupon_client::api::{CreateCouponRequest, RedeemRequest};
-use raft_store::command::{Command, KeyedCommand};
+use raft_store::command::{Command, KeyedCommand, MembershipNote};
 use raft_store::domain::{CouponId, RedemptionId};
 use raft_store::idempotency::IdempotencyKey;
 use raft_store::limits::GENERATED_CODE_LENGTH;
@@ -85,6 +86,22 @@ impl CouponService {
     ) -> WriteResult {
         let route = format!("POST /coupons/{}/reactivate", id.0);
         self.write_by_path(caller, key, &route, Command::Reactivate { coupon_id: id }).await
+    }
+
+    /// Records a completed membership change and who made it in the audit trail (membership
+    /// itself is Raft's, committed before this).
+    #[tracing::instrument(skip_all)]
+    pub async fn note_membership_change(
+        &self,
+        caller: &Caller,
+        note: MembershipNote,
+    ) -> WriteResult {
+        let command = Command::NoteMembershipChange(note);
+        submit(
+            &self.proposer,
+            KeyedCommand { idempotency: None, actor: caller.key_id.clone(), command },
+        )
+        .await
     }
 
     /// A write with no body: its method and path are the whole request, and its fingerprint.

@@ -2,6 +2,7 @@
 //! anything is sent to it, joins as a learner and becomes a voter once caught up, and no change
 //! may leave the cluster without a quorum that replicates now.
 
+use raft_store::domain::AuditAction;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -179,7 +180,7 @@ async fn forged_peer_calls_without_the_secret_are_401() {
 /// Steps: a three-node cluster with a secret and a coupon; start node 4 with the same secret and
 /// add it through a follower: 200, it votes and serves the coupon; adding it again: 200. Remove
 /// it: 200, and again: 200. Stop one follower and remove the other: 409, nothing changed, and
-/// writes still commit.
+/// writes still commit. The audit trail holds each change that answered 200.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fourth_node_joins_as_a_voter_and_leaves_and_quorum_is_kept() {
     let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
@@ -219,4 +220,17 @@ async fn a_fourth_node_joins_as_a_voter_and_leaves_and_quorum_is_kept() {
     let write = coupon_body("AFTER-LEAVE", 5);
     let write = post_json(&leader_api, "/coupons/generate", &write, None).await;
     assert_eq!(write.status, 201, "writes still commit: {}", write.body);
+
+    // Every change that answered 200 is in the audit trail (a repeated one again), none refused.
+    let state = &cluster.nodes[leader].running().state;
+    let records = state.read(|state| state.audit_records(None, 100)).unwrap();
+    let membership: Vec<AuditAction> = records
+        .into_iter()
+        .map(|record| record.action)
+        .filter(|action| {
+            matches!(action, AuditAction::MemberAdded(_) | AuditAction::MemberRemoved(_))
+        })
+        .collect();
+    use AuditAction::{MemberAdded, MemberRemoved};
+    assert_eq!(membership, [MemberAdded(4), MemberAdded(4), MemberRemoved(4), MemberRemoved(4)]);
 }
