@@ -101,6 +101,13 @@ fn with_query(mut path: String, query: &impl Serialize) -> Result<String> {
     Ok(path)
 }
 
+/// `text` as one path segment (a typed coupon code may hold anything).
+pub fn path_segment(text: &str) -> String {
+    let mut segment = String::with_capacity(text.len());
+    percent_encode_into(&mut segment, text);
+    segment
+}
+
 /// RFC 3986 percent-encoding: everything but unreserved characters is escaped, so user ids
 /// with `&`, `=`, `+`, spaces or non-ASCII text arrive intact.
 fn percent_encode_into(out: &mut String, text: &str) {

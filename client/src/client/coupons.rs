@@ -2,7 +2,7 @@
 
 use http::Method;
 
-use super::call::Call;
+use super::call::{path_segment, Call};
 use super::node_set::Route;
 use super::{CouponClient, WriteReply};
 use crate::api::{
@@ -53,6 +53,29 @@ impl<E: Exchange> CouponClient<E> {
     pub async fn validate(&self, id: CouponId, query: &ValidateQuery) -> Result<ValidateResponse> {
         let call = Call::get(format!("/coupons/{id}/validate"), query, Route::Any)?;
         self.execute(&call).await?.decode()
+    }
+
+    /// `GET /codes/{code}/validate`: `validate` for a code as a shopper typed it (any case).
+    pub async fn validate_code(
+        &self,
+        code: &str,
+        query: &ValidateQuery,
+    ) -> Result<ValidateResponse> {
+        let call = Call::get(format!("/codes/{}/validate", path_segment(code)), query, Route::Any)?;
+        self.execute(&call).await?.decode()
+    }
+
+    /// `POST /codes/{code}/redeem` deduplicated by the caller's `key`: `redeem_with_key` for a
+    /// code as a shopper typed it. An unknown code is an `Api` error with `coupon_not_found`.
+    pub async fn redeem_code_with_key(
+        &self,
+        code: &str,
+        request: &RedeemRequest,
+        key: IdempotencyKey,
+    ) -> Result<WriteReply<RedeemResponse>> {
+        let path = format!("/codes/{}/redeem", path_segment(code));
+        let call = Call::with_body(Method::POST, path, request, Route::Leader)?;
+        self.write(call, key).await
     }
 
     /// `POST /coupons/{id}/redeem` with a fresh idempotency key. A rejection (409) is an `Api`

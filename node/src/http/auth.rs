@@ -4,7 +4,7 @@
 //! decided before the handler runs, so they change nothing.
 //!
 //! The roles (API.md): `admin` every route; `readonly` every `GET`; `storefront` the routes of
-//! `STOREFRONT_ROUTES` (validate and redeem) and this API's document.
+//! `STOREFRONT_ROUTES` (validate and redeem, by id and by code) and this API's document.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method};
@@ -18,8 +18,12 @@ use super::ApiError;
 use crate::service::Denied;
 
 /// What a storefront key may call, as (method, route template).
-pub const STOREFRONT_ROUTES: [(Method, &str); 2] =
-    [(Method::GET, "/coupons/{id}/validate"), (Method::POST, "/coupons/{id}/redeem")];
+pub const STOREFRONT_ROUTES: [(Method, &str); 4] = [
+    (Method::GET, "/coupons/{id}/validate"),
+    (Method::POST, "/coupons/{id}/redeem"),
+    (Method::GET, "/codes/{code}/validate"),
+    (Method::POST, "/codes/{code}/redeem"),
+];
 
 /// Routes every key may read whatever its role.
 const ANY_KEY_ROUTES: [&str; 1] = ["/openapi.json"];

@@ -15,7 +15,7 @@ use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
 use raft_store::outcome::{AppliedOutcome, Outcome};
 
 use super::app::{App, AppState};
-use super::extract::{JsonBody, PathId, QueryParams};
+use super::extract::{CodePath, JsonBody, PathId, QueryParams};
 use super::idempotency::idempotency_key;
 use super::outcome::{render, Subject};
 use super::problems::{
@@ -73,8 +73,45 @@ pub async fn redeem_coupon(
     headers: HeaderMap,
     JsonBody(request): JsonBody<RedeemRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let result = app.service.redeem(CouponId(id), &caller, key, &request).await;
+    redeem(&app, &caller, CouponId(id), &headers, &request).await
+}
+
+/// Redeem a coupon by its code (case-insensitive): what a checkout sends when the shopper types a
+/// code.
+///
+/// Exactly the id form once the code names its coupon: the same body, answers and idempotency (a
+/// key replays across both forms). An unknown code is 404 `coupon_not_found`. Rate limited per
+/// caller.
+#[utoipa::path(
+    post, path = "/codes/{code}/redeem", tag = "coupons",
+    params(("code" = String, Path, description = "The coupon's code, in any case"), IdempotencyKey),
+    request_body = RedeemRequest,
+    responses(
+        (status = 201, description = "Redeemed: the new redemption and the coupon after it",
+            body = RedeemResponse),
+        RedeemProblems,
+    )
+)]
+pub async fn redeem_by_code(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    CodePath(id): CodePath,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<RedeemRequest>,
+) -> Result<Response, ApiError> {
+    redeem(&app, &caller, CouponId(id), &headers, &request).await
+}
+
+/// The one redeem both path forms run.
+async fn redeem(
+    app: &App,
+    caller: &Caller,
+    id: CouponId,
+    headers: &HeaderMap,
+    request: &RedeemRequest,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(headers)?;
+    let result = app.service.redeem(id, caller, key, request).await;
     let result = match result {
         // Counted are only the requests that reached the log.
         Err(error @ (ServiceError::Invalid(_) | ServiceError::Fingerprint(_))) => {
@@ -82,8 +119,8 @@ pub async fn redeem_coupon(
         }
         other => other.map_err(ApiError::from),
     };
-    record_redeem(&app, &result);
-    Ok(render(result?, Subject::Coupon(CouponId(id))))
+    record_redeem(app, &result);
+    Ok(render(result?, Subject::Coupon(id)))
 }
 
 /// Counts the outcome (or the error), and announces a low-stock alert that this redeem raised.
@@ -248,7 +285,37 @@ pub async fn validate(
     PathId(id): PathId,
     QueryParams(query): QueryParams<ValidateQuery>,
 ) -> Result<Json<api::ValidateResponse>, ApiError> {
-    let verdict = app.service.validate(CouponId(id), &query).await?;
+    validate_coupon(&app, id, &query).await
+}
+
+/// Would a redeem by this code succeed now? Never consumes a use.
+///
+/// Exactly the id form once the code (case-insensitive) names its coupon; an unknown code is 404
+/// `coupon_not_found`. Rate limited per caller.
+#[utoipa::path(
+    get, path = "/codes/{code}/validate", tag = "coupons",
+    params(("code" = String, Path, description = "The coupon's code, in any case"), ValidateQuery),
+    responses(
+        (status = 200, description = "The verdict, valid or not, with `reason` when not",
+            body = ValidateResponse),
+        CouponReadProblems,
+    )
+)]
+pub async fn validate_by_code(
+    State(app): State<AppState>,
+    CodePath(id): CodePath,
+    QueryParams(query): QueryParams<ValidateQuery>,
+) -> Result<Json<api::ValidateResponse>, ApiError> {
+    validate_coupon(&app, id, &query).await
+}
+
+/// The one validate both path forms run.
+async fn validate_coupon(
+    app: &App,
+    id: u64,
+    query: &ValidateQuery,
+) -> Result<Json<api::ValidateResponse>, ApiError> {
+    let verdict = app.service.validate(CouponId(id), query).await?;
     verdict.map(Json).ok_or_else(|| coupon_not_found(id))
 }
 

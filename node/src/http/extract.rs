@@ -1,6 +1,6 @@
 //! Extractors whose every rejection is a problem+json `ApiError`: a JSON body (415 for a wrong
 //! content type, 413 over the size limit, 400 for malformed JSON, 422 for a wrong field), a path
-//! id (422) and a query string (422).
+//! id (422), a path code resolved to its coupon (422, 404) and a query string (422).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -9,6 +9,9 @@ use axum::http::{header, StatusCode};
 use coupon_client::api::ErrorCode;
 use serde::de::DeserializeOwned;
 
+use raft_store::domain::CouponCode;
+
+use super::app::AppState;
 use super::ApiError;
 
 /// A JSON request body, strictly typed: unknown fields and wrong types are 422 naming the field.
@@ -87,6 +90,30 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         match raw.parse::<u64>() {
             Ok(id) if id > 0 => Ok(PathId(id)),
             _ => Err(ApiError::invalid_field("id", "must be a positive integer")),
+        }
+    }
+}
+
+/// The coupon a path `{code}` names (case-insensitively), resolved to its id: the storefront
+/// routes by code then run exactly the handler of the id form. An unknown code is 404.
+pub struct CodePath(pub u64);
+
+impl FromRequestParts<AppState> for CodePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::invalid_field("code", "must be a coupon code"))?;
+        let code = CouponCode::parse(&raw)
+            .map_err(|invalid| ApiError::invalid_field("code", invalid.to_string()))?;
+        match state.service.coupon_id_for_code(&code).await? {
+            Some(id) => Ok(CodePath(id.0)),
+            None => Err(ApiError::new(
+                ErrorCode::CouponNotFound,
+                format!("no coupon has the code {code}"),
+            )),
         }
     }
 }

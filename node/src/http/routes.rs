@@ -13,12 +13,14 @@ use utoipa_axum::routes;
 use super::app::AppState;
 use super::{alerts, cluster, coupons, keys, observe, openapi};
 
-/// Validate, redeem and the code lookup: what shoppers hammer (and what tests whether a code
+/// Validate and redeem (by id and by code) and the code lookup: what shoppers hammer (and what tests whether a code
 /// exists), so `router()` rate limits them per caller.
 pub fn rate_limited() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(coupons::validate))
         .routes(routes!(coupons::redeem_coupon))
+        .routes(routes!(coupons::validate_by_code))
+        .routes(routes!(coupons::redeem_by_code))
         .routes(routes!(coupons::find_coupon_by_code))
 }
 

@@ -62,6 +62,19 @@ impl CouponService {
         Ok(self.state.read(query)?)
     }
 
+    /// The id of the coupon with `code`. A code's coupon never changes, so this node's own state
+    /// answers when it holds the code; only a miss (the coupon may be too new to have been applied
+    /// here) waits for a read barrier and looks again, so `None` is linearizable.
+    pub async fn coupon_id_for_code(
+        &self,
+        code: &raft_store::domain::CouponCode,
+    ) -> Result<Option<raft_store::domain::CouponId>, ServiceError> {
+        if let Some(id) = self.state.read(|state| state.coupon_id_by_code(code))? {
+            return Ok(Some(id));
+        }
+        self.read(ReadConsistency::Linearizable, |state| state.coupon_id_by_code(code)).await
+    }
+
     /// Writes this node holds now (queued or awaiting commit).
     pub fn proposals_in_flight(&self) -> usize {
         self.proposer.in_flight()

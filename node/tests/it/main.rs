@@ -5,6 +5,7 @@ mod cluster_crash;
 mod cluster_membership;
 mod cluster_race;
 mod cluster_snapshot;
+mod codes;
 mod http_contract;
 mod openapi;
 mod operations;

@@ -26,6 +26,15 @@ impl FromStr for CouponRef {
     }
 }
 
+impl std::fmt::Display for CouponRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Id(id) => write!(f, "{id}"),
+            Self::Code(code) => write!(f, "{code:?}"),
+        }
+    }
+}
+
 impl CouponRef {
     /// The coupon's id; a code is looked up first (linearizably, so a coupon created just
     /// before is found).

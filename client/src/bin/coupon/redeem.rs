@@ -64,17 +64,21 @@ pub struct RollbackArgs {
 
 impl ValidateArgs {
     pub async fn run(self, client: &HttpCouponClient, output: Output) -> anyhow::Result<Done> {
-        let id = self.coupon.resolve(client).await.context("find the coupon")?;
         let query = ValidateQuery {
             user_id: self.user_id.map(ExternalId::from),
             order_amount: self.order_amount,
             currency: self.currency.as_deref().map(currency),
             consistency: Some(consistency(self.local)).filter(|_| self.local),
         };
-        let answer = client.validate(id, &query).await.context("validate")?;
+        let answer = match &self.coupon {
+            CouponRef::Id(id) => client.validate(*id, &query).await,
+            CouponRef::Code(code) => client.validate_code(code, &query).await,
+        };
+        let answer = answer.context("validate")?;
+        let coupon = &self.coupon;
         output.emit(&answer, || match answer.reason {
             None => format!(
-                "valid: coupon {id}, {} uses left, discount {}",
+                "valid: coupon {coupon}, {} uses left, discount {}",
                 render::optional(answer.remaining),
                 render::optional(answer.discount_amount),
             ),
@@ -87,7 +91,6 @@ impl ValidateArgs {
 impl RedeemArgs {
     pub async fn run(self, client: &HttpCouponClient, output: Output) -> anyhow::Result<Done> {
         let key = idempotency_key(self.idempotency_key.as_deref())?;
-        let id = self.coupon.resolve(client).await.context("find the coupon")?;
         let request = RedeemRequest {
             user_id: ExternalId::from(self.user_id),
             order_id: self.order_id.map(ExternalId::from),
@@ -95,10 +98,13 @@ impl RedeemArgs {
             currency: self.currency.as_deref().map(currency),
         };
         let key = key.unwrap_or_else(|| client.new_idempotency_key());
-        let reply = client
-            .redeem_with_key(id, &request, key.clone())
-            .await
-            .with_context(|| format!("redeem coupon {id} (Idempotency-Key {key})"))?;
+        let reply = match &self.coupon {
+            CouponRef::Id(id) => client.redeem_with_key(*id, &request, key.clone()).await,
+            CouponRef::Code(code) => client.redeem_code_with_key(code, &request, key.clone()).await,
+        };
+        let coupon = &self.coupon;
+        let reply =
+            reply.with_context(|| format!("redeem coupon {coupon} (Idempotency-Key {key})"))?;
         output.emit(&reply.value, || render::redeemed(&reply.value, reply.replayed));
         Ok(Done::Success)
     }
