@@ -56,6 +56,9 @@ pub const GENERATED_CODE_ATTEMPTS_MAX: u32 = 8;
 /// Largest page of redemption history.
 pub const HISTORY_PAGE_MAX: usize = 500;
 pub const HISTORY_PAGE_DEFAULT: usize = 50;
+/// Most coupons one page of a filtered listing examines: a filter that matches few coupons
+/// answers a short page (with a cursor to go on) in bounded time rather than scanning them all.
+pub const LISTING_SCAN_MAX: usize = 5000;
 
 /// Snapshot data is stored in values of at most this size, so no single stored value grows with
 /// the state. (How much of a snapshot one install-snapshot RPC carries is the node's

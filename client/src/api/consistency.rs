@@ -26,20 +26,6 @@ pub struct ReadQuery {
     pub consistency: Option<ReadConsistency>,
 }
 
-/// Query of `GET /coupons?code=XYZ` (the code is matched case-insensitively).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(deny_unknown_fields)]
-pub struct CodeQuery {
-    /// The code to look up, case-insensitively (trimmed, then upper-cased).
-    #[cfg_attr(feature = "openapi", param(example = "summer-2026"))]
-    pub code: String,
-    /// `linearizable` (the default) or `local`, as on every `GET`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(inline))]
-    pub consistency: Option<ReadConsistency>,
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -19,6 +19,7 @@ mod alert;
 mod cluster;
 mod consistency;
 mod coupon;
+mod coupon_list;
 mod currency;
 pub mod decimal;
 mod discount;
@@ -38,8 +39,9 @@ mod validate;
 
 pub use alert::{Alert, AlertList};
 pub use cluster::{AddMemberRequest, ClusterMember, ClusterStatus, InitClusterRequest, NodeRole};
-pub use consistency::{CodeQuery, ReadConsistency, ReadQuery};
+pub use consistency::{ReadConsistency, ReadQuery};
 pub use coupon::{Coupon, CreateCouponRequest, Metadata};
+pub use coupon_list::{CouponList, CouponStatus, CouponsAnswer, CouponsQuery};
 pub use currency::Currency;
 pub use discount::Discount;
 pub use error_code::ErrorCode;

@@ -6,9 +6,9 @@ use super::call::{path_segment, Call};
 use super::node_set::Route;
 use super::{CouponClient, WriteReply};
 use crate::api::{
-    CodeQuery, Coupon, CouponId, CreateCouponRequest, HistoryPage, HistoryQuery, IdempotencyKey,
-    ReadConsistency, ReadQuery, RedeemRequest, RedeemResponse, Redemption, RedemptionId,
-    ValidateQuery, ValidateResponse,
+    Coupon, CouponId, CouponList, CouponsQuery, CreateCouponRequest, HistoryPage, HistoryQuery,
+    IdempotencyKey, ReadConsistency, ReadQuery, RedeemRequest, RedeemResponse, Redemption,
+    RedemptionId, ValidateQuery, ValidateResponse,
 };
 use crate::error::Result;
 use crate::transport::Exchange;
@@ -44,8 +44,14 @@ impl<E: Exchange> CouponClient<E> {
         code: &str,
         consistency: ReadConsistency,
     ) -> Result<Coupon> {
-        let query = CodeQuery { code: code.to_owned(), consistency: explicit(consistency) };
+        let query = CouponsQuery::by_code(code, explicit(consistency));
         let call = Call::get("/coupons".into(), &query, Route::Any)?;
+        self.execute(&call).await?.decode()
+    }
+
+    /// `GET /coupons` without `code`: one page of the listing (`query.code` must be `None`).
+    pub async fn list_coupons(&self, query: &CouponsQuery) -> Result<CouponList> {
+        let call = Call::get("/coupons".into(), query, Route::Any)?;
         self.execute(&call).await?.decode()
     }
 

@@ -1,6 +1,7 @@
 //! Conversions between the wire types (`coupon_client::api`) and the domain (`raft_store`):
 //! requests are validated into commands here, and outcomes rendered back.
 
+mod listing;
 mod new_coupon;
 mod redeem;
 mod to_wire;
@@ -9,6 +10,7 @@ use coupon_client::api::{ErrorCode, FieldError, RejectionReason};
 use raft_store::domain::{BoundsError, RedeemRejection};
 use raft_store::outcome::Rejection;
 
+pub use listing::coupon_filter;
 pub use new_coupon::new_coupon;
 pub use redeem::{order_facts_query, redeem_command};
 pub use to_wire::{alert, api_key, coupon, domain_role, redemption};

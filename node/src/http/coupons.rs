@@ -5,10 +5,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Extension, Json};
+use chrono::Utc;
 use coupon_client::api::{
-    self, CodeQuery, Coupon, CouponId as WireCouponId, CreateCouponRequest, HistoryPage,
-    HistoryQuery, IdempotencyKey, ReadQuery, RedeemRequest, RedeemResponse, Redemption,
-    RedemptionId as WireRedemptionId, ValidateQuery, ValidateResponse,
+    self, Coupon, CouponId as WireCouponId, CouponList, CouponsAnswer, CouponsQuery,
+    CreateCouponRequest, HistoryPage, HistoryQuery, IdempotencyKey, ReadQuery, RedeemRequest,
+    RedeemResponse, Redemption, RedemptionId as WireRedemptionId, ValidateQuery, ValidateResponse,
 };
 use raft_store::domain::{CouponCode, CouponId, RedemptionId};
 use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
@@ -242,29 +243,76 @@ pub async fn get_coupon(
     coupon.map(|coupon| Json(convert::coupon(&coupon))).ok_or_else(|| coupon_not_found(id))
 }
 
-/// Look a coupon up by its code (case-insensitively).
+/// List coupons, or look one up by its code.
+///
+/// With `code` (case-insensitive): that coupon, or 404. Without: one page of the catalogue,
+/// oldest first by id, filtered by `status` (as of now), `code_prefix` and `created_after`. A
+/// filtered page examines at most 5000 coupons, so it may be short, or empty, with a
+/// `next_after`: page on until `next_after` is null.
 #[utoipa::path(
     get, path = "/coupons", tag = "coupons",
-    params(CodeQuery),
-    responses((status = 200, description = "The coupon", body = Coupon), CouponReadProblems)
+    params(CouponsQuery),
+    responses(
+        (status = 200, description = "With `code`: the coupon. Without: one page of coupons",
+            body = CouponsAnswer),
+        CouponReadProblems,
+    )
 )]
-pub async fn find_coupon_by_code(
+pub async fn list_coupons(
     State(app): State<AppState>,
-    QueryParams(query): QueryParams<CodeQuery>,
-) -> Result<Json<api::Coupon>, ApiError> {
-    let code = CouponCode::parse(&query.code)
-        .map_err(|invalid| ApiError::invalid_field("code", invalid.to_string()))?;
+    QueryParams(query): QueryParams<CouponsQuery>,
+) -> Result<Json<CouponsAnswer>, ApiError> {
     let consistency = query.consistency.unwrap_or_default();
-    let coupon = app
-        .service
-        .read(consistency, |state| match state.coupon_id_by_code(&code)? {
-            Some(id) => state.coupon(id),
-            None => Ok(None),
-        })
-        .await?;
-    coupon.map(|coupon| Json(convert::coupon(&coupon))).ok_or_else(|| {
-        ApiError::new(api::ErrorCode::CouponNotFound, format!("no coupon has the code {code}"))
-    })
+    if let Some(code) = &query.code {
+        let listing_parameter = query.status.is_some()
+            || query.code_prefix.is_some()
+            || query.created_after.is_some()
+            || query.after.is_some()
+            || query.limit.is_some();
+        if listing_parameter {
+            return Err(ApiError::invalid_field(
+                "code",
+                "a lookup by code takes no listing parameter",
+            ));
+        }
+        let code = CouponCode::parse(code)
+            .map_err(|invalid| ApiError::invalid_field("code", invalid.to_string()))?;
+        let coupon = app
+            .service
+            .read(consistency, |state| match state.coupon_id_by_code(&code)? {
+                Some(id) => state.coupon(id),
+                None => Ok(None),
+            })
+            .await?;
+        return match coupon {
+            Some(coupon) => Ok(Json(CouponsAnswer::Coupon(Box::new(convert::coupon(&coupon))))),
+            None => Err(ApiError::new(
+                api::ErrorCode::CouponNotFound,
+                format!("no coupon has the code {code}"),
+            )),
+        };
+    }
+    let filter = convert::coupon_filter(&query, Utc::now())?;
+    // Statuses at the later of this node's clock and the log time, as validate judges them.
+    let limit = page_limit(query.limit)?;
+    let after = query.after.map(|after| CouponId(after.0));
+    let page =
+        app.service.read(consistency, |state| state.coupons_page(&filter, after, limit)).await?;
+    Ok(Json(CouponsAnswer::Page(CouponList {
+        coupons: page.coupons.iter().map(convert::coupon).collect(),
+        next_after: page.next_after.map(|id| WireCouponId(id.0)),
+    })))
+}
+
+/// A page size from the query: 1 to `HISTORY_PAGE_MAX`, `HISTORY_PAGE_DEFAULT` when absent.
+fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
+    match limit.map(|limit| limit as usize) {
+        None => Ok(HISTORY_PAGE_DEFAULT),
+        Some(limit) if (1..=HISTORY_PAGE_MAX).contains(&limit) => Ok(limit),
+        Some(_) => {
+            Err(ApiError::invalid_field("limit", format!("must be from 1 to {HISTORY_PAGE_MAX}")))
+        }
+    }
 }
 
 /// Would a redeem with these inputs succeed now? Never consumes a use.
@@ -336,16 +384,7 @@ pub async fn coupon_history(
     PathId(id): PathId,
     QueryParams(query): QueryParams<HistoryQuery>,
 ) -> Result<Json<api::HistoryPage>, ApiError> {
-    let limit = match query.limit.map(|limit| limit as usize) {
-        None => HISTORY_PAGE_DEFAULT,
-        Some(limit) if (1..=HISTORY_PAGE_MAX).contains(&limit) => limit,
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "limit",
-                format!("must be from 1 to {HISTORY_PAGE_MAX}"),
-            ))
-        }
-    };
+    let limit = page_limit(query.limit)?;
     let after = query.after.map(|after| RedemptionId(after.0));
     let consistency = query.consistency.unwrap_or_default();
     let page = app

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::app::AppState;
 use super::{alerts, cluster, coupons, keys, observe, openapi};
 
-/// Validate and redeem (by id and by code) and the code lookup: what shoppers hammer (and what tests whether a code
+/// Validate and redeem (by id and by code) and `GET /coupons` (the code lookup, and the listing): what shoppers hammer (and what tests whether a code
 /// exists), so `router()` rate limits them per caller.
 pub fn rate_limited() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -21,7 +21,7 @@ pub fn rate_limited() -> OpenApiRouter<AppState> {
         .routes(routes!(coupons::redeem_coupon))
         .routes(routes!(coupons::validate_by_code))
         .routes(routes!(coupons::redeem_by_code))
-        .routes(routes!(coupons::find_coupon_by_code))
+        .routes(routes!(coupons::list_coupons))
 }
 
 /// Every other route that needs a key.

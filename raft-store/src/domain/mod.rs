@@ -13,6 +13,7 @@ mod invalid;
 mod metadata;
 mod money;
 mod redemption;
+mod status;
 mod time;
 
 #[cfg(test)]
@@ -30,4 +31,5 @@ pub use invalid::{BoundsError, Invalid};
 pub use metadata::Metadata;
 pub use money::{parse_amount, parse_positive_amount, Currency, AMOUNT_MAX};
 pub use redemption::Redemption;
+pub use status::CouponStatus;
 pub use time::Timestamp;
