@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    parse_amount, AlertId, BoundsError, CouponCode, CouponId, CouponTerms, Currency, Invalid,
-    KeyDigest, KeyId, KeyLabel, OrderId, RedemptionId, Role, Timestamp, UserId,
+    parse_amount, AlertId, BoundsError, CouponChanges, CouponCode, CouponId, CouponTerms, Currency,
+    Invalid, KeyDigest, KeyId, KeyLabel, OrderId, RedemptionId, Role, Timestamp, UserId,
 };
 use crate::idempotency::IdempotencyToken;
 use crate::limits::{ALERTS_PER_CONFIRMATION_MAX, REQUESTS_PER_ENTRY_MAX};
@@ -91,6 +91,11 @@ pub enum Command {
     },
     /// A membership change that completed, for the audit trail (membership itself is Raft's).
     NoteMembershipChange(MembershipNote),
+    /// A `PATCH` of the terms.
+    UpdateCoupon {
+        coupon_id: CouponId,
+        changes: CouponChanges,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +133,7 @@ impl Command {
                 new.label.check().map_err(BoundsError::at("label"))
             }
             Command::RevokeKey { id } => id.check().map_err(BoundsError::at("id")),
+            Command::UpdateCoupon { changes, .. } => changes.check_bounds(),
             // Ids are any u64: an unknown one is a `NotFound` rejection, not a bound.
             Command::NoteMembershipChange(_) => Ok(()),
             Command::RollBack { .. } | Command::Deactivate { .. } | Command::Reactivate { .. } => {

@@ -42,6 +42,10 @@ pub enum Rejection {
     KeyAlreadyExists,
     /// The cluster holds `KEYS_MAX` keys.
     TooManyKeys,
+    /// A `PATCH` would take `usage_limit` below the uses taken.
+    UsageLimitBelowUsed,
+    /// A `PATCH` would add or remove the per-user limit of a coupon with live redemptions.
+    PerUserLimitAfterRedemptions,
     /// The command breaks a bound of the state (`KeyedCommand::check_bounds`). The node checks
     /// every command before it proposes it, so only a command that came round that check (a
     /// forged or corrupt one) gets here; apply refuses it and changes nothing.

@@ -75,11 +75,15 @@ pub enum ErrorCode {
     KeyAlreadyExists,
     /// 409: the cluster holds as many keys as it may; revoked keys count.
     KeyLimitReached,
+    /// 409: a `PATCH` would take `usage_limit` below the uses taken.
+    UsageLimitBelowUsed,
+    /// 409: a `PATCH` would add or remove the per-user limit of a coupon with live redemptions.
+    PerUserLimitAfterRedemptions,
 }
 
 impl ErrorCode {
     /// Every code, for tables (OpenAPI enums, metrics labels, tests).
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 33] = [
         Self::MalformedRequest,
         Self::Unauthorized,
         Self::CouponNotFound,
@@ -111,6 +115,8 @@ impl ErrorCode {
         Self::KeyNotFound,
         Self::KeyAlreadyExists,
         Self::KeyLimitReached,
+        Self::UsageLimitBelowUsed,
+        Self::PerUserLimitAfterRedemptions,
     ];
 
     /// The HTTP status that always accompanies this code.
@@ -137,7 +143,9 @@ impl ErrorCode {
             | Self::CurrencyMismatch
             | Self::MinOrderNotMet
             | Self::KeyAlreadyExists
-            | Self::KeyLimitReached => 409,
+            | Self::KeyLimitReached
+            | Self::UsageLimitBelowUsed
+            | Self::PerUserLimitAfterRedemptions => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::InvalidRequest | Self::IdempotencyKeyReused => 422,
@@ -182,6 +190,8 @@ impl ErrorCode {
             Self::KeyNotFound => "Key not found",
             Self::KeyAlreadyExists => "Key already exists",
             Self::KeyLimitReached => "Key limit reached",
+            Self::UsageLimitBelowUsed => "Usage limit below used",
+            Self::PerUserLimitAfterRedemptions => "Per-user limit after redemptions",
         }
     }
 
@@ -219,6 +229,8 @@ impl ErrorCode {
             Self::KeyNotFound => "key_not_found",
             Self::KeyAlreadyExists => "key_already_exists",
             Self::KeyLimitReached => "key_limit_reached",
+            Self::UsageLimitBelowUsed => "usage_limit_below_used",
+            Self::PerUserLimitAfterRedemptions => "per_user_limit_after_redemptions",
         }
     }
 
@@ -267,7 +279,7 @@ mod tests {
     use crate::api::RejectionReason;
 
     /// (code, wire word, status, title): the whole contract in one table.
-    const TABLE: [(ErrorCode, &str, u16, &str); 31] = [
+    const TABLE: [(ErrorCode, &str, u16, &str); 33] = [
         (ErrorCode::MalformedRequest, "malformed_request", 400, "Malformed request"),
         (ErrorCode::Unauthorized, "unauthorized", 401, "Unauthorized"),
         (ErrorCode::CouponNotFound, "coupon_not_found", 404, "Coupon not found"),
@@ -304,6 +316,13 @@ mod tests {
         (ErrorCode::KeyNotFound, "key_not_found", 404, "Key not found"),
         (ErrorCode::KeyAlreadyExists, "key_already_exists", 409, "Key already exists"),
         (ErrorCode::KeyLimitReached, "key_limit_reached", 409, "Key limit reached"),
+        (ErrorCode::UsageLimitBelowUsed, "usage_limit_below_used", 409, "Usage limit below used"),
+        (
+            ErrorCode::PerUserLimitAfterRedemptions,
+            "per_user_limit_after_redemptions",
+            409,
+            "Per-user limit after redemptions",
+        ),
     ];
 
     /// Fails to compile when a variant is added: extend `TABLE` and `ErrorCode::ALL` with it.
@@ -340,6 +359,8 @@ mod tests {
             ErrorCode::KeyNotFound => 28,
             ErrorCode::KeyAlreadyExists => 29,
             ErrorCode::KeyLimitReached => 30,
+            ErrorCode::UsageLimitBelowUsed => 31,
+            ErrorCode::PerUserLimitAfterRedemptions => 32,
         }
     }
 

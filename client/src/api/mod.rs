@@ -20,6 +20,7 @@ mod cluster;
 mod consistency;
 mod coupon;
 mod coupon_list;
+mod coupon_update;
 mod currency;
 pub mod decimal;
 mod discount;
@@ -42,6 +43,7 @@ pub use cluster::{AddMemberRequest, ClusterMember, ClusterStatus, InitClusterReq
 pub use consistency::{ReadConsistency, ReadQuery};
 pub use coupon::{Coupon, CreateCouponRequest, Metadata};
 pub use coupon_list::{CouponList, CouponStatus, CouponsAnswer, CouponsQuery};
+pub use coupon_update::UpdateCouponRequest;
 pub use currency::Currency;
 pub use discount::Discount;
 pub use error_code::ErrorCode;

@@ -8,7 +8,7 @@ use super::{CouponClient, WriteReply};
 use crate::api::{
     Coupon, CouponId, CouponList, CouponsQuery, CreateCouponRequest, HistoryPage, HistoryQuery,
     IdempotencyKey, ReadConsistency, ReadQuery, RedeemRequest, RedeemResponse, Redemption,
-    RedemptionId, ValidateQuery, ValidateResponse,
+    RedemptionId, UpdateCouponRequest, ValidateQuery, ValidateResponse,
 };
 use crate::error::Result;
 use crate::transport::Exchange;
@@ -47,6 +47,18 @@ impl<E: Exchange> CouponClient<E> {
         let query = CouponsQuery::by_code(code, explicit(consistency));
         let call = Call::get("/coupons".into(), &query, Route::Any)?;
         self.execute(&call).await?.decode()
+    }
+
+    /// `PATCH /coupons/{id}` deduplicated by the caller's `key`: the coupon with its new terms.
+    pub async fn update_coupon_with_key(
+        &self,
+        id: CouponId,
+        request: &UpdateCouponRequest,
+        key: IdempotencyKey,
+    ) -> Result<WriteReply<Coupon>> {
+        let call =
+            Call::with_body(Method::PATCH, format!("/coupons/{id}"), request, Route::Leader)?;
+        self.write(call, key).await
     }
 
     /// `GET /coupons` without `code`: one page of the listing (`query.code` must be `None`).

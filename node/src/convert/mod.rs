@@ -1,6 +1,7 @@
 //! Conversions between the wire types (`coupon_client::api`) and the domain (`raft_store`):
 //! requests are validated into commands here, and outcomes rendered back.
 
+mod coupon_update;
 mod listing;
 mod new_coupon;
 mod redeem;
@@ -10,6 +11,7 @@ use coupon_client::api::{ErrorCode, FieldError, RejectionReason};
 use raft_store::domain::{BoundsError, RedeemRejection};
 use raft_store::outcome::Rejection;
 
+pub use coupon_update::coupon_changes;
 pub use listing::coupon_filter;
 pub use new_coupon::new_coupon;
 pub use redeem::{order_facts_query, redeem_command};
@@ -43,6 +45,8 @@ pub fn rejection_code(rejection: Rejection) -> ErrorCode {
         Rejection::KeyNotFound => ErrorCode::KeyNotFound,
         Rejection::KeyAlreadyExists => ErrorCode::KeyAlreadyExists,
         Rejection::TooManyKeys => ErrorCode::KeyLimitReached,
+        Rejection::UsageLimitBelowUsed => ErrorCode::UsageLimitBelowUsed,
+        Rejection::PerUserLimitAfterRedemptions => ErrorCode::PerUserLimitAfterRedemptions,
     }
 }
 

@@ -1,5 +1,5 @@
-//! The coupon endpoints: generate, get, look up by code, validate, redeem, history, rollback,
-//! deactivate and reactivate.
+//! The coupon endpoints: generate, get, list and look up by code, change, validate and redeem
+//! (by id and by code), history, rollback, deactivate and reactivate.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -9,7 +9,8 @@ use chrono::Utc;
 use coupon_client::api::{
     self, Coupon, CouponId as WireCouponId, CouponList, CouponsAnswer, CouponsQuery,
     CreateCouponRequest, HistoryPage, HistoryQuery, IdempotencyKey, ReadQuery, RedeemRequest,
-    RedeemResponse, Redemption, RedemptionId as WireRedemptionId, ValidateQuery, ValidateResponse,
+    RedeemResponse, Redemption, RedemptionId as WireRedemptionId, UpdateCouponRequest,
+    ValidateQuery, ValidateResponse,
 };
 use raft_store::domain::{CouponCode, CouponId, RedemptionId};
 use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
@@ -20,8 +21,8 @@ use super::extract::{CodePath, JsonBody, PathId, QueryParams};
 use super::idempotency::idempotency_key;
 use super::outcome::{render, Subject};
 use super::problems::{
-    CouponReadProblems, CouponUpdateProblems, CreateCouponProblems, RedeemProblems,
-    RollBackProblems,
+    CouponPatchProblems, CouponReadProblems, CouponUpdateProblems, CreateCouponProblems,
+    RedeemProblems, RollBackProblems,
 };
 use super::ApiError;
 use crate::convert;
@@ -181,6 +182,34 @@ pub async fn roll_back_redemption(
     let response =
         app.service.roll_back(RedemptionId(id), &caller, idempotency_key(&headers)?).await?;
     Ok(render(response, Subject::Redemption(RedemptionId(id))))
+}
+
+/// Change a coupon's terms.
+///
+/// A JSON merge patch of `expires_at` (in the future), `starts_at`, `usage_limit` (never below
+/// `times_redeemed`), `per_user_limit` (added or removed only while no redemption is live),
+/// `min_order_amount`, `max_discount_amount` (percentage discounts only), `low_stock_threshold`
+/// and `metadata`: absent leaves a term, `null` removes an optional one. Every bound of create
+/// holds for the result; a refused change changes nothing.
+#[utoipa::path(
+    patch, path = "/coupons/{id}", tag = "coupons",
+    params(("id" = WireCouponId, Path, description = "The coupon to change"), IdempotencyKey),
+    request_body = UpdateCouponRequest,
+    responses(
+        (status = 200, description = "The coupon with its new terms", body = Coupon),
+        CouponPatchProblems,
+    )
+)]
+pub async fn patch_coupon(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<UpdateCouponRequest>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let response = app.service.update_coupon(CouponId(id), &caller, key, &request).await?;
+    Ok(render(response, Subject::Coupon(CouponId(id))))
 }
 
 /// Deactivate (void) a coupon: from now on redeem and validate answer `inactive`.

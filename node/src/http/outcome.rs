@@ -81,6 +81,12 @@ fn detail(rejection: Rejection, subject: Subject) -> String {
         Rejection::Redeem(reason) => format!("{what} {}", redeem_detail(reason)),
         Rejection::KeyNotFound => format!("{what} does not exist"),
         Rejection::KeyAlreadyExists => "a key with this id or secret exists already".to_owned(),
+        Rejection::UsageLimitBelowUsed => {
+            format!("{what} has more uses taken than the new usage_limit")
+        }
+        Rejection::PerUserLimitAfterRedemptions => format!(
+            "{what} has live redemptions: its per-user limit can be changed, not added or removed"
+        ),
         Rejection::TooManyKeys => {
             format!("the cluster holds {KEYS_MAX} keys, revoked ones included")
         }

@@ -46,6 +46,12 @@ problem_sets! {
     RollBackProblems: [
         InvalidRequest, IdempotencyKeyReused, RedemptionNotFound, AlreadyRolledBack, Unavailable,
     ];
+    /// `PATCH /coupons/{id}`.
+    CouponPatchProblems: [
+        MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,
+        IdempotencyKeyReused, CouponNotFound, UsageLimitBelowUsed, PerUserLimitAfterRedemptions,
+        Unavailable,
+    ];
     /// `POST /coupons/{id}/deactivate` and `/reactivate`.
     CouponUpdateProblems: [InvalidRequest, IdempotencyKeyReused, CouponNotFound, Unavailable];
     /// The reads of one coupon: get, look up by code, validate, history.

@@ -28,7 +28,7 @@ pub fn rate_limited() -> OpenApiRouter<AppState> {
 pub fn unlimited() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(coupons::generate_coupon))
-        .routes(routes!(coupons::get_coupon))
+        .routes(routes!(coupons::get_coupon, coupons::patch_coupon))
         .routes(routes!(coupons::coupon_history))
         .routes(routes!(coupons::deactivate_coupon))
         .routes(routes!(coupons::reactivate_coupon))

@@ -6,7 +6,7 @@
 //! that whitespace and field order do not change the fingerprint.
 
 use chrono::Utc;
-use coupon_client::api::{CreateCouponRequest, RedeemRequest};
+use coupon_client::api::{CreateCouponRequest, RedeemRequest, UpdateCouponRequest};
 use raft_store::command::{Command, KeyedCommand, MembershipNote};
 use raft_store::domain::{CouponId, RedemptionId};
 use raft_store::idempotency::IdempotencyKey;
@@ -64,6 +64,23 @@ impl CouponService {
     ) -> WriteResult {
         let route = format!("POST /redemptions/{}/rollback", id.0);
         self.write_by_path(caller, key, &route, Command::RollBack { redemption_id: id }).await
+    }
+
+    /// Changes a coupon's terms (`PATCH`): each field checked as create checks it, the rules
+    /// between terms and against the uses taken by apply.
+    #[tracing::instrument(skip_all)]
+    pub async fn update_coupon(
+        &self,
+        id: CouponId,
+        caller: &Caller,
+        key: Option<IdempotencyKey>,
+        request: &UpdateCouponRequest,
+    ) -> WriteResult {
+        let idempotency = token(key, &format!("PATCH /coupons/{}", id.0), request)?;
+        let changes = convert::coupon_changes(request, Utc::now())?;
+        let command = Command::UpdateCoupon { coupon_id: id, changes };
+        submit(&self.proposer, KeyedCommand { idempotency, actor: caller.key_id.clone(), command })
+            .await
     }
 
     #[tracing::instrument(skip_all)]

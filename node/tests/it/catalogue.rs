@@ -91,3 +91,105 @@ async fn the_listing_filters_by_status_prefix_and_time_and_pages() {
         assert_eq!((reply.status, reply.code()), (422, "invalid_request"), "{bad}: {}", reply.body);
     }
 }
+
+async fn patch(api: &str, id: u64, body: Value, key: Option<&str>) -> crate::support::http::Reply {
+    let mut request =
+        crate::support::http::client().patch(format!("http://{api}/coupons/{id}")).json(&body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    crate::support::http::send(request).await
+}
+
+/// Goal: `PATCH /coupons/{id}` changes the named terms within create's bounds and the uses
+/// taken, idempotently, and a refused change changes nothing. Steps: one node; a coupon of 5
+/// uses; raise it to 10 with a key (200) and replay (the stored answer); bad bodies 422; redeem
+/// 3; lowering to 2 is 409 `usage_limit_below_used`, adding a per-user limit 409; a start after
+/// the expiry 422; an unknown coupon 404; the coupon still has the raised terms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_changes_the_terms_within_their_bounds() {
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let cluster = InProcessCluster::start(1, &[]).await;
+    let api = &cluster.nodes[0].api_addr;
+    let id = create_coupon(api, &coupon_body("PATCH-ME", 5)).await;
+    let later = (Utc::now() + chrono::Duration::days(400)).to_rfc3339();
+    let body =
+        serde_json::json!({"usage_limit": 10, "expires_at": later, "low_stock_threshold": 2});
+    let raised = patch(api, id, body.clone(), Some("p-1")).await;
+    assert_eq!(raised.status, 200, "{}", raised.body);
+    assert_eq!(
+        (raised.body["usage_limit"].as_u64(), raised.body["low_stock_threshold"].as_u64()),
+        (Some(10), Some(2))
+    );
+    let replayed = patch(api, id, body, Some("p-1")).await;
+    assert_eq!(
+        (replayed.status, &replayed.headers["idempotent-replayed"]),
+        (200, &"true".parse().unwrap())
+    );
+    for bad in [
+        serde_json::json!({}),
+        serde_json::json!({"code": "NEW"}),
+        serde_json::json!({"usage_limit": 0}),
+        serde_json::json!({"expires_at": "2001-01-01T00:00:00Z"}),
+        serde_json::json!({"starts_at": (Utc::now() + chrono::Duration::days(500)).to_rfc3339()}),
+    ] {
+        let reply = patch(api, id, bad.clone(), None).await;
+        assert_eq!((reply.status, reply.code()), (422, "invalid_request"), "{bad}: {}", reply.body);
+    }
+    for user in ["u-1", "u-2", "u-3"] {
+        let redeemed =
+            post_json(api, &format!("/coupons/{id}/redeem"), &redeem_body(user, None), None).await;
+        assert_eq!(redeemed.status, 201);
+    }
+    let below = patch(api, id, serde_json::json!({"usage_limit": 2}), None).await;
+    assert_eq!((below.status, below.code()), (409, "usage_limit_below_used"), "{}", below.body);
+    let per_user = patch(api, id, serde_json::json!({"per_user_limit": 1}), None).await;
+    assert_eq!((per_user.status, per_user.code()), (409, "per_user_limit_after_redemptions"));
+    let missing = patch(api, 999_999, serde_json::json!({"usage_limit": 3}), None).await;
+    assert_eq!((missing.status, missing.code()), (404, "coupon_not_found"));
+    let coupon = get(api, &format!("/coupons/{id}")).await.body;
+    assert_eq!(
+        (coupon["usage_limit"].as_u64(), coupon["times_redeemed"].as_u64()),
+        (Some(10), Some(3))
+    );
+}
+
+/// Goal: limits changed while redeems race stay exact. Steps: three nodes; a coupon of 50 uses;
+/// 200 redeems at once over the nodes while the limit is raised to 120 and then lowered to 10
+/// (refused once more than 10 are taken); every granted redeem is in the history, the coupon
+/// counts exactly those, and never more than its limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_patched_during_a_race_stay_exact() {
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let cluster = InProcessCluster::start(3, &[]).await;
+    let apis = cluster.api_addrs();
+    let id = create_coupon(&apis[0], &coupon_body("PATCH-RACE", 50)).await;
+    let redeems = futures::future::join_all((0..200).map(|n| {
+        let api = apis[n % 3].clone();
+        async move {
+            let body = redeem_body(&format!("u-{n}"), Some(&format!("o-{n}")));
+            post_json(&api, &format!("/coupons/{id}/redeem"), &body, Some(&format!("r-{n}"))).await
+        }
+    }));
+    let patches = async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let raised = patch(&apis[1], id, serde_json::json!({"usage_limit": 120}), None).await;
+        let lowered = patch(&apis[2], id, serde_json::json!({"usage_limit": 10}), None).await;
+        (raised, lowered)
+    };
+    let (replies, (raised, lowered)) = tokio::join!(redeems, patches);
+    assert_eq!(raised.status, 200, "{}", raised.body);
+    let granted = replies.iter().filter(|reply| reply.status == 201).count();
+    let refused = replies.iter().filter(|reply| reply.code() == "usage_limit_reached").count();
+    assert_eq!(granted + refused, 200, "every redeem granted or refused for the limit");
+    let coupon = get(&apis[0], &format!("/coupons/{id}")).await.body;
+    let limit = coupon["usage_limit"].as_u64().unwrap() as usize;
+    assert_eq!(coupon["times_redeemed"].as_u64().unwrap() as usize, granted);
+    assert!(granted <= limit, "{granted} granted, limit {limit}");
+    match lowered.status {
+        200 => assert_eq!(limit, 10),
+        _ => assert_eq!((lowered.code(), limit), ("usage_limit_below_used", 120)),
+    }
+    let history = crate::support::http::full_history(&apis[1], id, "linearizable").await;
+    assert_eq!(history.len(), granted);
+}

@@ -2,7 +2,7 @@
 //! alert deliveries.
 
 use crate::command::CodeChoice;
-use crate::domain::{AlertId, Coupon, CouponCode, CouponId, CouponTerms, Timestamp};
+use crate::domain::{AlertId, Coupon, CouponChanges, CouponCode, CouponId, CouponTerms, Timestamp};
 use crate::error::Result;
 use crate::limits::GENERATED_CODE_ATTEMPTS_MAX;
 use crate::outcome::{Outcome, Rejection};
@@ -67,6 +67,34 @@ pub fn set_active(
         return Ok((Outcome::Rejected(Rejection::CouponNotFound), Vec::new()));
     };
     coupon.active = active;
+    Ok((Outcome::Updated(coupon.clone()), vec![Change::PutCoupon(coupon)]))
+}
+
+/// Changes a coupon's terms: the result keeps every bound of create (else `InvalidCommand`), the
+/// limit stays at or above the uses taken, and a per-user limit is added or removed only while the
+/// coupon has no live redemption.
+pub fn update(
+    coupon_id: CouponId,
+    changes: &CouponChanges,
+    state: &StateReader<'_>,
+) -> Result<(Outcome, Vec<Change>)> {
+    let Some(mut coupon) = state.coupon(coupon_id)? else {
+        return Ok((Outcome::Rejected(Rejection::CouponNotFound), Vec::new()));
+    };
+    let terms = changes.applied_to(&coupon.terms);
+    if terms.check_bounds().is_err() {
+        return Ok((Outcome::Rejected(Rejection::InvalidCommand), Vec::new()));
+    }
+    if terms.usage_limit < coupon.times_redeemed {
+        return Ok((Outcome::Rejected(Rejection::UsageLimitBelowUsed), Vec::new()));
+    }
+    // Users are counted only under a per-user limit: adding or removing one while redemptions
+    // are live would leave counts that miss, or outlive, those redemptions.
+    let counting_changes = coupon.terms.per_user_limit.is_some() != terms.per_user_limit.is_some();
+    if counting_changes && coupon.times_redeemed > 0 {
+        return Ok((Outcome::Rejected(Rejection::PerUserLimitAfterRedemptions), Vec::new()));
+    }
+    coupon.terms = terms;
     Ok((Outcome::Updated(coupon.clone()), vec![Change::PutCoupon(coupon)]))
 }
 

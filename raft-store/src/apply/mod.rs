@@ -140,6 +140,10 @@ fn decide(
             let (outcome, changes) = coupon_commands::set_active(*coupon_id, true, state)?;
             Ok((outcome, changes, counters))
         }
+        Command::UpdateCoupon { coupon_id, changes } => {
+            let (outcome, changes) = coupon_commands::update(*coupon_id, changes, state)?;
+            Ok((outcome, changes, counters))
+        }
         Command::ConfirmAlertDelivery { alert_ids } => {
             let changes = coupon_commands::confirm_alert_delivery(alert_ids, now, state)?;
             Ok((Outcome::AlertDeliveryConfirmed, changes, counters))
@@ -163,6 +167,9 @@ fn audited_action(command: &Command, outcome: &Outcome) -> Option<AuditAction> {
     Some(match (command, outcome) {
         (Command::CreateCoupon { .. }, Outcome::Created(coupon)) => {
             AuditAction::CouponCreated(coupon.id)
+        }
+        (Command::UpdateCoupon { coupon_id, .. }, Outcome::Updated(_)) => {
+            AuditAction::CouponUpdated(*coupon_id)
         }
         (Command::Deactivate { coupon_id }, Outcome::Updated(_)) => {
             AuditAction::CouponDeactivated(*coupon_id)

@@ -19,6 +19,7 @@ pub struct AuditRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuditAction {
     CouponCreated(CouponId),
+    CouponUpdated(CouponId),
     CouponDeactivated(CouponId),
     CouponReactivated(CouponId),
     RedemptionRolledBack(RedemptionId),
