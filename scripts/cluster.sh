@@ -55,7 +55,7 @@ pid_file() { echo "$(node_dir "$1")/node.pid"; }
 admin_key_file() { echo "$CLUSTER_DIR/admin.key"; }
 
 # The cluster's admin key: COUPON_ADMIN_KEY when set, else the one kept from an earlier start,
-# else a new one (32 random letters and digits). Kept in admin.key either way.
+# else a new one (24 random bytes in hex). Kept in admin.key either way.
 ensure_admin_key() {
     local file key
     file="$(admin_key_file)"
@@ -68,7 +68,7 @@ ensure_admin_key() {
     elif [[ -s "$file" ]]; then
         key="$(<"$file")"
     else
-        key="$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32)"
+        key="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
         say "generated an admin key: $file"
     fi
     (umask 077 && printf '%s\n' "$key" >"$file")
