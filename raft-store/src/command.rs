@@ -16,7 +16,6 @@ use crate::domain::{
 };
 use crate::idempotency::IdempotencyToken;
 use crate::limits::{ALERTS_PER_CONFIRMATION_MAX, REQUESTS_PER_ENTRY_MAX};
-use crate::type_config::NodeId;
 
 /// The application payload of one log entry. The node batches concurrent proposals into one
 /// entry so that one log append, one fsync and one replication round carry many requests.
@@ -108,8 +107,9 @@ pub struct NewKey {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MembershipNote {
-    Added(NodeId),
-    Removed(NodeId),
+    /// The node id (a `NodeId`; written as `u64` so that commands stay below the Raft types).
+    Added(u64),
+    Removed(u64),
 }
 
 impl Command {
