@@ -15,6 +15,7 @@ pub struct Metrics {
     pub redeems: IntCounterVec,
     pub forwarded_batches: IntCounter,
     pub forwarded_requests: IntCounter,
+    pub forwards_abandoned: IntCounter,
     pub batch_requests: Histogram,
     pub rate_limited: IntCounter,
     pub shed: IntCounter,
@@ -145,6 +146,12 @@ impl Metrics {
                 r,
                 "forwarded_requests_total",
                 "Requests inside the batches forwarded to the leader.",
+            ),
+            forwards_abandoned: counter(
+                r,
+                "forwards_abandoned_total",
+                "Forwarded batches no longer waited for because another leader became known; \
+                 their requests went to the new leader under the same idempotency tokens.",
             ),
             batch_requests: histogram(
                 r,
