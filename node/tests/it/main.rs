@@ -6,6 +6,7 @@ mod cluster_membership;
 mod cluster_race;
 mod cluster_snapshot;
 mod http_contract;
+mod http_replay;
 mod openapi;
 mod operations;
 mod support;

@@ -17,7 +17,7 @@ mod redeem;
 use crate::command::{Batch, Command, KeyedCommand, MembershipNote};
 use crate::domain::{AuditAction, AuditRecord, Timestamp};
 use crate::error::Result;
-use crate::idempotency::IdempotencyRecord;
+use crate::idempotency::{IdempotencyRecord, IdempotencyToken};
 use crate::limits::{IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION};
 use crate::outcome::{AppliedOutcome, AppliedOutcomes, Outcome, Rejection};
 use crate::state_meta::{Counters, StateMeta};
@@ -49,16 +49,8 @@ pub fn apply(
     }
     if let Some(token) = &request.idempotency {
         if let Some(record) = recorded_outcome(state, &token.key)? {
-            let (outcome, replayed) = if record.fingerprint == token.fingerprint {
-                (record.outcome, true)
-            } else {
-                (Outcome::Rejected(Rejection::IdempotencyKeyReused), false)
-            };
-            return Ok(Decision {
-                response: AppliedOutcome { outcome, replayed },
-                changes: Vec::new(),
-                counters,
-            });
+            let response = replay(token, record);
+            return Ok(Decision { response, changes: Vec::new(), counters });
         }
     }
     let (outcome, mut changes, mut counters) = decide(&request.command, now, counters, state)?;
@@ -86,6 +78,20 @@ pub fn apply(
             .push(Change::RecordIdempotency { key: token.key.clone(), record: Box::new(record) });
     }
     Ok(Decision { response: AppliedOutcome { outcome, replayed: false }, changes, counters })
+}
+
+/// The answer to a request whose key was used before: the stored outcome when it is the same
+/// request (the fingerprints agree), `IdempotencyKeyReused` otherwise. The one rule for replays,
+/// applied by apply and by the node before its own checks of a request.
+pub fn replay(token: &IdempotencyToken, record: IdempotencyRecord) -> AppliedOutcome {
+    if record.fingerprint == token.fingerprint {
+        AppliedOutcome { outcome: record.outcome, replayed: true }
+    } else {
+        AppliedOutcome {
+            outcome: Outcome::Rejected(Rejection::IdempotencyKeyReused),
+            replayed: false,
+        }
+    }
 }
 
 /// `InvalidCommand`, with no change. Not stored under the request's key: the node refuses such
