@@ -1,6 +1,7 @@
 //! The write path: requests are batched into log entries (`Proposer`, pausing under load as
 //! `Linger` says) and written through the leader, wherever it is (`Writer`).
 
+mod leader_clock;
 mod linger;
 mod proposer;
 mod writer;

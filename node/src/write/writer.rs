@@ -12,11 +12,11 @@ use chrono::Utc;
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::RaftMetrics;
 use raft_store::command::{Batch, KeyedCommand};
-use raft_store::domain::Timestamp;
 use raft_store::outcome::AppliedOutcome;
 use raft_store::{NodeId, NodeInfo};
 use tokio::sync::watch;
 
+use super::leader_clock::LeaderClock;
 use super::WriteError;
 use crate::forward::{
     known_leader, leader_now, leader_patience, ForwardError, Forwarder, Leader, LeaderAt,
@@ -30,12 +30,13 @@ pub struct Writer {
     forwarder: Forwarder,
     /// How long the leader waits for its entry to be committed and applied.
     commit_timeout: Duration,
+    clock: Arc<LeaderClock>,
     metrics: Arc<Metrics>,
 }
 
 impl Writer {
     pub fn new(forwarder: Forwarder, commit_timeout: Duration, metrics: Arc<Metrics>) -> Self {
-        Self { forwarder, commit_timeout, metrics }
+        Self { forwarder, commit_timeout, clock: Arc::default(), metrics }
     }
 
     /// Writes `requests` through whichever node leads, following leader changes: one answer per
@@ -123,7 +124,15 @@ impl Writer {
         requests: Vec<KeyedCommand>,
     ) -> Result<Vec<AppliedOutcome>, WriteError> {
         let count = requests.len();
-        let batch = Batch { stamped_at: Timestamp::from_datetime(Utc::now()), requests };
+        let (stamped_at, held_back) = self.clock.stamp(Utc::now());
+        if held_back {
+            self.metrics.stamps_held_back.inc();
+            tracing::warn!(
+                stamped_at = stamped_at.unix_millis(),
+                "the wall clock ran ahead of the monotonic clock: the stamp follows the latter"
+            );
+        }
+        let batch = Batch { stamped_at, requests };
         let Ok(written) =
             tokio::time::timeout(self.commit_timeout, self.forwarder.raft().client_write(batch))
                 .await
