@@ -576,6 +576,22 @@ mod tests {
         }
 
         #[test]
+        fn history_cursors_at_the_edges_of_u64_are_bounds() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("EDGES", terms());
+            ledger.outcome(redeem_by(id, "a"), at(1));
+            for after in [u64::MAX - 1, u64::MAX] {
+                let page = ledger.read(|s| s.coupon_history(id, Some(RedemptionId(after)), 2));
+                assert!(page.redemptions.is_empty(), "nothing after {after}");
+                assert_eq!(page.next_after, None);
+            }
+            let page = ledger.read(|s| s.coupon_history(CouponId(u64::MAX), None, 2));
+            assert!(page.redemptions.is_empty(), "the last coupon id has no history");
+            let all = ledger.read(|s| s.coupon_history(id, Some(RedemptionId(0)), 2));
+            assert_eq!(all.redemptions.len(), 1);
+        }
+
+        #[test]
         fn an_unknown_coupon_is_not_found_for_every_command() {
             let mut ledger = Ledger::default();
             let not_found = Outcome::Rejected(Rejection::CouponNotFound);
