@@ -15,6 +15,8 @@ pub struct Metrics {
     pub redeems: IntCounterVec,
     pub forwarded_batches: IntCounter,
     pub forwarded_requests: IntCounter,
+    pub forwards_abandoned: IntCounter,
+    pub stamps_held_back: IntCounter,
     pub batch_requests: Histogram,
     pub rate_limited: IntCounter,
     pub shed: IntCounter,
@@ -35,6 +37,7 @@ struct RaftGauges {
     snapshot_bytes: IntGauge,
     snapshots_built: IntGauge,
     snapshots_installed: IntGauge,
+    clamped_stamps: IntGauge,
     proposals_in_flight: IntGauge,
 }
 
@@ -71,6 +74,12 @@ impl RaftGauges {
                 r,
                 "raft_snapshots_installed_total",
                 "Snapshots this node installed from a leader since it started.",
+            ),
+            clamped_stamps: gauge(
+                r,
+                "log_time_clamped_stamps_total",
+                "Entries this node applied since it started whose leader stamp was ahead of log \
+                 time by more than the step bound (60 s), and moved it by the bound only.",
             ),
             proposals_in_flight: gauge(
                 r,
@@ -113,6 +122,11 @@ const LATENCY_BUCKETS: [f64; 14] =
     [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0];
 const BATCH_BUCKETS: [f64; 10] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
 
+const STAMPS_HELD_BACK: &str = "Entries this node stamped as leader while its wall clock ran \
+    ahead of its monotonic clock: the stamp followed the monotonic clock.";
+const FORWARDS_ABANDONED: &str = "Forwarded batches no longer waited for because another leader \
+    became known; their requests went to the new leader under the same idempotency tokens.";
+
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some("coupon".to_owned()), None).expect(DEFINITION);
@@ -146,6 +160,8 @@ impl Metrics {
                 "forwarded_requests_total",
                 "Requests inside the batches forwarded to the leader.",
             ),
+            stamps_held_back: counter(r, "leader_stamps_held_back_total", STAMPS_HELD_BACK),
+            forwards_abandoned: counter(r, "forwards_abandoned_total", FORWARDS_ABANDONED),
             batch_requests: histogram(
                 r,
                 "batch_requests",
@@ -219,6 +235,7 @@ impl Metrics {
         gauges.snapshot_bytes.set(index(Some(activity.stored_bytes)));
         gauges.snapshots_built.set(index(Some(activity.built)));
         gauges.snapshots_installed.set(index(Some(activity.installed)));
+        gauges.clamped_stamps.set(index(Some(state.clamped_stamps())));
         gauges.proposals_in_flight.set(index(Some(proposals_in_flight as u64)));
     }
 }

@@ -160,6 +160,7 @@ async fn assemble<T: Transport>(
     let prober = Prober::new(rpc.clone(), config.cluster_secret.as_deref().map(Arc::from));
     let forwarder = Forwarder::new(raft.clone(), config.node_id, rpc.clone());
     let writer = Writer::new(forwarder.clone(), timeout, metrics.clone());
+    tokio::spawn(crate::write::tick_log_time(writer.clone(), shutdown.clone()).in_current_span());
     let barrier = ReadBarrier::new(forwarder.clone(), timeout);
     let admin = ClusterAdmin::new(forwarder, prober, timeout);
     let (proposer, batches) = Proposer::new(

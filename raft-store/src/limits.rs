@@ -45,6 +45,14 @@ pub const KEY_SECRET_RANDOM_CHARS: usize = 40;
 
 /// How long an idempotency record is kept, measured in log time (the leader-stamped clock).
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+/// The most one log entry moves log time forward: apply takes `min(stamp, previous log time +
+/// LOG_TIME_STEP_MAX)`, never less than the previous log time (`apply::advance_log_time`). A
+/// leader whose clock leaps ahead moves log time by at most this per entry, so it can expire a
+/// record or a coupon early by at most this much per entry it writes (and the node's leader
+/// stamps by its monotonic clock, so a leap during its leadership moves nothing). The first
+/// stamped entry of a state sets log time whole. The cost: after the cluster wrote nothing for
+/// longer than this, log time catches up by this much per entry.
+pub const LOG_TIME_STEP_MAX: Duration = Duration::from_secs(60);
 /// Expired listings of idempotency keys (one per log entry that recorded keys) removed per applied
 /// entry: more than one, so expiry outpaces creation; few, so one apply stays bounded.
 pub const IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX: usize = 4;
@@ -82,5 +90,6 @@ const _: () = assert!(CODE_LENGTH_MIN <= GENERATED_CODE_LENGTH);
 const _: () = assert!(GENERATED_CODE_LENGTH <= CODE_LENGTH_MAX);
 const _: () = assert!(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX);
 const _: () = assert!(IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX > 1);
+const _: () = assert!(LOG_TIME_STEP_MAX.as_secs() * 100 <= IDEMPOTENCY_RETENTION.as_secs());
 const _: () = assert!(EXTERNAL_ID_LENGTH_MIN >= 1);
 const _: () = assert!(TIMESTAMP_MILLIS_MIN < 0 && 0 < TIMESTAMP_MILLIS_MAX);

@@ -32,6 +32,9 @@ pub struct StateMachine {
     /// state at exactly one log id.
     write_lock: Arc<Mutex<()>>,
     snapshots: Arc<SnapshotCounters>,
+    /// Entries applied since start whose stamp was ahead of log time by more than
+    /// `LOG_TIME_STEP_MAX` (`apply::advance_log_time` clamped it).
+    clamped_stamps: Arc<AtomicU64>,
 }
 
 /// Snapshots this state machine built and installed since it was opened.
@@ -57,7 +60,12 @@ pub struct SnapshotActivity {
 
 impl StateMachine {
     pub fn new(backend: Arc<dyn Backend>) -> Self {
-        Self { backend, write_lock: Arc::new(Mutex::new(())), snapshots: Arc::default() }
+        Self {
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+            snapshots: Arc::default(),
+            clamped_stamps: Arc::default(),
+        }
     }
 
     fn committed(&self) -> TreeReader<'_> {
@@ -83,7 +91,11 @@ impl StateMachine {
                     AppliedOutcomes::default()
                 }
                 EntryPayload::Normal(batch) => {
-                    apply_batch(&batch, entry.log_id.index, &mut meta, &mut pending)?
+                    let applied = apply_batch(&batch, entry.log_id.index, &mut meta, &mut pending)?;
+                    if batch.stamped_at > meta.log_time && batch.check_bounds().is_ok() {
+                        self.clamped_stamps.fetch_add(1, Ordering::Relaxed);
+                    }
+                    applied
                 }
             };
             meta.last_applied = Some(entry.log_id);
@@ -153,7 +165,11 @@ impl StateMachine {
 
     /// A handle for reading the state outside Raft (the node's queries).
     pub fn handle(&self) -> StateHandle {
-        StateHandle { backend: self.backend.clone(), snapshots: self.snapshots.clone() }
+        StateHandle {
+            backend: self.backend.clone(),
+            snapshots: self.snapshots.clone(),
+            clamped_stamps: self.clamped_stamps.clone(),
+        }
     }
 }
 
@@ -162,6 +178,7 @@ impl StateMachine {
 pub struct StateHandle {
     backend: Arc<dyn Backend>,
     snapshots: Arc<SnapshotCounters>,
+    clamped_stamps: Arc<AtomicU64>,
 }
 
 impl StateHandle {
@@ -171,6 +188,11 @@ impl StateHandle {
 
     pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> Result<T>) -> Result<T> {
         query(&StateReader::new(&self.committed()))
+    }
+
+    /// Entries applied since start whose leader stamp was clamped to `LOG_TIME_STEP_MAX`.
+    pub fn clamped_stamps(&self) -> u64 {
+        self.clamped_stamps.load(Ordering::Relaxed)
     }
 
     /// Snapshots built and installed since start, and the stored snapshot's size.

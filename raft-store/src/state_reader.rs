@@ -240,13 +240,16 @@ impl<'a> StateReader<'a> {
         after: Option<RedemptionId>,
         limit: usize,
     ) -> Result<HistoryPage> {
-        let from = (coupon_id, after.map_or(RedemptionId(0), RedemptionId::next));
-        let to = (coupon_id.next(), RedemptionId(0));
+        // Bounds, not arithmetic on the cursor: `after` may be any u64, `u64::MAX` included.
+        let from = after.map_or(Bound::Included((coupon_id, RedemptionId(0))), |after| {
+            Bound::Excluded((coupon_id, after))
+        });
+        let to = (coupon_id, RedemptionId(u64::MAX));
         // One more than the page, to learn whether another page follows.
         let ids = keyspace::scan::<CouponRedemptions>(
             self.tree,
-            Bound::Included(&from),
-            Bound::Excluded(&to),
+            from.as_ref(),
+            Bound::Included(&to),
             ScanOrder::Ascending,
             limit.saturating_add(1),
         )?;

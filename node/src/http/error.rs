@@ -96,7 +96,7 @@ impl From<WriteError> for ApiError {
             WriteError::Overloaded => {
                 Self::unavailable("this node is shedding load; retry shortly")
             }
-            WriteError::Timeout => Self::new(
+            WriteError::Timeout | WriteError::Superseded { .. } => Self::new(
                 ErrorCode::Timeout,
                 "the outcome is unknown: retry with the same Idempotency-Key to learn it",
             ),

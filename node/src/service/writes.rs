@@ -1,20 +1,28 @@
-//! The coupon writes: create, redeem, roll back, deactivate, reactivate; and the audit note of a
-//! membership change.
+//! The coupon writes: create, redeem, change, roll back, deactivate, reactivate; and the audit
+//! note of a membership change.
 //!
 //! A key binds to a fingerprint of its request (method, concrete path and canonical body), so
 //! that reuse with another request is caught. The body is the parsed request re-serialised, so
 //! that whitespace and field order do not change the fingerprint.
+//!
+//! Every write takes one path (`CouponService::write`): bind the key, answer a replay from the
+//! stored outcome, run the node's own checks (some depend on its clock), submit. A replay is
+//! answered before any check that depends on time or on the node: a request that passed them
+//! once is never refused by them on its retry.
 
 use chrono::Utc;
+use coupon_client::api::ReadConsistency as Consistency;
 use coupon_client::api::{CreateCouponRequest, RedeemRequest, UpdateCouponRequest};
+use raft_store::apply::replay;
 use raft_store::command::{Command, KeyedCommand, MembershipNote};
 use raft_store::domain::{CouponId, RedemptionId};
-use raft_store::idempotency::IdempotencyKey;
+use raft_store::idempotency::{IdempotencyKey, IdempotencyToken};
 use raft_store::limits::GENERATED_CODE_LENGTH;
+use raft_store::outcome::AppliedOutcome;
 use rand::RngCore;
 
-use super::{submit, token, Caller, CouponService, WriteResult};
-use crate::convert;
+use super::{submit, token, Caller, CouponService, ServiceError, WriteResult};
+use crate::convert::{self, InvalidFields};
 
 impl CouponService {
     /// Creates a coupon; its code is drawn here when the request names none.
@@ -25,20 +33,16 @@ impl CouponService {
         key: Option<IdempotencyKey>,
         request: &CreateCouponRequest,
     ) -> WriteResult {
-        let idempotency = token(key, "POST /coupons/generate", request)?;
-        // Drawn from the OS source, which the simulation makes deterministic; apply never draws.
-        let mut entropy = [0u8; GENERATED_CODE_LENGTH];
-        rand::rngs::OsRng.fill_bytes(&mut entropy);
-        let (code, terms) = convert::new_coupon(request, Utc::now(), entropy)?;
-        submit(
-            &self.proposer,
-            KeyedCommand {
-                idempotency,
-                actor: caller.key_id.clone(),
-                command: Command::CreateCoupon { code, terms },
-            },
-        )
-        .await
+        let route = "POST /coupons/generate";
+        let command = || {
+            // Drawn from the OS source, which the simulation makes deterministic; apply never
+            // draws.
+            let mut entropy = [0u8; GENERATED_CODE_LENGTH];
+            rand::rngs::OsRng.fill_bytes(&mut entropy);
+            let (code, terms) = convert::new_coupon(request, Utc::now(), entropy)?;
+            Ok(Command::CreateCoupon { code, terms })
+        };
+        self.write(caller, key, route, request, command).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -49,10 +53,9 @@ impl CouponService {
         key: Option<IdempotencyKey>,
         request: &RedeemRequest,
     ) -> WriteResult {
-        let idempotency = token(key, &format!("POST /coupons/{}/redeem", coupon_id.0), request)?;
-        let command = Command::Redeem(convert::redeem_command(coupon_id, request)?);
-        submit(&self.proposer, KeyedCommand { idempotency, actor: caller.key_id.clone(), command })
-            .await
+        let route = format!("POST /coupons/{}/redeem", coupon_id.0);
+        let command = || Ok(Command::Redeem(convert::redeem_command(coupon_id, request)?));
+        self.write(caller, key, &route, request, command).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -76,11 +79,12 @@ impl CouponService {
         key: Option<IdempotencyKey>,
         request: &UpdateCouponRequest,
     ) -> WriteResult {
-        let idempotency = token(key, &format!("PATCH /coupons/{}", id.0), request)?;
-        let changes = convert::coupon_changes(request, Utc::now())?;
-        let command = Command::UpdateCoupon { coupon_id: id, changes };
-        submit(&self.proposer, KeyedCommand { idempotency, actor: caller.key_id.clone(), command })
-            .await
+        let route = format!("PATCH /coupons/{}", id.0);
+        let command = || {
+            let changes = convert::coupon_changes(request, Utc::now())?;
+            Ok(Command::UpdateCoupon { coupon_id: id, changes })
+        };
+        self.write(caller, key, &route, request, command).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -129,8 +133,46 @@ impl CouponService {
         route: &str,
         command: Command,
     ) -> WriteResult {
-        let idempotency = token(key, route, &())?;
+        self.write(caller, key, route, &(), || Ok(command)).await
+    }
+
+    /// The one path of a keyed write. `command` runs the node's own checks of the request and
+    /// converts it; a replay is answered before it (from this node's state, which holds only
+    /// committed records), and again, linearizably, when it refuses the request: a key whose
+    /// record this node has not applied yet is answered from the leader's state, not refused.
+    async fn write(
+        &self,
+        caller: &Caller,
+        key: Option<IdempotencyKey>,
+        route: &str,
+        body: &impl serde::Serialize,
+        command: impl FnOnce() -> Result<Command, InvalidFields>,
+    ) -> WriteResult {
+        let idempotency = token(key, route, body)?;
+        if let Some(stored) = self.stored_answer(idempotency.as_ref(), Consistency::Local).await? {
+            return Ok(stored);
+        }
+        let command = match command() {
+            Ok(command) => command,
+            Err(refusal) => {
+                let stored =
+                    self.stored_answer(idempotency.as_ref(), Consistency::Linearizable).await?;
+                return stored.ok_or(ServiceError::Invalid(refusal));
+            }
+        };
         submit(&self.proposer, KeyedCommand { idempotency, actor: caller.key_id.clone(), command })
             .await
+    }
+
+    /// What apply would answer for `token` because its key was used before (`raft_store::replay`),
+    /// read at `consistency`; `None` when the key is new (or the request has none).
+    async fn stored_answer(
+        &self,
+        token: Option<&IdempotencyToken>,
+        consistency: Consistency,
+    ) -> Result<Option<AppliedOutcome>, ServiceError> {
+        let Some(token) = token else { return Ok(None) };
+        let record = self.read(consistency, |state| state.idempotency_record(&token.key)).await?;
+        Ok(record.map(|record| replay(token, record)))
     }
 }

@@ -1,7 +1,9 @@
 //! The write path: requests are batched into log entries (`Proposer`, pausing under load as
 //! `Linger` says) and written through the leader, wherever it is (`Writer`).
 
+mod leader_clock;
 mod linger;
+mod log_time_tick;
 mod proposer;
 mod writer;
 
@@ -10,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::forward::ForwardError;
 
+pub use log_time_tick::tick_log_time;
 pub use proposer::Proposer;
 pub use writer::Writer;
 
@@ -20,6 +23,14 @@ pub enum WriteError {
     /// The node asked is not the leader; nothing was appended. `leader` is its hint.
     #[error("not the leader")]
     NotLeader { leader: Option<(NodeId, NodeInfo)> },
+    /// Leadership moved while the requests were being written: their entry may have been
+    /// appended (openraft answers the writes of an entry it truncates so, and its copy on another
+    /// node may still commit), or the leader they were forwarded to was superseded before it
+    /// answered. Sending them again is safe only because every request carries an idempotency
+    /// token that apply deduplicates; if they are not sent again, the outcome is unknown.
+    /// `leader` is the hint of the node that answered.
+    #[error("leadership moved: the outcome is unknown until the requests are sent again")]
+    Superseded { leader: Option<(NodeId, NodeInfo)> },
     /// The leader could not be reached; nothing was sent.
     #[error("the leader is unreachable")]
     LeaderUnreachable,
@@ -39,9 +50,28 @@ pub enum WriteError {
 }
 
 impl WriteError {
-    /// Whether trying another node (the current leader) is safe: nothing was appended.
+    /// Whether the requests go to the current leader again: nothing was appended, or
+    /// (`Superseded`) their resend is deduplicated by their idempotency tokens.
     pub fn is_redirect(&self) -> bool {
-        matches!(self, WriteError::NotLeader { .. } | WriteError::LeaderUnreachable)
+        matches!(
+            self,
+            WriteError::NotLeader { .. }
+                | WriteError::LeaderUnreachable
+                | WriteError::Superseded { .. }
+        )
+    }
+
+    /// Whether the requests may have been appended (and so may still be applied).
+    pub fn may_be_appended(&self) -> bool {
+        matches!(self, WriteError::Superseded { .. } | WriteError::Timeout)
+    }
+
+    /// The leader hint the answer carries, if any.
+    pub fn leader_hint(&self) -> Option<&(NodeId, NodeInfo)> {
+        match self {
+            WriteError::NotLeader { leader } | WriteError::Superseded { leader } => leader.as_ref(),
+            _ => None,
+        }
     }
 }
 

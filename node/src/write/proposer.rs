@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use raft_store::command::KeyedCommand;
+use raft_store::idempotency::IdempotencyToken;
 use raft_store::outcome::AppliedOutcome;
+use rand::RngCore;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
@@ -89,9 +91,16 @@ impl Proposer {
         (proposer, run_batches(pending, write, linger, metrics, shutdown))
     }
 
-    /// Writes a client's `request` through the log and returns what apply decided for it.
+    /// Writes a client's `request` through the log and returns what apply decided for it. A
+    /// request without an idempotency token gets one drawn here (`with_node_token`), so that
+    /// every request this node sends again after leadership moved is deduplicated by apply.
     pub async fn propose(&self, request: KeyedCommand) -> Answer {
-        self.enqueue(request, Origin::Local)?.await.unwrap_or(Err(WriteError::Stopped))
+        let (request, node_token) = with_node_token(request);
+        let mut answer =
+            self.enqueue(request, Origin::Local)?.await.unwrap_or(Err(WriteError::Stopped))?;
+        // A resend the node made is not a replay the client asked for.
+        answer.replayed &= !node_token;
+        Ok(answer)
     }
 
     /// Writes requests a follower forwarded, if this node leads; one answer per request.
@@ -125,6 +134,25 @@ impl Proposer {
     pub fn in_flight(&self) -> usize {
         self.in_flight_max.saturating_sub(self.slots.available_permits())
     }
+}
+
+/// `request` with an idempotency token: its own, or one drawn here from the OS source (which the
+/// simulation makes deterministic); and whether the token is the node's.
+#[cfg(not(feature = "broken-blind-resend"))]
+fn with_node_token(mut request: KeyedCommand) -> (KeyedCommand, bool) {
+    if request.idempotency.is_some() {
+        return (request, false);
+    }
+    let mut entropy = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut entropy);
+    request.idempotency = Some(IdempotencyToken::node_assigned(entropy));
+    (request, true)
+}
+
+/// Deliberately broken build: requests without a key stay without a token (see `Writer`).
+#[cfg(feature = "broken-blind-resend")]
+fn with_node_token(request: KeyedCommand) -> (KeyedCommand, bool) {
+    (request, false)
 }
 
 async fn run_batches<W, F>(
@@ -180,6 +208,7 @@ async fn run_batches<W, F>(
 /// batch: local requests go to the leader, forwarded ones back to their sender.
 async fn write_batch(writer: &Writer, batch: Vec<Proposal>) {
     let mut local = Vec::new();
+    let mut maybe_appended = false;
     if writer.leads() {
         let (requests, proposals): (Vec<KeyedCommand>, Vec<_>) =
             batch.into_iter().map(|p| (p.request.clone(), p)).unzip();
@@ -190,7 +219,10 @@ async fn write_batch(writer: &Writer, batch: Vec<Proposal>) {
                 }
                 return;
             }
-            Err(error) if error.is_redirect() => local.extend(refuse_forwarded(proposals, &error)),
+            Err(error) if error.is_redirect() => {
+                maybe_appended = error.may_be_appended();
+                local.extend(refuse_forwarded(proposals, &error));
+            }
             Err(error) => {
                 proposals
                     .into_iter()
@@ -203,7 +235,7 @@ async fn write_batch(writer: &Writer, batch: Vec<Proposal>) {
         local.extend(refuse_forwarded(batch, &not_leader));
     }
     let requests = local.iter().map(|proposal| proposal.request.clone()).collect();
-    for (proposal, answer) in local.into_iter().zip(writer.write(requests).await) {
+    for (proposal, answer) in local.into_iter().zip(writer.write(requests, maybe_appended).await) {
         let _ = proposal.reply.send(answer);
     }
 }
@@ -227,6 +259,7 @@ mod tests {
     use std::time::Duration;
 
     use raft_store::command::{Command, KeyedCommand};
+    use raft_store::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
     use raft_store::outcome::{AppliedOutcome, Outcome};
     use tokio::time::Instant;
 
@@ -296,6 +329,40 @@ mod tests {
 
     fn answer() -> AppliedOutcome {
         AppliedOutcome { outcome: Outcome::AlertDeliveryConfirmed, replayed: false }
+    }
+
+    /// Goal: a request sent without an Idempotency-Key reaches the log under a token the node
+    /// drew (so a resend is deduplicated by apply), and apply's replay of that resend does not
+    /// read as a replay to the client. Steps: a stand-in for Raft that records the tokens and
+    /// answers every request as a replay; one keyless request, one with its own key.
+    #[tokio::test(start_paused = true)]
+    async fn a_keyless_request_is_proposed_under_a_node_token() {
+        let (_stop, shutdown) = shutdown_channel();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        let write = move |batch: Vec<Proposal>| {
+            for proposal in batch {
+                record.lock().unwrap().push(proposal.request.idempotency.clone());
+                let replayed = AppliedOutcome { replayed: true, ..answer() };
+                let _ = proposal.reply.send(Ok(replayed));
+            }
+            async {}
+        };
+        let (proposer, batches) =
+            Proposer::with_write(write, 16, LINGER, Arc::new(Metrics::new()), shutdown);
+        tokio::spawn(batches);
+        let keyless = proposer.propose(request()).await.unwrap();
+        assert!(!keyless.replayed, "the client sent it once");
+        let client_key = IdempotencyToken {
+            key: IdempotencyKey::from_validated("client-key".to_owned()),
+            fingerprint: Fingerprint::of(&[b"x"]),
+        };
+        let keyed = KeyedCommand { idempotency: Some(client_key.clone()), ..request() };
+        assert!(proposer.propose(keyed).await.unwrap().replayed, "the client's own retry");
+        let seen = seen.lock().unwrap();
+        let node_token = seen[0].as_ref().expect("a token was drawn");
+        assert!(node_token.key.is_node_assigned());
+        assert_eq!(seen[1].as_ref(), Some(&client_key), "a client's key is kept");
     }
 
     #[tokio::test(start_paused = true)]

@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 use openraft::error::{ClientWriteError, RaftError};
+use openraft::RaftMetrics;
 use raft_store::command::{Batch, KeyedCommand};
-use raft_store::domain::Timestamp;
 use raft_store::outcome::AppliedOutcome;
 use raft_store::{NodeId, NodeInfo};
+use tokio::sync::watch;
 
+use super::leader_clock::LeaderClock;
 use super::WriteError;
 use crate::forward::{
     known_leader, leader_now, leader_patience, ForwardError, Forwarder, Leader, LeaderAt,
@@ -28,23 +30,28 @@ pub struct Writer {
     forwarder: Forwarder,
     /// How long the leader waits for its entry to be committed and applied.
     commit_timeout: Duration,
+    clock: Arc<LeaderClock>,
     metrics: Arc<Metrics>,
 }
 
 impl Writer {
     pub fn new(forwarder: Forwarder, commit_timeout: Duration, metrics: Arc<Metrics>) -> Self {
-        Self { forwarder, commit_timeout, metrics }
+        Self { forwarder, commit_timeout, clock: Arc::default(), metrics }
     }
 
     /// Writes `requests` through whichever node leads, following leader changes: one answer per
-    /// request. Requests the leader refused as `NotLeader` (nothing appended) are sent again to
-    /// the next leader, at most `FORWARD_ATTEMPTS_MAX` times in all.
+    /// request. Requests refused as `NotLeader` (nothing appended) or answered `Superseded` (their
+    /// entry may have been appended; the resend is deduplicated by the request's idempotency
+    /// token) are sent again to the next leader, at most `FORWARD_ATTEMPTS_MAX` times in all.
+    /// `maybe_appended`: whether an earlier attempt may have appended them already. A request
+    /// that may have been appended is never answered as "not applied": see `settle`.
     pub async fn write(
         &self,
         requests: Vec<KeyedCommand>,
+        maybe_appended: bool,
     ) -> Vec<Result<AppliedOutcome, WriteError>> {
-        let mut answers: Vec<Option<Result<AppliedOutcome, WriteError>>> =
-            vec![None; requests.len()];
+        let mut answers: Vec<Option<Answer>> = vec![None; requests.len()];
+        let mut appended = vec![maybe_appended; requests.len()];
         let mut pending: Vec<usize> = (0..requests.len()).collect();
         let mut hint: Option<Leader> = None;
         // One budget for finding a leader across every attempt.
@@ -71,18 +78,20 @@ impl Writer {
                 },
                 LeaderAt::Peer(leader) => self.forward(&leader, &batch).await,
             };
-            let mut redirected = Vec::new();
+            let mut resend = Vec::new();
             for (index, result) in pending.iter().zip(results) {
-                match result {
-                    Err(WriteError::NotLeader { leader: Some((id, node)) }) if id != leader_id => {
-                        hint = Some(Leader { id, node });
-                        redirected.push(*index);
+                if let Err(error) = &result {
+                    if let Some((id, node)) = error.leader_hint().filter(|(id, _)| *id != leader_id)
+                    {
+                        hint = Some(Leader { id: *id, node: node.clone() });
                     }
-                    Err(error) if error.is_redirect() => redirected.push(*index),
-                    other => answers[*index] = Some(other),
+                }
+                match after_attempt(&requests[*index], result, &mut appended[*index]) {
+                    None => resend.push(*index),
+                    answer => answers[*index] = answer,
                 }
             }
-            pending = redirected;
+            pending = resend;
             if pending.is_empty() {
                 break;
             }
@@ -91,7 +100,12 @@ impl Writer {
                 tokio::time::sleep(LEADER_RETRY_BACKOFF).await;
             }
         }
-        answers.into_iter().map(|answer| answer.unwrap_or(Err(WriteError::NoLeader))).collect()
+        let out_of_attempts = |appended: bool| settle(Err(WriteError::NoLeader), appended);
+        answers
+            .into_iter()
+            .zip(appended)
+            .map(|(answer, appended)| answer.unwrap_or_else(|| out_of_attempts(appended)))
+            .collect()
     }
 
     /// Whether this node leads, as far as it knows now.
@@ -110,7 +124,15 @@ impl Writer {
         requests: Vec<KeyedCommand>,
     ) -> Result<Vec<AppliedOutcome>, WriteError> {
         let count = requests.len();
-        let batch = Batch { stamped_at: Timestamp::from_datetime(Utc::now()), requests };
+        let (stamped_at, held_back) = self.clock.stamp(Utc::now());
+        if held_back {
+            self.metrics.stamps_held_back.inc();
+            tracing::warn!(
+                stamped_at = stamped_at.unix_millis(),
+                "the wall clock ran ahead of the monotonic clock: the stamp follows the latter"
+            );
+        }
+        let batch = Batch { stamped_at, requests };
         let Ok(written) =
             tokio::time::timeout(self.commit_timeout, self.forwarder.raft().client_write(batch))
                 .await
@@ -122,17 +144,7 @@ impl Writer {
                 assert_eq!(written.data.0.len(), count, "one response per request");
                 Ok(written.data.0)
             }
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => {
-                Err(WriteError::NotLeader { leader: forward.leader_id.zip(forward.leader_node) })
-            }
-            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(error))) => {
-                tracing::error!(%error, "a coupon write failed with a membership error");
-                Err(WriteError::Stopped)
-            }
-            Err(RaftError::Fatal(fatal)) => {
-                tracing::error!(%fatal, "raft stopped");
-                Err(WriteError::Stopped)
-            }
+            Err(error) => Err(write_error(error)),
         }
     }
 
@@ -143,8 +155,16 @@ impl Writer {
     ) -> Vec<Result<AppliedOutcome, WriteError>> {
         self.metrics.forwarded_batches.inc();
         self.metrics.forwarded_requests.inc_by(requests.len() as u64);
-        let answer: Result<Vec<Result<AppliedOutcome, WriteError>>, ForwardError> =
-            self.forwarder.call(leader, path::PROPOSE, &requests, FORWARD_TIMEOUT).await;
+        let call = self.forwarder.call(leader, path::PROPOSE, &requests, FORWARD_TIMEOUT);
+        let Some(answer): Option<Result<Vec<Answer>, ForwardError>> =
+            until_leader_moves(self.forwarder.raft().metrics(), leader.id, call).await
+        else {
+            // The leader it went to was superseded: it may have appended the batch, so it goes
+            // to the new leader again under the same tokens, and the slot it held is free.
+            self.metrics.forwards_abandoned.inc();
+            let superseded = WriteError::Superseded { leader: self.leader_hint() };
+            return vec![Err(superseded); requests.len()];
+        };
         match answer {
             Ok(answers) if answers.len() == requests.len() => answers,
             Ok(answers) => {
@@ -157,5 +177,196 @@ impl Writer {
             }
             Err(error) => vec![Err(WriteError::from(error)); requests.len()],
         }
+    }
+}
+
+type Answer = Result<AppliedOutcome, WriteError>;
+
+/// Decides one request's fate after an attempt that answered `result`: its answer, or `None` to
+/// send it again; and notes in `appended` whether it may now have been appended. A redirect is followed, unless the request may have
+/// been appended and carries no idempotency token (a resend could apply it twice): its outcome
+/// is then unknown.
+fn after_attempt(request: &KeyedCommand, result: Answer, appended: &mut bool) -> Option<Answer> {
+    match result {
+        Err(error) if error.is_redirect() => {
+            *appended |= error.may_be_appended();
+            (*appended && request.idempotency.is_none()).then_some(Err(WriteError::Timeout))
+        }
+        other => Some(settle(other, *appended)),
+    }
+}
+
+/// The answer for a request that may have been appended by an earlier attempt (`appended`): an
+/// error that says "nothing was applied" (503) is not true of it, so it reads as `Timeout` (504,
+/// outcome unknown). Outcomes and errors that already say "unknown" stand.
+fn settle(answer: Answer, appended: bool) -> Answer {
+    match answer {
+        Err(error) if appended && !error.may_be_appended() => Err(WriteError::Timeout),
+        other => other,
+    }
+}
+
+/// What a failed `client_write` on this node means for its requests. openraft answers
+/// `ForwardToLeader` both when this node no longer leads (nothing appended) and when it
+/// truncates the entry it had appended for them (a copy may survive on another node and commit
+/// there): the two cannot be told apart, so both are `Superseded`.
+fn write_error(error: RaftError<NodeId, ClientWriteError<NodeId, NodeInfo>>) -> WriteError {
+    match error {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => {
+            superseded(forward.leader_id.zip(forward.leader_node))
+        }
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(error)) => {
+            tracing::error!(%error, "a coupon write failed with a membership error");
+            WriteError::Stopped
+        }
+        RaftError::Fatal(fatal) => {
+            tracing::error!(%fatal, "raft stopped");
+            WriteError::Stopped
+        }
+    }
+}
+
+#[cfg(not(feature = "broken-blind-resend"))]
+fn superseded(leader: Option<(NodeId, NodeInfo)>) -> WriteError {
+    WriteError::Superseded { leader }
+}
+
+/// Deliberately broken build for the simulation's detection test: a truncated entry reads as
+/// "nothing appended", the old mapping.
+#[cfg(feature = "broken-blind-resend")]
+fn superseded(leader: Option<(NodeId, NodeInfo)>) -> WriteError {
+    WriteError::NotLeader { leader }
+}
+
+/// Runs `work` until it ends, or until `metrics` name a leader other than `from` (`None`): a
+/// forward to a leader that was superseded is not waited for. openraft's metrics channel closing
+/// (raft stopped) leaves `work` to its own deadline.
+async fn until_leader_moves<F: std::future::Future>(
+    mut metrics: watch::Receiver<RaftMetrics<NodeId, NodeInfo>>,
+    from: NodeId,
+    work: F,
+) -> Option<F::Output> {
+    let moved = async move {
+        let other_leader = |m: &RaftMetrics<NodeId, NodeInfo>| {
+            m.current_leader.is_some_and(|leader| leader != from)
+        };
+        if metrics.wait_for(other_leader).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        biased;
+        output = work => Some(output),
+        () = moved => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use openraft::error::{ClientWriteError, ForwardToLeader, RaftError};
+    use openraft::RaftMetrics;
+    use raft_store::command::{Command, KeyedCommand};
+    use raft_store::idempotency::IdempotencyToken;
+    use raft_store::outcome::{AppliedOutcome, Outcome};
+    use raft_store::NodeInfo;
+    use tokio::sync::watch;
+    use tokio::time::Instant;
+
+    use super::{after_attempt, settle, until_leader_moves, write_error};
+    use crate::limits::FORWARD_TIMEOUT;
+    use crate::write::WriteError;
+
+    fn node() -> NodeInfo {
+        NodeInfo { api_addr: "127.0.0.1:1".into(), peer_addr: "127.0.0.1:2".into() }
+    }
+
+    fn request(token: bool) -> KeyedCommand {
+        KeyedCommand {
+            idempotency: token.then(|| IdempotencyToken::node_assigned([7; 16])),
+            actor: None,
+            command: Command::ConfirmAlertDelivery { alert_ids: Vec::new() },
+        }
+    }
+
+    fn outcome() -> AppliedOutcome {
+        AppliedOutcome { outcome: Outcome::AlertDeliveryConfirmed, replayed: false }
+    }
+
+    #[test]
+    fn a_truncated_entry_is_superseded_not_refused() {
+        let forward = ForwardToLeader { leader_id: Some(2), leader_node: Some(node()) };
+        let error = write_error(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)));
+        assert_eq!(error, WriteError::Superseded { leader: Some((2, node())) });
+        assert!(error.may_be_appended(), "its entry may survive elsewhere");
+        assert!(error.is_redirect(), "sent again, deduplicated by its token");
+    }
+
+    #[test]
+    fn a_superseded_request_is_resent_only_under_a_token() {
+        let superseded = || Err(WriteError::Superseded { leader: None });
+        let mut appended = false;
+        assert_eq!(after_attempt(&request(true), superseded(), &mut appended), None);
+        assert!(appended);
+        let mut appended = false;
+        let answer = after_attempt(&request(false), superseded(), &mut appended);
+        assert_eq!(answer, Some(Err(WriteError::Timeout)), "no blind resend");
+    }
+
+    #[test]
+    fn a_request_that_may_have_been_appended_is_never_answered_not_applied() {
+        for refusal in [
+            WriteError::NoLeader,
+            WriteError::NotLeader { leader: None },
+            WriteError::Overloaded,
+            WriteError::LeaderUnreachable,
+            WriteError::Stopped,
+        ] {
+            assert_eq!(settle(Err(refusal.clone()), true), Err(WriteError::Timeout));
+            assert_eq!(settle(Err(refusal.clone()), false), Err(refusal));
+        }
+        assert_eq!(settle(Ok(outcome()), true), Ok(outcome()));
+        let mut appended = true;
+        let redirect = Err(WriteError::NotLeader { leader: None });
+        assert_eq!(after_attempt(&request(true), redirect, &mut appended), None);
+        let refused = after_attempt(&request(true), Err(WriteError::NoLeader), &mut appended);
+        assert_eq!(refused, Some(Err(WriteError::Timeout)));
+    }
+
+    /// Goal: a forward to a leader that was superseded frees its batch slot when the new leader
+    /// is known, not at the forward's deadline. Steps: a forward that would answer only at
+    /// `FORWARD_TIMEOUT`; one second in, this node's metrics name another leader (this node
+    /// itself, after winning the election); the wait ends then, with no answer.
+    #[tokio::test(start_paused = true)]
+    async fn a_forward_is_abandoned_when_another_leader_is_known() {
+        let mut metrics = RaftMetrics::new_initial(1);
+        metrics.current_leader = Some(2);
+        let (publish, watched) = watch::channel(metrics.clone());
+        let start = Instant::now();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            metrics.current_leader = None;
+            publish.send_replace(metrics.clone());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            metrics.current_leader = Some(1);
+            publish.send_replace(metrics.clone());
+            tokio::time::sleep(FORWARD_TIMEOUT).await;
+        });
+        let stale_forward = tokio::time::sleep(FORWARD_TIMEOUT);
+        assert_eq!(until_leader_moves(watched, 2, stale_forward).await, None);
+        assert_eq!(start.elapsed(), Duration::from_secs(1), "abandoned when the leader moved");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_forward_to_the_standing_leader_is_waited_for() {
+        let mut metrics = RaftMetrics::new_initial(1);
+        metrics.current_leader = Some(2);
+        let (_publish, watched) = watch::channel(metrics);
+        let answer = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            "answered"
+        };
+        assert_eq!(until_leader_moves(watched, 2, answer).await, Some("answered"));
     }
 }

@@ -8,6 +8,7 @@ mod cluster_race;
 mod cluster_snapshot;
 mod codes;
 mod http_contract;
+mod http_replay;
 mod openapi;
 mod operations;
 mod support;

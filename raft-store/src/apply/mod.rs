@@ -17,8 +17,10 @@ mod redeem;
 use crate::command::{Batch, Command, KeyedCommand, MembershipNote};
 use crate::domain::{AuditAction, AuditRecord, Timestamp};
 use crate::error::Result;
-use crate::idempotency::IdempotencyRecord;
-use crate::limits::{IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION};
+use crate::idempotency::{IdempotencyRecord, IdempotencyToken};
+use crate::limits::{
+    IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION, LOG_TIME_STEP_MAX,
+};
 use crate::outcome::{AppliedOutcome, AppliedOutcomes, Outcome, Rejection};
 use crate::state_meta::{Counters, StateMeta};
 use crate::state_reader::StateReader;
@@ -49,16 +51,8 @@ pub fn apply(
     }
     if let Some(token) = &request.idempotency {
         if let Some(record) = recorded_outcome(state, &token.key)? {
-            let (outcome, replayed) = if record.fingerprint == token.fingerprint {
-                (record.outcome, true)
-            } else {
-                (Outcome::Rejected(Rejection::IdempotencyKeyReused), false)
-            };
-            return Ok(Decision {
-                response: AppliedOutcome { outcome, replayed },
-                changes: Vec::new(),
-                counters,
-            });
+            let response = replay(token, record);
+            return Ok(Decision { response, changes: Vec::new(), counters });
         }
     }
     let (outcome, mut changes, mut counters) = decide(&request.command, now, counters, state)?;
@@ -86,6 +80,20 @@ pub fn apply(
             .push(Change::RecordIdempotency { key: token.key.clone(), record: Box::new(record) });
     }
     Ok(Decision { response: AppliedOutcome { outcome, replayed: false }, changes, counters })
+}
+
+/// The answer to a request whose key was used before: the stored outcome when it is the same
+/// request (the fingerprints agree), `IdempotencyKeyReused` otherwise. The one rule for replays,
+/// applied by apply and by the node before its own checks of a request.
+pub fn replay(token: &IdempotencyToken, record: IdempotencyRecord) -> AppliedOutcome {
+    if record.fingerprint == token.fingerprint {
+        AppliedOutcome { outcome: record.outcome, replayed: true }
+    } else {
+        AppliedOutcome {
+            outcome: Outcome::Rejected(Rejection::IdempotencyKeyReused),
+            replayed: false,
+        }
+    }
 }
 
 /// `InvalidCommand`, with no change. Not stored under the request's key: the node refuses such
@@ -208,6 +216,18 @@ pub fn expire_idempotency(now: Timestamp, state: &StateReader<'_>) -> Result<Vec
         .collect())
 }
 
+/// Log time after an entry stamped `stamp`, at log time `log_time`: never back, and forward by
+/// at most `LOG_TIME_STEP_MAX` (`crate::limits`), so a leader's clock that leaps ahead cannot
+/// drag log time (and every expiry decided by it) along. A state that has applied no stamp yet
+/// (log time at its zero value, the Unix epoch) takes the first one whole. A stamp the result is
+/// behind was clamped.
+pub fn advance_log_time(log_time: Timestamp, stamp: Timestamp) -> Timestamp {
+    if log_time == Timestamp::default() {
+        return log_time.max(stamp);
+    }
+    log_time.max(stamp.min(log_time.saturating_add(LOG_TIME_STEP_MAX)))
+}
+
 /// Applies the batch of log entry `entry_index`: every request in order, each seeing the writes of
 /// those before it, then the entry's idempotency bookkeeping. Everything lands in `pending`, for
 /// the caller to commit atomically. A batch out of bounds (its stamp, its size) is refused
@@ -223,7 +243,16 @@ pub fn apply_batch(
         let responses = batch.requests.iter().map(|_| refused(meta.counters).response);
         return Ok(AppliedOutcomes(responses.collect()));
     }
-    meta.log_time = meta.log_time.max(batch.stamped_at);
+    let stamped = batch.stamped_at;
+    meta.log_time = advance_log_time(meta.log_time, stamped);
+    if stamped > meta.log_time {
+        tracing::warn!(
+            entry_index,
+            stamped_at = stamped.unix_millis(),
+            log_time = meta.log_time.unix_millis(),
+            "a leader's stamp is further ahead of log time than LOG_TIME_STEP_MAX: clamped"
+        );
+    }
     let mut responses = Vec::with_capacity(batch.requests.len());
     let mut recorded = Vec::new();
     for request in &batch.requests {
@@ -265,6 +294,7 @@ mod tests {
         use crate::domain::fixtures::*;
         use crate::domain::{CouponCode, CouponId, CouponTerms, Timestamp};
         use crate::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
+        use crate::limits::LOG_TIME_STEP_MAX;
         use crate::outcome::{AppliedOutcome, Outcome};
         use crate::state_reader::StateReader;
         use crate::storage::{MemDisk, Tree, TreeReader};
@@ -315,6 +345,19 @@ mod tests {
                     self.run(KeyedCommand { idempotency: None, actor: None, command }, now);
                 assert!(!response.replayed);
                 response.outcome
+            }
+
+            /// Moves log time to `then` with entries that change nothing, each stamped at most
+            /// `LOG_TIME_STEP_MAX` after the one before (as an honest leader's stamps are).
+            pub fn pass_time_to(&mut self, then: Timestamp) {
+                loop {
+                    let now = self.read(|s| s.meta()).log_time;
+                    if now >= then {
+                        return;
+                    }
+                    let stamp = then.min(now.saturating_add(LOG_TIME_STEP_MAX));
+                    self.outcome(Command::Deactivate { coupon_id: CouponId(u64::MAX) }, stamp);
+                }
             }
 
             pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> crate::Result<T>) -> T {
@@ -459,7 +502,7 @@ mod tests {
         use crate::domain::{
             AlertId, CouponCode, CouponId, CouponTerms, RedeemRejection, RedemptionId, Timestamp,
         };
-        use crate::limits::IDEMPOTENCY_RETENTION;
+        use crate::limits::{IDEMPOTENCY_RETENTION, LOG_TIME_STEP_MAX};
         use crate::outcome::{Outcome, Rejection};
 
         fn redeemed_id(outcome: &Outcome) -> RedemptionId {
@@ -537,6 +580,22 @@ mod tests {
             let last = ledger.read(|s| s.coupon_history(id, page.next_after, 2));
             assert_eq!(last.redemptions.len(), 1);
             assert_eq!(last.next_after, None);
+        }
+
+        #[test]
+        fn history_cursors_at_the_edges_of_u64_are_bounds() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("EDGES", terms());
+            ledger.outcome(redeem_by(id, "a"), at(1));
+            for after in [u64::MAX - 1, u64::MAX] {
+                let page = ledger.read(|s| s.coupon_history(id, Some(RedemptionId(after)), 2));
+                assert!(page.redemptions.is_empty(), "nothing after {after}");
+                assert_eq!(page.next_after, None);
+            }
+            let page = ledger.read(|s| s.coupon_history(CouponId(u64::MAX), None, 2));
+            assert!(page.redemptions.is_empty(), "the last coupon id has no history");
+            let all = ledger.read(|s| s.coupon_history(id, Some(RedemptionId(0)), 2));
+            assert_eq!(all.redemptions.len(), 1);
         }
 
         #[test]
@@ -731,7 +790,7 @@ mod tests {
             let key = crate::idempotency::IdempotencyKey::from_validated("k3".to_owned());
 
             let exactly_retention = recorded_at.saturating_add(IDEMPOTENCY_RETENTION);
-            ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, exactly_retention);
+            ledger.pass_time_to(exactly_retention);
             assert!(
                 ledger.read(|s| s.idempotency_record(&key)).is_some(),
                 "kept for the whole retention"
@@ -740,12 +799,53 @@ mod tests {
             assert!(retry.replayed);
 
             let after = exactly_retention.saturating_add(Duration::from_millis(1));
-            ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, after);
+            ledger.pass_time_to(after);
             assert!(ledger.read(|s| s.idempotency_record(&key)).is_none());
             assert!(
                 ledger.read(|s| s.idempotency_expiring(after, 10)).is_empty(),
                 "the listing went too"
             );
+        }
+
+        /// Goal: a leader whose clock leaps a day ahead moves log time by at most
+        /// `LOG_TIME_STEP_MAX` per entry, never back, and the records and coupons it would have
+        /// expired survive. Steps: a coupon expiring in an hour and a keyed redeem at t=10 s;
+        /// an entry stamped a day ahead; then an honest stamp behind it.
+        #[test]
+        fn a_stamp_a_day_ahead_moves_log_time_by_the_step_bound_only() {
+            let mut ledger = Ledger::default();
+            let expires_at = at(3600);
+            let id = ledger.create("LEAP", CouponTerms { expires_at, ..terms() });
+            let first = ledger.run(with_key("k6", b"a", redeem_by(id, "a")), at(10));
+            let before = ledger.read(|s| s.meta()).log_time;
+            assert_eq!(before, at(10));
+
+            let a_day_ahead = at(10).saturating_add(IDEMPOTENCY_RETENTION);
+            ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, a_day_ahead);
+            let after = ledger.read(|s| s.meta()).log_time;
+            assert_eq!(after, before.saturating_add(LOG_TIME_STEP_MAX), "moved by the bound");
+
+            let key = crate::idempotency::IdempotencyKey::from_validated("k6".to_owned());
+            assert!(ledger.read(|s| s.idempotency_record(&key)).is_some(), "the record survives");
+            let retry = ledger.run(with_key("k6", b"a", redeem_by(id, "a")), a_day_ahead);
+            assert!(retry.replayed, "a retry still replays");
+            assert_eq!(retry.outcome, first.outcome);
+            let redeemed = ledger.outcome(redeem_by(id, "b"), a_day_ahead);
+            assert!(matches!(redeemed, Outcome::Redeemed { .. }), "not expired: {redeemed:?}");
+
+            ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, at(20));
+            let honest = ledger.read(|s| s.meta()).log_time;
+            assert_eq!(honest, before.saturating_add(LOG_TIME_STEP_MAX * 3), "never back");
+        }
+
+        #[test]
+        fn log_time_takes_the_first_stamp_whole_and_honest_stamps_as_they_are() {
+            use crate::apply::advance_log_time;
+            let epoch = Timestamp::default();
+            assert_eq!(advance_log_time(epoch, at(1_700_000_000)), at(1_700_000_000));
+            assert_eq!(advance_log_time(at(100), at(130)), at(130));
+            assert_eq!(advance_log_time(at(100), at(90)), at(100), "never back");
+            assert_eq!(advance_log_time(at(100), at(100_000)), at(160), "at most the step");
         }
 
         #[test]
@@ -769,7 +869,7 @@ mod tests {
             let after = at(10)
                 .saturating_add(IDEMPOTENCY_RETENTION)
                 .saturating_add(Duration::from_millis(1));
-            ledger.outcome(Command::Deactivate { coupon_id: CouponId(99) }, after);
+            ledger.pass_time_to(after);
             for key in ["k4", "k5"] {
                 let key = crate::idempotency::IdempotencyKey::from_validated(key.to_owned());
                 assert!(ledger.read(|s| s.idempotency_record(&key)).is_none());
