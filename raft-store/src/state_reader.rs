@@ -331,6 +331,22 @@ impl<'a> StateReader<'a> {
         Ok(!self.api_keys(None, 1)?.is_empty())
     }
 
+    /// The hash of the trail's last record (`GENESIS_HASH` before the first): what the next
+    /// record chains to.
+    pub fn last_audit_hash(&self) -> Result<String> {
+        let last = keyspace::scan::<AuditLog>(
+            self.tree,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            ScanOrder::Descending,
+            1,
+        )?;
+        Ok(last.into_iter().next().map_or_else(
+            || coupon_client::api::audit::GENESIS_HASH.to_owned(),
+            |(_, record)| record.hash,
+        ))
+    }
+
     /// Audit records after `after`, oldest first, at most `limit`.
     pub fn audit_records(&self, after: Option<AuditId>, limit: usize) -> Result<Vec<AuditRecord>> {
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);

@@ -16,6 +16,7 @@
 //! for the query strings), which the node publishes as its OpenAPI document.
 
 mod alert;
+pub mod audit;
 mod cluster;
 mod consistency;
 mod coupon;
@@ -39,6 +40,7 @@ mod schema;
 mod validate;
 
 pub use alert::{Alert, AlertList};
+pub use audit::{AuditPage, AuditQuery, AuditRecord};
 pub use cluster::{AddMemberRequest, ClusterMember, ClusterStatus, InitClusterRequest, NodeRole};
 pub use consistency::{ReadConsistency, ReadQuery};
 pub use coupon::{Coupon, CreateCouponRequest, Metadata};

@@ -8,8 +8,8 @@ use super::coupons::explicit;
 use super::node_set::Route;
 use super::CouponClient;
 use crate::api::{
-    AddMemberRequest, AlertList, ClusterStatus, InitClusterRequest, NodeId, ReadConsistency,
-    ReadQuery,
+    AddMemberRequest, AlertList, AuditQuery, ClusterStatus, InitClusterRequest, NodeId,
+    ReadConsistency, ReadQuery,
 };
 use crate::error::{ClientError, Result};
 use crate::transport::Exchange;
@@ -45,6 +45,17 @@ impl<E: Exchange> CouponClient<E> {
     pub async fn remove_member(&self, id: NodeId) -> Result<ClusterStatus> {
         let call = Call::bare(Method::DELETE, format!("/cluster/members/{id}"), Route::Leader);
         self.execute(&call).await?.decode()
+    }
+
+    /// `GET /audit`: one page of the audit trail, as served (JSON objects, for `verify_chain`).
+    pub async fn audit_page(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<(Vec<serde_json::Value>, Option<u64>)> {
+        let call = Call::get("/audit".into(), query, Route::Any)?;
+        let page: serde_json::Value = self.execute(&call).await?.decode()?;
+        let records = page["records"].as_array().cloned().unwrap_or_default();
+        Ok((records, page["next_after"].as_u64()))
     }
 
     /// `GET /alerts`: low-stock alerts.

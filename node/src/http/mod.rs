@@ -5,6 +5,7 @@
 
 mod alerts;
 mod app;
+mod audit;
 mod auth;
 mod cluster;
 mod coupons;

@@ -37,6 +37,7 @@ use super::routes;
         (name = "coupons", description = "Create, read, validate and redeem coupons"),
         (name = "redemptions", description = "Redemption history and rollback"),
         (name = "keys", description = "API keys and their roles"),
+        (name = "audit", description = "The audit trail of every administrative change"),
         (name = "alerts", description = "Low-stock alerts"),
         (name = "cluster", description = "Cluster status, bootstrap and membership"),
         (name = "operations", description = "Health, readiness, metrics and this document"),

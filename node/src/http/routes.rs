@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::app::AppState;
-use super::{alerts, cluster, coupons, keys, observe, openapi};
+use super::{alerts, audit, cluster, coupons, keys, observe, openapi};
 
 /// Validate and redeem (by id and by code) and `GET /coupons` (the code lookup, and the listing): what shoppers hammer (and what tests whether a code
 /// exists), so `router()` rate limits them per caller.
@@ -36,6 +36,7 @@ pub fn unlimited() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::create_key, keys::list_keys))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(alerts::list_alerts))
+        .routes(routes!(audit::list_audit))
         .routes(routes!(cluster::get_cluster))
         .routes(routes!(cluster::init_cluster))
         .routes(routes!(cluster::add_member))

@@ -1,5 +1,6 @@
 //! API keys and roles against real nodes: the role matrix over every documented route, the
-//! bootstrap key, revocation on every node, an open node, and the audit trail's actor.
+//! bootstrap key, revocation on every node, an open node, and the audit trail (its actor and its
+//! hash chain).
 
 use raft_store::domain::{AuditAction, KeyId};
 use serde_json::{json, Value};
@@ -229,4 +230,81 @@ async fn every_admin_change_records_the_key_that_made_it() {
             (admin, AuditAction::KeyRevoked(store)),
         ]
     );
+}
+
+/// Goal: the trail a client reads verifies, and a record altered or removed breaks it there.
+/// Steps: one node with an admin key; create a coupon, change it, deactivate it, create and
+/// revoke a key; read `GET /audit` in pages of 2 (readonly key; a storefront key gets 403);
+/// `verify_chain` accepts the whole trail; with one record's `after` altered it names that
+/// record, with one removed it names the gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_is_a_hash_chain_a_client_can_verify() {
+    use coupon_client::api::audit::{verify_chain, ChainBreak};
+
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let cluster = InProcessCluster::start(1, &[ADMIN_FLAG]).await;
+    let api = &cluster.nodes[0].api_addr;
+    let (_, reader) = create_key(api, "readonly").await;
+    let (store_id, store) = create_key(api, "storefront").await;
+    let coupon = post(api, "/coupons/generate", &coupon_body("AUDIT-CHAIN", 5), ADMIN).await;
+    let id = coupon.body["id"].as_u64().unwrap();
+    let patched = send(
+        client()
+            .patch(format!("http://{api}/coupons/{id}"))
+            .bearer_auth(ADMIN)
+            .json(&json!({"usage_limit": 9})),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(
+        call(api, "post", &format!("/coupons/{id}/deactivate"), Some(ADMIN)).await.status,
+        200
+    );
+    assert_eq!(call(api, "delete", &format!("/keys/{store_id}"), Some(ADMIN)).await.status, 200);
+    assert_eq!(call(api, "get", "/audit", Some(&store)).await.status, 401, "a revoked key");
+
+    let mut records = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = call(api, "get", &format!("/audit?limit=2{after}"), Some(&reader)).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        records.extend(page.body["records"].as_array().unwrap().iter().cloned());
+        match page.body["next_after"].as_u64() {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    let actions: Vec<&str> = records.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "key.create",
+            "key.create",
+            "key.create",
+            "coupon.create",
+            "coupon.update",
+            "coupon.deactivate",
+            "key.revoke"
+        ]
+    );
+    let update = &records[4];
+    assert_eq!(
+        (update["subject"].as_str(), update["actor"].as_str()),
+        (Some(format!("coupon:{id}").as_str()), Some("key_admin"))
+    );
+    assert_eq!(
+        (
+            update["before"]["terms"]["usage_limit"].as_u64(),
+            update["after"]["terms"]["usage_limit"].as_u64()
+        ),
+        (Some(5), Some(9))
+    );
+    assert_eq!(verify_chain(&records), Ok(7));
+
+    let mut altered = records.clone();
+    altered[4]["after"]["terms"]["usage_limit"] = json!(90);
+    assert_eq!(verify_chain(&altered), Err(ChainBreak::Hash { seq: 5 }));
+    let mut removed = records.clone();
+    removed.remove(2);
+    assert_eq!(verify_chain(&removed), Err(ChainBreak::Gap { seq: 4, previous: 2 }));
 }

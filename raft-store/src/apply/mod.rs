@@ -15,7 +15,7 @@ mod key_commands;
 mod redeem;
 
 use crate::command::{Batch, Command, KeyedCommand, MembershipNote};
-use crate::domain::{AuditAction, AuditRecord, Timestamp};
+use crate::domain::{ApiKey, AuditAction, AuditRecord, Timestamp};
 use crate::error::Result;
 use crate::idempotency::{IdempotencyRecord, IdempotencyToken};
 use crate::limits::{
@@ -61,12 +61,11 @@ pub fn apply(
     let changed =
         !changes.is_empty() || matches!(request.command, Command::NoteMembershipChange(_));
     if let Some(action) = audited_action(&request.command, &outcome).filter(|_| changed) {
-        let record = AuditRecord {
-            id: counters.next_audit_id,
-            at: now,
-            actor: request.actor.clone(),
-            action,
-        };
+        let subject = (audited_before(&action, state)?, audited_after(&action, &outcome));
+        let previous = state.last_audit_hash()?;
+        let actor = request.actor.clone();
+        let record =
+            AuditRecord::sealed(counters.next_audit_id, now, actor, action, subject, &previous);
         counters.next_audit_id = record.id.next();
         changes.push(Change::RecordAudit(record));
     }
@@ -167,6 +166,52 @@ fn decide(
         // The audit record is the whole change.
         Command::NoteMembershipChange(_) => Ok((Outcome::MembershipNoted, Vec::new(), counters)),
     }
+}
+
+/// The subject of `action` before the change, read from the state apply decided on.
+fn audited_before(
+    action: &AuditAction,
+    state: &StateReader<'_>,
+) -> Result<Option<serde_json::Value>> {
+    Ok(match action {
+        AuditAction::CouponUpdated(id)
+        | AuditAction::CouponDeactivated(id)
+        | AuditAction::CouponReactivated(id) => state.coupon(*id)?.as_ref().map(as_json),
+        AuditAction::RedemptionRolledBack(id) => state.redemption(*id)?.as_ref().map(as_json),
+        AuditAction::KeyRevoked(id) => state.api_key(id)?.as_ref().map(key_json),
+        AuditAction::CouponCreated(_)
+        | AuditAction::KeyCreated(_)
+        | AuditAction::MemberAdded(_)
+        | AuditAction::MemberRemoved(_) => None,
+    })
+}
+
+/// The subject of `action` after the change, from what apply decided.
+fn audited_after(action: &AuditAction, outcome: &Outcome) -> Option<serde_json::Value> {
+    match (action, outcome) {
+        (_, Outcome::Created(coupon) | Outcome::Updated(coupon)) => Some(as_json(coupon)),
+        (_, Outcome::RolledBack { redemption, .. }) => Some(as_json(redemption)),
+        (_, Outcome::KeyCreated(key) | Outcome::KeyRevoked(key)) => Some(key_json(key)),
+        (AuditAction::MemberAdded(id) | AuditAction::MemberRemoved(id), _) => {
+            Some(serde_json::json!({ "node_id": id }))
+        }
+        _ => None,
+    }
+}
+
+fn as_json(value: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// A key in the trail: everything but its digest.
+fn key_json(key: &ApiKey) -> serde_json::Value {
+    serde_json::json!({
+        "id": key.id.as_str(),
+        "role": key.role.as_str(),
+        "label": key.label.as_str(),
+        "created_at": key.created_at.unix_millis(),
+        "revoked_at": key.revoked_at.map(Timestamp::unix_millis),
+    })
 }
 
 /// What the audit trail records for an applied administrative command; `None` for a refusal and

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use coupon_client::{ClientConfig, HttpCouponClient, ATTEMPTS_MAX_DEFAULT};
 
+use crate::audit::AuditCommand;
 use crate::bench::BenchArgs;
 use crate::cluster::ClusterCommand;
 use crate::duration_arg;
@@ -83,6 +84,9 @@ pub enum Command {
     /// API keys: create, list, revoke (needs an admin key).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The audit trail: list it, or verify its hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Load generator: measures redeems per second and latency.
     Bench(BenchArgs),
 }
@@ -104,6 +108,7 @@ impl Cli {
             Command::Rollback(args) => args.run(&global.client()?, output).await,
             Command::Cluster(command) => command.run(&global, output).await,
             Command::Keys(command) => command.run(&global.client()?, output).await,
+            Command::Audit(command) => command.run(&global.client()?, output).await,
             Command::Bench(args) => args.run(&global, output).await,
         }
     }

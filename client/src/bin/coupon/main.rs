@@ -4,6 +4,7 @@
 //! exit code (see `exit.rs`): 0 done, 1 failed, 2 rejected by the service, 64 usage error.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+mod audit;
 mod bench;
 mod cli;
 mod cluster;

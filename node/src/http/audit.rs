@@ -1,0 +1,59 @@
+//! `GET /audit`: the audit trail, paged like history, each record with its chain hash.
+
+use axum::extract::State;
+use axum::Json;
+use coupon_client::api::{AuditPage, AuditQuery, AuditRecord};
+use raft_store::domain::AuditId;
+use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
+
+use super::app::AppState;
+use super::extract::QueryParams;
+use super::problems::ReadProblems;
+use super::ApiError;
+
+/// The audit trail, oldest first.
+///
+/// Every change to coupons, keys and membership, with the key that made it, the subject before
+/// and after, and `hash`: the lower-case hex SHA-256 of the previous record's `hash` (64 zeros
+/// before the first) followed by this record without `hash` as RFC 8785 canonical JSON. A
+/// removed, inserted or altered record breaks the chain there (`coupon audit verify`).
+#[utoipa::path(
+    get, path = "/audit", tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "One page; `next_after` is null on the last", body = AuditPage),
+        ReadProblems,
+    )
+)]
+pub async fn list_audit(
+    State(app): State<AppState>,
+    QueryParams(query): QueryParams<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let limit = match query.limit.map(|limit| limit as usize) {
+        None => HISTORY_PAGE_DEFAULT,
+        Some(limit) if (1..=HISTORY_PAGE_MAX).contains(&limit) => limit,
+        Some(_) => {
+            let message = format!("must be from 1 to {HISTORY_PAGE_MAX}");
+            return Err(ApiError::invalid_field("limit", message));
+        }
+    };
+    let consistency = query.consistency.unwrap_or_default();
+    let after = query.after.map(AuditId);
+    // One more than the page, to learn whether another follows.
+    let mut records = app
+        .service
+        .read(consistency, |state| state.audit_records(after, limit.saturating_add(1)))
+        .await?;
+    let more = records.len() > limit;
+    records.truncate(limit);
+    let next_after = if more { records.last().map(|record| record.id.0) } else { None };
+    let records = records.iter().map(wire_record).collect::<Result<_, _>>()?;
+    Ok(Json(AuditPage { records, next_after }))
+}
+
+/// The stored record as served: its hashed body plus its hash.
+fn wire_record(record: &raft_store::domain::AuditRecord) -> Result<AuditRecord, ApiError> {
+    let mut body = record.body();
+    body["hash"] = serde_json::Value::from(record.hash.clone());
+    serde_json::from_value(body).map_err(|error| ApiError::internal(&error))
+}
