@@ -150,3 +150,54 @@ impl Connection {
         drop(slot);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::shutdown::shutdown_channel;
+
+    const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    /// Sends a GET on `stream` and waits up to `wait` for the first bytes of an answer.
+    async fn answered(stream: &mut TcpStream, wait: Duration) -> bool {
+        stream.write_all(REQUEST).await.unwrap();
+        let mut buffer = [0u8; 256];
+        matches!(tokio::time::timeout(wait, stream.read(&mut buffer)).await, Ok(Ok(n)) if n > 0)
+    }
+
+    #[tokio::test]
+    async fn past_the_bound_a_connection_waits_until_one_closes() {
+        // Goal: with a bound of 2, a third connection gets no answer while two are open, gets
+        // one once a slot frees, and shutdown still ends the loop. Steps: serve a one-route
+        // router; open two connections and get answers on both; a third is connected (the
+        // kernel's backlog) but unanswered; close the first; the third is answered; fire
+        // shutdown with idle connections open; the loop returns.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/", get(|| async { "ok" }));
+        let (trigger, shutdown) = shutdown_channel();
+        let server = tokio::spawn(
+            AcceptLoop { listener, router, tls: None, connections_max: 2, shutdown }.run(),
+        );
+        let mut first = TcpStream::connect(addr).await.unwrap();
+        let mut second = TcpStream::connect(addr).await.unwrap();
+        assert!(answered(&mut first, Duration::from_secs(5)).await);
+        assert!(answered(&mut second, Duration::from_secs(5)).await);
+        let mut third = TcpStream::connect(addr).await.unwrap();
+        assert!(!answered(&mut third, Duration::from_millis(300)).await, "past the bound");
+
+        drop(first);
+        let mut buffer = [0u8; 256];
+        let late = tokio::time::timeout(Duration::from_secs(5), third.read(&mut buffer)).await;
+        assert!(matches!(late, Ok(Ok(n)) if n > 0), "answered once a slot freed: {late:?}");
+
+        trigger.fire();
+        let stopped = tokio::time::timeout(Duration::from_secs(5), server).await;
+        assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
+    }
+}
