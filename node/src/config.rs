@@ -511,6 +511,11 @@ impl Config {
         }
     }
 
+    /// Whether either listener is reachable from other machines.
+    pub fn listens_off_loopback(&self) -> bool {
+        !is_loopback(&self.api_addr) || !is_loopback(&self.peer_addr)
+    }
+
     pub fn this_node(&self) -> NodeInfo {
         NodeInfo { api_addr: self.api_addr.clone(), peer_addr: self.peer_addr.clone() }
     }
