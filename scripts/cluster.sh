@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Manage a local coupon cluster of `coupon-node` processes on 127.0.0.1.
 #
-#   scripts/cluster.sh start [N]   start N nodes (default $NODES or 3), bootstrap, wait until every
-#                                  node is ready; prints the API addresses, one per line
+#   scripts/cluster.sh start [--tls] [N]
+#                                  start N nodes (default $NODES or 3), bootstrap, wait until every
+#                                  node is ready; prints the API addresses, one per line. --tls:
+#                                  every node serves its API and peer link over TLS (see below)
 #   scripts/cluster.sh stop        stop every node this cluster directory started (SIGTERM, by pid)
 #   scripts/cluster.sh kill I      SIGKILL node I
 #   scripts/cluster.sh restart I   start node I again on its data; waits for /healthz and, while a
@@ -26,7 +28,16 @@
 #   CLUSTER_OPEN=1          `start` with no admin key: the nodes run open (loopback only), every
 #                           request allowed without a key, as a first try or for comparisons
 #
-# `start` records N and the port bases in $CLUSTER_DIR/cluster.env; the other commands read them
+# TLS (`start --tls`): a local CA and one certificate per node (SAN IP 127.0.0.1 and DNS
+# localhost) are made with the openssl CLI under $CLUSTER_DIR/tls/ (ca.pem, ca-key.pem,
+# node<i>.pem, node<i>-key.pem; kept and reused by later starts), and each node gets
+# --tls-cert/--tls-key/--tls-ca, so its API, its peer link (still guarded by the cluster secret
+# when one is set) and its calls to peers are TLS. Clients trust the CA:
+#   coupon --ca-cert $CLUSTER_DIR/tls/ca.pem --nodes https://127.0.0.1:8081 ...
+#   curl --cacert $CLUSTER_DIR/tls/ca.pem https://127.0.0.1:8081/healthz
+# Without --tls the nodes speak plain HTTP on loopback, as a first try.
+#
+# `start` records N, the port bases and TLS in $CLUSTER_DIR/cluster.env; the other commands read them
 # from there, so they act on the cluster that was started whatever the current environment says.
 # Nodes run detached (setsid, stdin from /dev/null, output to node.log), so no command holds its
 # caller's stdout open. Progress goes to stderr; stdout carries only results.
@@ -53,6 +64,52 @@ api_addr() { echo "127.0.0.1:$((API_PORT_BASE + $1))"; }
 peer_addr() { echo "127.0.0.1:$((PEER_PORT_BASE + $1))"; }
 pid_file() { echo "$(node_dir "$1")/node.pid"; }
 admin_key_file() { echo "$CLUSTER_DIR/admin.key"; }
+tls_dir() { echo "$CLUSTER_DIR/tls"; }
+scheme() { if [[ "${TLS:-0}" == 1 ]]; then echo https; else echo http; fi; }
+
+# curl with the cluster's CA when it runs TLS.
+curl_tls() {
+    if [[ "${TLS:-0}" == 1 ]]; then
+        curl --cacert "$(tls_dir)/ca.pem" "$@"
+    else
+        curl "$@"
+    fi
+}
+
+# The local CA and a certificate per node (SAN 127.0.0.1, localhost), unless already made.
+ensure_tls() {
+    local dir i
+    dir="$(tls_dir)"
+    command -v openssl >/dev/null || die "--tls needs the openssl command"
+    mkdir -p "$dir"
+    chmod 700 "$dir"
+    if [[ ! -s "$dir/ca.pem" || ! -s "$dir/ca-key.pem" ]]; then
+        printf '%s\n' '[req]' 'distinguished_name = dn' 'x509_extensions = v3_ca' 'prompt = no' \
+            '[dn]' 'CN = coupon local CA' \
+            '[v3_ca]' 'basicConstraints = critical,CA:TRUE' 'keyUsage = critical,keyCertSign,cRLSign' \
+            'subjectKeyIdentifier = hash' >"$dir/ca.cnf"
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+            -config "$dir/ca.cnf" -keyout "$dir/ca-key.pem" -out "$dir/ca.pem" 2>/dev/null ||
+            die "openssl could not make the CA"
+        rm -f "$dir"/node*.pem
+        say "made a local CA: $dir/ca.pem"
+    fi
+    printf '%s\n' 'subjectAltName = IP:127.0.0.1,DNS:localhost' 'basicConstraints = CA:FALSE' \
+        'keyUsage = critical,digitalSignature' 'extendedKeyUsage = serverAuth,clientAuth' \
+        >"$dir/node.ext"
+    for ((i = 1; i <= NODES; i++)); do
+        [[ -s "$dir/node$i.pem" && -s "$dir/node$i-key.pem" ]] && continue
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+            -out "$dir/node$i-key.pem" 2>/dev/null || die "openssl could not make node $i's key"
+        openssl req -new -key "$dir/node$i-key.pem" -subj "/CN=coupon-node-$i" \
+            -out "$dir/node$i.csr" 2>/dev/null || die "openssl could not make node $i's request"
+        openssl x509 -req -in "$dir/node$i.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca-key.pem" \
+            -CAcreateserial -days 365 -extfile "$dir/node.ext" -out "$dir/node$i.pem" 2>/dev/null ||
+            die "openssl could not sign node $i's certificate"
+        rm -f "$dir/node$i.csr"
+    done
+    chmod 600 "$dir"/*-key.pem
+}
 
 # The cluster's admin key: COUPON_ADMIN_KEY when set, else the one kept from an earlier start,
 # else a new one (24 random bytes in hex). Kept in admin.key either way.
@@ -74,14 +131,14 @@ ensure_admin_key() {
     (umask 077 && printf '%s\n' "$key" >"$file")
 }
 
-# curl with the cluster's admin key, when it has one.
+# curl with the cluster's admin key, when it has one (and its CA under TLS).
 curl_admin() {
     local file
     file="$(admin_key_file)"
     if [[ -s "$file" ]]; then
-        curl -H "Authorization: Bearer $(<"$file")" "$@"
+        curl_tls -H "Authorization: Bearer $(<"$file")" "$@"
     else
-        curl "$@"
+        curl_tls "$@"
     fi
 }
 
@@ -89,6 +146,7 @@ curl_admin() {
 load_layout() {
     [[ -f "$CLUSTER_DIR/cluster.env" ]] ||
         die "no cluster in $CLUSTER_DIR (run: scripts/cluster.sh start)"
+    TLS=0
     # shellcheck disable=SC1091
     source "$CLUSTER_DIR/cluster.env"
 }
@@ -120,9 +178,10 @@ running_count() {
     echo "$count"
 }
 
-# HTTP status of GET http://ADDR/PATH, or 000 when nothing answers.
+# HTTP status of GET http(s)://ADDR/PATH, or 000 when nothing answers.
 http_status() {
-    curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 2 "http://$1$2" || true
+    curl_tls -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 2 \
+        "$(scheme)://$1$2" || true
 }
 
 node_binary() {
@@ -166,6 +225,10 @@ launch() {
     cores="$(nproc 2>/dev/null || echo 1)"
     export COUPON_WORKER_THREADS="${COUPON_WORKER_THREADS:-$(((cores / NODES) > 1 ? cores / NODES : 1))}"
     [[ -s "$(admin_key_file)" ]] && args+=(--admin-key-file "$(admin_key_file)")
+    if [[ "${TLS:-0}" == 1 ]]; then
+        args+=(--tls-cert "$(tls_dir)/node$index.pem" --tls-key "$(tls_dir)/node$index-key.pem"
+            --tls-ca "$(tls_dir)/ca.pem")
+    fi
     echo "=== $(date -u +%FT%TZ) start: ${args[*]}" >>"$dir/node.log"
     # No job control in a script, so neither setsid nor env forks: $! is the node's own pid. The
     # node reads its key from the file, not from COUPON_ADMIN_KEY (the two flags exclude each other).
@@ -187,7 +250,7 @@ log_tail() {
 }
 
 cluster_json() {
-    curl_admin -s --connect-timeout 1 --max-time 2 "http://$(api_addr "$1")/cluster" || true
+    curl_admin -s --connect-timeout 1 --max-time 2 "$(scheme)://$(api_addr "$1")/cluster" || true
 }
 
 # Node I is ready, a majority of the nodes names the same leader in the same term, that leader
@@ -247,6 +310,9 @@ wait_for() {
 }
 
 cmd_start() {
+    local requested_tls=0
+    if [[ "${1:-}" == --tls ]]; then requested_tls=1; shift; fi
+    if [[ "${2:-}" == --tls ]]; then requested_tls=1; set -- "$1"; fi
     NODES="${1:-${NODES:-3}}"
     API_PORT_BASE="${API_PORT_BASE:-8080}"
     PEER_PORT_BASE="${PEER_PORT_BASE:-9080}"
@@ -259,12 +325,14 @@ cmd_start() {
             die "$CLUSTER_DIR holds a cluster of $NODES nodes on ports $API_PORT_BASE/$PEER_PORT_BASE; remove it for a new layout"
         say "reusing the data in $CLUSTER_DIR"
     fi
+    TLS="$requested_tls"
     check_ports_free
     local binary i
     binary="$(node_binary build)"
     ensure_admin_key
-    printf 'NODES=%s\nAPI_PORT_BASE=%s\nPEER_PORT_BASE=%s\n' "$NODES" "$API_PORT_BASE" \
-        "$PEER_PORT_BASE" >"$CLUSTER_DIR/cluster.env"
+    if [[ "$TLS" == 1 ]]; then ensure_tls; fi
+    printf 'NODES=%s\nAPI_PORT_BASE=%s\nPEER_PORT_BASE=%s\nTLS=%s\n' "$NODES" "$API_PORT_BASE" \
+        "$PEER_PORT_BASE" "$TLS" >"$CLUSTER_DIR/cluster.env"
     # Node 1 bootstraps the cluster of everyone (a no-op on data that is already initialised);
     # the others wait to hear from it.
     launch 1 "$binary" --bootstrap
@@ -277,6 +345,9 @@ cmd_start() {
         fi
     done
     say "cluster of $NODES ready in $CLUSTER_DIR"
+    if [[ "$TLS" == 1 ]]; then
+        say "TLS: clients: --ca-cert $(tls_dir)/ca.pem (COUPON_CA_CERT), nodes as https://host:port"
+    fi
     for ((i = 1; i <= NODES; i++)); do api_addr "$i"; done
 }
 

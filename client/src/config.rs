@@ -50,6 +50,10 @@ pub struct ClientConfig {
     /// The API key's secret, sent as `Authorization: Bearer <key>` on every request. `None`: no
     /// header (a node running open accepts that).
     pub api_key: Option<String>,
+    /// PEM certificate(s) of a CA to trust beside the system roots (a cluster's own CA, such
+    /// as `scripts/cluster.sh start --tls` makes). Given, every request goes to `https://`, as
+    /// it does when the nodes are given as `https://host:port`.
+    pub ca_cert_pem: Option<Vec<u8>>,
 }
 
 impl Default for ClientConfig {
@@ -64,6 +68,7 @@ impl Default for ClientConfig {
             rng_seed: None,
             follow_leader_hint: true,
             api_key: None,
+            ca_cert_pem: None,
         }
     }
 }

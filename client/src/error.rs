@@ -63,6 +63,10 @@ pub enum ConfigError {
         #[source]
         source: http::uri::InvalidUri,
     },
+    /// Some nodes are given as `http://` and others as `https://`, or as `http://` with a CA
+    /// certificate: one client speaks one scheme.
+    #[error("the nodes mix http:// and https:// (a CA certificate implies https://)")]
+    MixedSchemes,
     /// The transport could not start.
     #[error(transparent)]
     Transport(#[from] TransportError),

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::config::ClientConfig;
+use crate::error::ConfigError;
 use crate::transport::{Exchange, TransportError};
 
 /// Idle keep-alive connections are closed after this long.
@@ -12,8 +14,9 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 const POOL_IDLE_PER_HOST_MAX: usize = 64;
 
 /// Sends requests with one shared `reqwest::Client`, so connections to each node are reused.
-/// Cloning is cheap and shares the pool. Plain HTTP/1.1 only; proxy environment variables are
-/// ignored (cluster traffic goes straight to the nodes, and libraries do not read the
+/// Cloning is cheap and shares the pool. HTTP/1.1, over TLS (rustls, the system roots plus a
+/// given CA) for `https://` URIs when built with the `tls` feature; proxy environment variables
+/// are ignored (cluster traffic goes straight to the nodes, and libraries do not read the
 /// environment).
 #[derive(Debug, Clone)]
 pub struct ReqwestExchange {
@@ -34,7 +37,31 @@ impl ReqwestExchange {
         connect_timeout: Duration,
         idle_per_host: usize,
     ) -> Result<Self, TransportError> {
-        let client = reqwest::Client::builder()
+        Self::build(connect_timeout, idle_per_host, None)
+    }
+
+    /// The exchange `config` asks for: its connect timeout, and its CA certificate trusted.
+    pub fn for_config(config: &ClientConfig) -> Result<Self, ConfigError> {
+        Self::for_config_with_idle_per_host(config, POOL_IDLE_PER_HOST_MAX)
+    }
+
+    /// As [`ReqwestExchange::for_config`], keeping up to `idle_per_host` idle connections per
+    /// node (see [`ReqwestExchange::with_idle_per_host`]).
+    pub fn for_config_with_idle_per_host(
+        config: &ClientConfig,
+        idle_per_host: usize,
+    ) -> Result<Self, ConfigError> {
+        let ca = config.ca_cert_pem.as_deref();
+        Ok(Self::build(config.connect_timeout, idle_per_host, ca)?)
+    }
+
+    fn build(
+        connect_timeout: Duration,
+        idle_per_host: usize,
+        ca_cert_pem: Option<&[u8]>,
+    ) -> Result<Self, TransportError> {
+        let builder = reqwest::Client::builder();
+        let client = with_tls(builder, ca_cert_pem)?
             .connect_timeout(connect_timeout)
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .pool_max_idle_per_host(idle_per_host)
@@ -67,6 +94,38 @@ impl Exchange for ReqwestExchange {
         *answer.status_mut() = status;
         *answer.headers_mut() = headers;
         Ok(answer)
+    }
+}
+
+/// rustls, trusting the system roots and the certificates of `ca_cert_pem`.
+#[cfg(feature = "tls")]
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    ca_cert_pem: Option<&[u8]>,
+) -> Result<reqwest::ClientBuilder, TransportError> {
+    let mut builder = builder.use_rustls_tls();
+    let Some(pem) = ca_cert_pem else { return Ok(builder) };
+    let bad = |detail: String| TransportError::io(format!("the CA certificate: {detail}"));
+    let certificates =
+        reqwest::Certificate::from_pem_bundle(pem).map_err(|e| bad(e.to_string()))?;
+    if certificates.is_empty() {
+        return Err(bad("no PEM certificate in it".to_owned()));
+    }
+    for certificate in certificates {
+        builder = builder.add_root_certificate(certificate);
+    }
+    Ok(builder)
+}
+
+/// Built without the `tls` feature: a CA certificate cannot be used.
+#[cfg(not(feature = "tls"))]
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    ca_cert_pem: Option<&[u8]>,
+) -> Result<reqwest::ClientBuilder, TransportError> {
+    match ca_cert_pem {
+        Some(_) => Err(TransportError::io("built without the `tls` feature".to_owned())),
+        None => Ok(builder),
     }
 }
 

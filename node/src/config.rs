@@ -11,6 +11,9 @@ use raft_store::{NodeId, NodeInfo};
 
 use crate::limits;
 
+mod tls_files;
+pub use tls_files::{PemFile, ServerFiles, TlsFiles};
+
 pub const DEFAULT_NODE_ID: NodeId = 1;
 pub const DEFAULT_API_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_PEER_ADDR: &str = "127.0.0.1:9080";
@@ -118,6 +121,22 @@ pub struct Args {
     /// Log entries kept behind a snapshot for lagging followers.
     #[arg(long, env = "COUPON_LOGS_KEPT_BEHIND_SNAPSHOT", default_value_t = limits::LOGS_KEPT_BEHIND_SNAPSHOT_DEFAULT)]
     pub logs_kept_behind_snapshot: u64,
+    /// PEM certificate chain (leaf first) that both listeners, the API and the peer link, serve
+    /// TLS with; needs `--tls-key`. With it this node calls its peers over https://, so every
+    /// node of a cluster has one or none does.
+    #[arg(long, env = "COUPON_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, env = "COUPON_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s) this node trusts, beside the system roots, when it calls its peers
+    /// and the alert webhook over https://.
+    #[arg(long, env = "COUPON_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+    /// Connections each listener (API, peer) holds at once; further ones wait in the kernel's
+    /// listen backlog until one closes.
+    #[arg(long, env = "COUPON_MAX_CONNECTIONS", default_value_t = limits::CONNECTIONS_DEFAULT)]
+    pub max_connections: usize,
 }
 
 /// `ID=API_ADDR/PEER_ADDR`, e.g. `2=127.0.0.1:8082/127.0.0.1:9082`.
@@ -155,7 +174,7 @@ pub enum ConfigError {
     DuplicatePeer(NodeId),
     #[error("{0}")]
     Bound(&'static str),
-    #[error("--alert-webhook {0:?} is not an http://host:port/path URL")]
+    #[error("--alert-webhook {0:?} is not an http:// or https://host:port/path URL")]
     Webhook(String),
     #[error("cannot read --admin-key-file {path:?}: {error}")]
     AdminKeyFile { path: PathBuf, error: String },
@@ -184,6 +203,15 @@ pub enum ConfigError {
          (COUPON_CLUSTER_SECRET_FILE), to the same secret on every node"
     )]
     SecretRequired { flag: &'static str, addr: String },
+    #[error(
+        "{given} without its pair: --tls-cert and --tls-key go together (both: the node serves \
+         TLS; neither: plain HTTP)"
+    )]
+    TlsPair { given: &'static str },
+    #[error("cannot read {flag} {path:?}: {source}")]
+    TlsFile { flag: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("{flag} {path:?} is empty")]
+    TlsFileEmpty { flag: &'static str, path: PathBuf },
 }
 
 /// Who may call this node's public API before the cluster holds a key.
@@ -235,6 +263,9 @@ pub struct Config {
     /// `None`: one per core.
     pub worker_threads: Option<usize>,
     pub raft: RaftTiming,
+    pub tls: TlsFiles,
+    /// Connections each listener holds at once.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -270,6 +301,11 @@ impl TryFrom<Args> for Config {
         let admin_key = admin_key(args.admin_key.as_deref(), args.admin_key_file.as_deref())?;
         let alert_webhook_secret = webhook_secret(&args)?;
         let cluster_secret = cluster_secret(&args)?;
+        let tls = TlsFiles::read(
+            args.tls_cert.as_deref(),
+            args.tls_key.as_deref(),
+            args.tls_ca.as_deref(),
+        )?;
         let bootstrap = match (args.bootstrap, args.no_bootstrap, peers.is_empty()) {
             (true, _, _) | (false, false, true) => Bootstrap::OnFirstStart,
             _ => Bootstrap::Never,
@@ -301,6 +337,8 @@ impl TryFrom<Args> for Config {
                 snapshot_every: args.snapshot_every,
                 logs_kept_behind_snapshot: args.logs_kept_behind_snapshot,
             },
+            tls,
+            max_connections: args.max_connections,
         })
     }
 }
@@ -381,10 +419,12 @@ fn webhook_secret(args: &Args) -> Result<Option<String>, ConfigError> {
     Ok(Some(secret))
 }
 
-/// Plain HTTP only: nodes talk to peers and webhooks without TLS (put a proxy in front for that).
+/// `http://` or `https://` (verified against the system roots plus `--tls-ca`).
 fn check_webhook(url: &str) -> Result<(), ConfigError> {
-    let authority =
-        url.strip_prefix("http://").map(|rest| rest.split('/').next().unwrap_or_default());
+    let authority = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .map(|rest| rest.split('/').next().unwrap_or_default());
     match authority {
         Some(authority) if check_address("--alert-webhook", authority).is_ok() => Ok(()),
         _ => Err(ConfigError::Webhook(url.to_owned())),
@@ -425,6 +465,10 @@ fn check_bounds(args: &Args) -> Result<(), ConfigError> {
         ),
         (args.snapshot_every >= 1, "--snapshot-every must be at least 1"),
         (args.worker_threads != Some(0), "--worker-threads must be at least 1"),
+        (
+            (limits::CONNECTIONS_MIN..=limits::CONNECTIONS_MAX).contains(&args.max_connections),
+            "--max-connections must be 2 to 65536",
+        ),
     ];
     match checks.iter().find(|(ok, _)| !ok) {
         Some((_, message)) => Err(ConfigError::Bound(message)),
@@ -465,6 +509,11 @@ impl Config {
             (None, true) => Ok(ApiAccess::OpenOnLoopback),
             (None, false) => Err(ConfigError::AdminKeyRequired { addr: self.api_addr.clone() }),
         }
+    }
+
+    /// Whether either listener is reachable from other machines.
+    pub fn listens_off_loopback(&self) -> bool {
+        !is_loopback(&self.api_addr) || !is_loopback(&self.peer_addr)
     }
 
     pub fn this_node(&self) -> NodeInfo {
@@ -598,8 +647,11 @@ mod tests {
 
     #[test]
     fn bad_configurations_fail_fast() {
-        let cases: [&[&str]; 11] = [
+        let cases: [&[&str]; 14] = [
             &["--alert-webhook", "https://hooks.example/coupons"],
+            &["--alert-webhook", "ftp://hooks.example:21/coupons"],
+            &["--max-connections", "1"],
+            &["--max-connections", "65537"],
             &["--alert-webhook-secret", "s3cret"],
             &["--alert-webhook", "http://127.0.0.1:9/a", "--alert-webhook-secret", ""],
             &["--alert-webhook", "http:///no-host"],
@@ -619,6 +671,14 @@ mod tests {
             };
             assert!(refused, "{case:?}");
         }
+    }
+
+    #[test]
+    fn a_webhook_may_be_https() {
+        let hook = ["coupon-node", "--alert-webhook", "https://hooks.example:443/coupons"];
+        let config = Config::from_args(hook).unwrap();
+        assert_eq!(config.alert_webhook.as_deref(), Some("https://hooks.example:443/coupons"));
+        assert_eq!(config.max_connections, limits::CONNECTIONS_DEFAULT);
     }
 
     #[test]

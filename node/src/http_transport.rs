@@ -1,4 +1,6 @@
-//! `HttpTransport`: the production `Transport`, axum's server and a pooled reqwest client.
+//! `HttpTransport`: the production `Transport`: the bounded `AcceptLoop` (TLS when the node has
+//! a certificate) and a pooled reqwest client for peers and the webhook (https when the node
+//! serves TLS, trusting the system roots plus `--tls-ca`).
 
 use std::io;
 use std::net::SocketAddr;
@@ -9,7 +11,10 @@ use axum::Router;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
+use crate::accept_loop::AcceptLoop;
+use crate::limits;
 use crate::shutdown::Shutdown;
+use crate::tls::{ServerTls, TrustedCa};
 use crate::transport::{
     PeerClient, PeerRequest, PeerResponse, Transport, TransportError, TransportErrorKind,
 };
@@ -21,28 +26,69 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 #[derive(Clone)]
 pub struct HttpTransport {
     client: Arc<ReqwestPeerClient>,
+    tls: Option<ServerTls>,
+    connections_max: usize,
 }
 
-impl HttpTransport {
-    pub fn new() -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_PEER_MAX)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .tcp_nodelay(true)
-            .build()?;
-        Ok(Self { client: Arc::new(ReqwestPeerClient(client)) })
+/// How a node serves and calls: `Default` is plain HTTP with the default connection bound.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// Both listeners serve TLS with it, and every peer call goes to `https://`.
+    pub tls: Option<ServerTls>,
+    /// Trusted beside the system roots by peer calls and webhook deliveries.
+    pub trusted_ca: Option<TrustedCa>,
+    /// Connections each listener holds at once.
+    pub connections_max: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self { tls: None, trusted_ca: None, connections_max: limits::CONNECTIONS_DEFAULT }
     }
 }
 
-struct ReqwestPeerClient(reqwest::Client);
+impl HttpTransport {
+    /// Plain HTTP, the default connection bound.
+    pub fn new() -> Result<Self, reqwest::Error> {
+        Self::with_options(HttpOptions::default())
+    }
+
+    pub fn with_options(options: HttpOptions) -> Result<Self, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_PEER_MAX)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true);
+        for certificate in options.trusted_ca.into_iter().flat_map(|ca| ca.0) {
+            builder = builder.add_root_certificate(certificate);
+        }
+        let scheme = if options.tls.is_some() { "https" } else { "http" };
+        let client = ReqwestPeerClient { client: builder.build()?, scheme };
+        Ok(Self {
+            client: Arc::new(client),
+            tls: options.tls,
+            connections_max: options.connections_max,
+        })
+    }
+}
+
+struct ReqwestPeerClient {
+    client: reqwest::Client,
+    /// `https` when this node serves TLS: a cluster's nodes all do, or none.
+    scheme: &'static str,
+}
 
 impl PeerClient for ReqwestPeerClient {
+    fn peer_scheme(&self) -> &'static str {
+        self.scheme
+    }
+
     fn post(
         &self,
         request: PeerRequest,
     ) -> BoxFuture<'static, Result<PeerResponse, TransportError>> {
         let call = self
-            .0
+            .client
             .post(&request.url)
             .headers(request.headers)
             .timeout(request.timeout)
@@ -88,7 +134,8 @@ impl Transport for HttpTransport {
         router: Router,
         shutdown: Shutdown,
     ) -> impl std::future::Future<Output = io::Result<()>> + Send + 'static {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        async move { axum::serve(listener, service).with_graceful_shutdown(shutdown.requested()).await }
+        let tls = self.tls.clone();
+        let connections_max = self.connections_max;
+        AcceptLoop { listener, router, tls, connections_max, shutdown }.run()
     }
 }

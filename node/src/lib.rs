@@ -19,7 +19,7 @@
 //! | inbound     | `peer_server`, `http` |
 //! | operations  | `service`, `alert_webhook`, `convert` |
 //! | leader path | `write`, `read_barrier`, `cluster_admin`, `forward` |
-//! | outbound    | `raft_network`, `peer`, `http_transport`, `transport` |
+//! | outbound    | `raft_network`, `peer`, `http_transport`, `accept_loop`, `tls`, `transport` |
 //! | foundations | `metrics`, `shutdown`, `log_format`, `limits` |
 //!
 //! - **wiring** starts and stops a node from its `Config`.
@@ -32,9 +32,12 @@
 //! - **leader path**: batching writes (`write`), linearizable reads (`read_barrier`) and
 //!   membership changes (`cluster_admin`), all reaching the leader through `forward::Forwarder`.
 //! - **outbound**: peer calls (`peer`), openraft's network over them (`raft_network`), and the
-//!   `Transport` seam with its production implementation (`http_transport`).
+//!   `Transport` seam with its production implementation (`http_transport`, serving through
+//!   `accept_loop`, with TLS from `tls` when the node has a certificate).
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+#[cfg(not(madsim))]
+pub mod accept_loop;
 pub mod alert_webhook;
 pub mod cluster_admin;
 pub mod config;
@@ -53,6 +56,8 @@ pub mod raft_network;
 pub mod read_barrier;
 pub mod service;
 pub mod shutdown;
+#[cfg(not(madsim))]
+pub mod tls;
 pub mod transport;
 pub mod write;
 
@@ -66,8 +71,8 @@ pub async fn run(
     config: Config,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), RunError> {
+    let transport = http_transport::HttpTransport::with_options(http_options(&config)?)?;
     let backend = raft_store::storage::DiskBackend::open(&config.data_dir)?;
-    let transport = http_transport::HttpTransport::new()?;
     let node = start(config, transport, std::sync::Arc::new(backend)).await?;
     shutdown.await;
     tracing::info!("shutting down");
@@ -75,9 +80,38 @@ pub async fn run(
     Ok(())
 }
 
+/// The transport's options from the configuration: the PEM files parsed, so a bad one stops the
+/// node before it opens its data or listens.
+#[cfg(not(madsim))]
+pub fn http_options(config: &Config) -> Result<http_transport::HttpOptions, tls::TlsError> {
+    fn pem<'a>(flag: &'static str, file: &'a config::PemFile) -> tls::Pem<'a> {
+        tls::Pem { flag, path: &file.path, text: &file.text }
+    }
+    let server = match &config.tls.server {
+        Some(files) => Some(tls::ServerTls::from_pem(
+            pem("--tls-cert", &files.cert),
+            pem("--tls-key", &files.key),
+        )?),
+        None => None,
+    };
+    let trusted_ca = config
+        .tls
+        .ca
+        .as_ref()
+        .map(|ca| tls::TrustedCa::from_pem(pem("--tls-ca", ca)))
+        .transpose()?;
+    Ok(http_transport::HttpOptions {
+        tls: server,
+        trusted_ca,
+        connections_max: config.max_connections,
+    })
+}
+
 #[cfg(not(madsim))]
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    #[error("cannot use the TLS files: {0}")]
+    Tls(#[from] tls::TlsError),
     #[error("cannot open the data directory: {0}")]
     Storage(#[from] raft_store::storage::BackendError),
     #[error("cannot build the HTTP client: {0}")]

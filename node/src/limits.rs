@@ -74,9 +74,25 @@ pub const LOGS_KEPT_BEHIND_SNAPSHOT_DEFAULT: u64 = 1_000;
 pub const RATE_LIMIT_PER_SECOND_DEFAULT: u32 = 10_000;
 pub const RATE_LIMIT_BURST_DEFAULT: u32 = 20_000;
 
+/// Default bound on the connections one listener holds at once (`--max-connections`); past
+/// it, new connections wait in the kernel's listen backlog (`accept_loop`).
+pub const CONNECTIONS_DEFAULT: usize = 1024;
+/// Largest `--max-connections`: each connection may cost a task and its buffers.
+pub const CONNECTIONS_MAX: usize = 65_536;
+/// Smallest `--max-connections`: a peer link needs a few at once (Raft streams, forwarding).
+pub const CONNECTIONS_MIN: usize = 2;
+/// Time a connection has to finish its TLS handshake; a slow or silent client is then closed,
+/// so it cannot hold one of the listener's slots.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause after an accept error that is not one connection's own (out of file descriptors).
+pub const ACCEPT_ERROR_PAUSE: Duration = Duration::from_secs(1);
+
 /// `Retry-After` seconds for 503 answers.
 pub const RETRY_AFTER_UNAVAILABLE_SECONDS: u64 = 1;
 
+const _: () =
+    assert!(CONNECTIONS_MIN <= CONNECTIONS_DEFAULT && CONNECTIONS_DEFAULT <= CONNECTIONS_MAX);
+const _: () = assert!(CONNECTIONS_MAX <= u32::MAX as usize);
 const _: () = assert!(SNAPSHOT_SENT_CHUNK_BYTES < PEER_BODY_BYTES_MAX as u64);
 const _: () = assert!(IN_FLIGHT_PROPOSALS_DEFAULT >= REQUESTS_PER_BATCH_MAX);
 const _: () = assert!(BATCH_LINGER_DEFAULT.as_millis() <= BATCH_LINGER_MAX_MS as u128);

@@ -31,6 +31,12 @@ fn main() -> anyhow::Result<()> {
              holds a key (set COUPON_ADMIN_KEY or --admin-key-file)"
         );
     }
+    if !config.tls.serves_tls() && config.listens_off_loopback() {
+        tracing::warn!(
+            "no TLS: the API and the peer link are plain HTTP on the network (set --tls-cert and \
+             --tls-key, or COUPON_TLS_CERT and COUPON_TLS_KEY)"
+        );
+    }
     if access == PeerAccess::OpenOnLoopback {
         tracing::warn!(
             "no cluster secret: the peer routes are open to every process on this machine"

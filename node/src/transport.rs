@@ -1,7 +1,7 @@
 //! The `Transport` seam: how a node serves its routers and calls its peers.
 //!
 //! Everything above it (handlers, forwarding, Raft RPC) is written once. Production uses
-//! `HttpTransport` (axum's server, a pooled reqwest client); the simulation plugs in hyper over
+//! `HttpTransport` (a bounded accept loop with optional TLS, a pooled reqwest client); the simulation plugs in hyper over
 //! madsim's simulated TCP and serves the very same routers.
 
 use std::future::Future;
@@ -20,7 +20,7 @@ use crate::shutdown::Shutdown;
 /// One POST to another node (or to a webhook).
 #[derive(Clone, Debug)]
 pub struct PeerRequest {
-    /// `http://host:port/path`.
+    /// `http://host:port/path`, or `https://` when the nodes serve TLS.
     pub url: String,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -55,6 +55,11 @@ pub struct TransportError {
 
 /// Outgoing calls, object-safe so that the node's components share one `Arc<dyn PeerClient>`.
 pub trait PeerClient: Send + Sync + 'static {
+    /// The scheme of peer URLs: `https` when the nodes serve TLS.
+    fn peer_scheme(&self) -> &'static str {
+        "http"
+    }
+
     fn post(
         &self,
         request: PeerRequest,

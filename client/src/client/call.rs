@@ -7,7 +7,7 @@ use http::Method;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::node_set::Route;
+use super::node_set::{Route, Scheme};
 use crate::api::header::IDEMPOTENCY_KEY;
 use crate::api::{IdempotencyKey, JSON_CONTENT_TYPE, PROBLEM_CONTENT_TYPE};
 use crate::error::{ClientError, Result};
@@ -59,8 +59,8 @@ impl Call {
     }
 
     /// The HTTP request for one attempt at `node`.
-    pub fn to_request(&self, node: &Authority) -> Result<http::Request<Bytes>> {
-        let uri = format!("http://{node}{}", self.path_and_query);
+    pub fn to_request(&self, scheme: Scheme, node: &Authority) -> Result<http::Request<Bytes>> {
+        let uri = format!("{}://{node}{}", scheme.as_str(), self.path_and_query);
         let mut builder = http::Request::builder()
             .method(self.method.clone())
             .uri(uri)
@@ -129,7 +129,7 @@ mod tests {
 
     use super::{with_query, Call};
     use crate::api::{ExternalId, HistoryQuery, ReadConsistency, RedemptionId, ValidateQuery};
-    use crate::client::node_set::Route;
+    use crate::client::node_set::{Route, Scheme};
 
     #[test]
     fn query_strings_use_the_api_field_names_and_escape_values() {
@@ -163,8 +163,10 @@ mod tests {
                 .unwrap()
                 .idempotent(key);
         let node = http::uri::Authority::from_static("n1:8081");
-        let request = call.to_request(&node).unwrap();
+        let request = call.to_request(Scheme::Http, &node).unwrap();
         assert_eq!(request.uri().to_string(), "http://n1:8081/x");
+        let tls = call.to_request(Scheme::Https, &node).unwrap();
+        assert_eq!(tls.uri().to_string(), "https://n1:8081/x");
         assert_eq!(request.headers()["host"], "n1:8081");
         assert_eq!(request.headers()["content-type"], "application/json");
         assert_eq!(request.headers()["idempotency-key"], "k-1");

@@ -62,9 +62,9 @@ pub type HttpCouponClient = CouponClient<crate::ReqwestExchange>;
 #[cfg(feature = "http")]
 impl CouponClient<crate::ReqwestExchange> {
     /// A client over a pooled reqwest connection, for `nodes` given as `host:port` API
-    /// addresses.
+    /// addresses (or `https://host:port`), trusting `config.ca_cert_pem` when given.
     pub fn new(nodes: Vec<String>, config: ClientConfig) -> Result<Self, ConfigError> {
-        let exchange = crate::ReqwestExchange::new(config.connect_timeout)?;
+        let exchange = crate::ReqwestExchange::for_config(&config)?;
         Self::with_exchange(nodes, config, exchange)
     }
 }
@@ -104,7 +104,7 @@ impl<E: Exchange> CouponClient<E> {
         let inner = Inner {
             exchange,
             authorization,
-            nodes: NodeSet::new(nodes, config.follow_leader_hint)?,
+            nodes: NodeSet::new(nodes, config.follow_leader_hint, config.ca_cert_pem.is_some())?,
             policy: RetryPolicy::new(&config),
             request_timeout: config.request_timeout,
             rng: Mutex::new(rng),
@@ -162,7 +162,7 @@ impl<E: Exchange> CouponClient<E> {
 
     /// One attempt at one node, with what the node said about the leader.
     async fn attempt(&self, call: &Call, node: &Authority) -> (Result<Answer>, NodeHints) {
-        let mut request = match call.to_request(node) {
+        let mut request = match call.to_request(self.inner.nodes.scheme(), node) {
             Ok(request) => request,
             Err(error) => return (Err(error), NodeHints::default()),
         };

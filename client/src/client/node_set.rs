@@ -19,11 +19,28 @@ pub(crate) enum Route {
     Pinned(Authority),
 }
 
+/// How a client reaches its nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// The configured nodes plus two hints. Hints only choose where to start; failover still
 /// walks every node in order, so a stale hint costs one attempt at most.
 #[derive(Debug)]
 pub(crate) struct NodeSet {
     nodes: Vec<Authority>,
+    scheme: Scheme,
     hints: Mutex<Hints>,
     /// Whether `X-Coupon-Leader` is followed at all ([`crate::ClientConfig::follow_leader_hint`]).
     follow_leader_hint: bool,
@@ -38,22 +55,41 @@ struct Hints {
 }
 
 impl NodeSet {
-    /// Parses `host:port` addresses.
-    pub fn new(nodes: Vec<String>, follow_leader_hint: bool) -> Result<Self, ConfigError> {
+    /// Parses `host:port` addresses, each optionally `http://` or `https://` first. Any
+    /// `https://`, or `tls` (a CA was given), makes every request go to `https://`; an explicit
+    /// `http://` beside either is refused.
+    pub fn new(
+        nodes: Vec<String>,
+        follow_leader_hint: bool,
+        tls: bool,
+    ) -> Result<Self, ConfigError> {
         if nodes.is_empty() {
             return Err(ConfigError::NoNodes);
         }
+        let mut schemes = Vec::new();
         let nodes = nodes
             .into_iter()
             .map(|node| {
-                Authority::try_from(node.as_str())
+                let (scheme, authority) = split_scheme(&node);
+                schemes.extend(scheme);
+                Authority::try_from(authority.trim_end_matches('/'))
                     .map_err(|source| ConfigError::InvalidNode { node, source })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { nodes, hints: Mutex::new(Hints::default()), follow_leader_hint })
+        let https = tls || schemes.contains(&Scheme::Https);
+        let scheme = if https { Scheme::Https } else { Scheme::Http };
+        if https && schemes.contains(&Scheme::Http) {
+            return Err(ConfigError::MixedSchemes);
+        }
+        Ok(Self { nodes, scheme, hints: Mutex::new(Hints::default()), follow_leader_hint })
     }
 
-    /// The configured nodes, in order.
+    /// The scheme of every request.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The configured nodes (host:port), in order.
     pub fn nodes(&self) -> &[Authority] {
         &self.nodes
     }
@@ -116,19 +152,48 @@ impl NodeSet {
     }
 }
 
+/// `https://n1:80` is `(Some(Https), "n1:80")`; a bare `n1:80` has no scheme of its own.
+fn split_scheme(node: &str) -> (Option<Scheme>, &str) {
+    if let Some(rest) = node.strip_prefix("https://") {
+        (Some(Scheme::Https), rest)
+    } else if let Some(rest) = node.strip_prefix("http://") {
+        (Some(Scheme::Http), rest)
+    } else {
+        (None, node)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{NodeSet, Route};
+    use super::{NodeSet, Route, Scheme};
     use crate::error::ConfigError;
 
     fn three() -> NodeSet {
-        NodeSet::new(vec!["a:1".into(), "b:2".into(), "c:3".into()], true).unwrap()
+        NodeSet::new(vec!["a:1".into(), "b:2".into(), "c:3".into()], true, false).unwrap()
+    }
+
+    #[test]
+    fn https_nodes_or_a_ca_make_every_request_https() {
+        let set = |nodes: &[&str], tls| {
+            NodeSet::new(nodes.iter().map(|node| (*node).to_owned()).collect(), true, tls)
+        };
+        assert_eq!(three().scheme(), Scheme::Http);
+        assert_eq!(set(&["http://a:1/", "b:2"], false).unwrap().scheme(), Scheme::Http);
+        let https = set(&["https://a:1", "b:2"], false).unwrap();
+        assert_eq!(https.scheme(), Scheme::Https);
+        assert_eq!(https.nodes()[0].as_str(), "a:1", "the leader hint matches host:port");
+        assert_eq!(set(&["a:1"], true).unwrap().scheme(), Scheme::Https);
+        assert!(matches!(
+            set(&["https://a:1", "http://b:2"], false),
+            Err(ConfigError::MixedSchemes)
+        ));
+        assert!(matches!(set(&["http://a:1"], true), Err(ConfigError::MixedSchemes)));
     }
 
     #[test]
     fn rejects_empty_and_malformed_lists() {
-        assert!(matches!(NodeSet::new(vec![], true), Err(ConfigError::NoNodes)));
-        let bad = NodeSet::new(vec!["a:1".into(), "not a host".into()], true);
+        assert!(matches!(NodeSet::new(vec![], true, false), Err(ConfigError::NoNodes)));
+        let bad = NodeSet::new(vec!["a:1".into(), "not a host".into()], true, false);
         assert!(matches!(bad, Err(ConfigError::InvalidNode { .. })));
     }
 
@@ -168,7 +233,7 @@ mod tests {
 
     #[test]
     fn a_set_that_ignores_hints_starts_writes_where_reads_start() {
-        let nodes = NodeSet::new(vec!["a:1".into(), "b:2".into()], false).unwrap();
+        let nodes = NodeSet::new(vec!["a:1".into(), "b:2".into()], false, false).unwrap();
         nodes.record_answer(1);
         nodes.record_leader(Some("a:1"));
         assert_eq!(nodes.first(&Route::Leader), 1);

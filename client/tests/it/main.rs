@@ -8,6 +8,7 @@ mod cli_exit_codes;
 mod client_errors;
 mod client_failover;
 mod client_idempotency;
+mod client_tls;
 mod support;
 
 use std::time::Duration;

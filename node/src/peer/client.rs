@@ -70,7 +70,7 @@ impl PeerRpc {
         timeout: Duration,
     ) -> Result<Resp, PeerCallError> {
         let peer_request = PeerRequest {
-            url: format!("http://{peer_addr}{path}"),
+            url: format!("{}://{peer_addr}{path}", self.client.peer_scheme()),
             headers,
             body: Bytes::from(codec::encode(request)?),
             timeout,

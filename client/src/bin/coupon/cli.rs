@@ -1,5 +1,6 @@
 //! The command line: global options, the subcommands, and the client they share.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -38,7 +39,8 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Global {
     /// API addresses (host:port) of the cluster's nodes, comma-separated; any node serves any
-    /// request, and the client fails over between them.
+    /// request, and the client fails over between them. `https://host:port` (or --ca-cert)
+    /// talks TLS to every node.
     #[arg(
         long,
         env = "COUPON_NODES",
@@ -62,6 +64,10 @@ pub struct Global {
     /// The API key's secret, sent as `Authorization: Bearer` (a node running open needs none).
     #[arg(long, env = "COUPON_API_KEY", hide_env_values = true, global = true)]
     pub api_key: Option<String>,
+    /// PEM certificate of the CA that signed the nodes' certificates, trusted beside the system
+    /// roots (`scripts/cluster.sh start --tls` prints it); implies https:// to every node.
+    #[arg(long, env = "COUPON_CA_CERT", global = true)]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,31 +121,43 @@ impl Cli {
 }
 
 impl Global {
-    /// The client configuration these options ask for.
-    pub fn client_config(&self) -> ClientConfig {
-        ClientConfig {
+    /// The client configuration these options ask for (reads the --ca-cert file).
+    pub fn client_config(&self) -> anyhow::Result<ClientConfig> {
+        let ca_cert_pem = match &self.ca_cert {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .with_context(|| format!("cannot read --ca-cert {}", path.display()))?,
+            ),
+            None => None,
+        };
+        Ok(ClientConfig {
             request_timeout: self.timeout,
             connect_timeout: self.timeout.min(coupon_client::CONNECT_TIMEOUT_DEFAULT),
             attempts_max: self.attempts,
             api_key: self.api_key.clone().filter(|key| !key.is_empty()),
+            ca_cert_pem,
             ..ClientConfig::default()
-        }
+        })
     }
 
     pub fn client(&self) -> anyhow::Result<HttpCouponClient> {
-        HttpCouponClient::new(self.nodes.clone(), self.client_config())
+        HttpCouponClient::new(self.nodes.clone(), self.client_config()?)
             .context("cannot build the client")
     }
 }
 
-/// Accepts `host:port`, and for convenience `http://host:port/`.
+/// Accepts `host:port`, and for convenience `http://host:port/`; `https://host:port` is kept
+/// whole, since it asks for TLS.
 fn parse_node(text: &str) -> Result<String, String> {
-    let node = text.trim();
-    let node = node.strip_prefix("http://").unwrap_or(node).trim_end_matches('/');
-    if node.is_empty() || !node.contains(':') {
+    let node = text.trim().trim_end_matches('/');
+    let (tls, address) = match node.strip_prefix("https://") {
+        Some(address) => (true, address),
+        None => (false, node.strip_prefix("http://").unwrap_or(node)),
+    };
+    if address.is_empty() || !address.contains(':') {
         return Err(format!("{text:?} is not host:port"));
     }
-    Ok(node.to_owned())
+    Ok(if tls { format!("https://{address}") } else { address.to_owned() })
 }
 
 #[cfg(test)]
@@ -157,6 +175,8 @@ mod tests {
     fn nodes_may_be_written_as_urls() {
         assert_eq!(parse_node(" http://127.0.0.1:8081/ ").unwrap(), "127.0.0.1:8081");
         assert_eq!(parse_node("n1:80").unwrap(), "n1:80");
+        assert_eq!(parse_node("https://n1:8443/").unwrap(), "https://n1:8443");
+        assert!(parse_node("https://nohost").is_err());
         assert!(parse_node("nohost").is_err());
         assert!(parse_node("").is_err());
     }

@@ -10,7 +10,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::node_binary::node_binary;
-use super::probe;
+use super::probe::Probe;
+use super::test_ca::TestCa;
 
 /// Bound on a node becoming ready (start, restart, election).
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,6 +33,8 @@ pub struct LocalNode {
 
 pub struct LocalCluster {
     pub nodes: Vec<LocalNode>,
+    /// Plain HTTP, or TLS trusting the cluster's CA.
+    probe: Probe,
     _dir: tempfile::TempDir,
     _one_at_a_time: MutexGuard<'static, ()>,
 }
@@ -59,8 +62,26 @@ impl LocalCluster {
     /// Starts `size` nodes (node 1 bootstraps the cluster of all) and waits until every node is
     /// ready and agrees on the leader.
     pub fn start(size: usize) -> Self {
+        Self::start_with(size, None, &[])
+    }
+
+    /// As `start`, every node serving TLS (both listeners) with a certificate `ca` signed, and
+    /// trusting `ca` when it calls its peers; `extra` flags go to every node.
+    pub fn start_tls(size: usize, ca: &TestCa, extra: &[&str]) -> Self {
+        Self::start_with(size, Some(ca), extra)
+    }
+
+    fn start_with(size: usize, ca: Option<&TestCa>, extra: &[&str]) -> Self {
         let one_at_a_time = ONE_CLUSTER_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut shared: Vec<String> = extra.iter().map(|flag| (*flag).to_owned()).collect();
+        if let Some(ca) = ca {
+            let paths = ca.write(dir.path());
+            shared.push(format!("--tls-cert={}", paths.cert.display()));
+            shared.push(format!("--tls-key={}", paths.key.display()));
+            shared.push(format!("--tls-ca={}", paths.ca.display()));
+        }
+        let probe = ca.map_or(Probe::Plain, |ca| Probe::Tls(ca.rustls_client()));
         let ports = free_ports(2 * size);
         let addr = |index: usize, kind: usize| format!("127.0.0.1:{}", ports[2 * index + kind]);
         let nodes = (0..size)
@@ -80,11 +101,12 @@ impl LocalCluster {
                     args.push(format!("--peers={}", peers.join(",")));
                 }
                 args.push(if id == 1 { "--bootstrap" } else { "--no-bootstrap" }.to_owned());
+                args.extend(shared.iter().cloned());
                 let log = dir.path().join(format!("node{id}.log"));
                 LocalNode { id, api_addr: addr(index, 0), args, log, child: None }
             })
             .collect();
-        let mut cluster = Self { nodes, _dir: dir, _one_at_a_time: one_at_a_time };
+        let mut cluster = Self { nodes, probe, _dir: dir, _one_at_a_time: one_at_a_time };
         for node in &mut cluster.nodes {
             node.spawn();
         }
@@ -108,7 +130,7 @@ impl LocalCluster {
         wait_until("one leader named by every running node", READY_TIMEOUT, || {
             let mut named = Vec::new();
             for node in self.nodes.iter().filter(|node| node.child.is_some()) {
-                named.push(probe::get_json(&node.api_addr, "/cluster")?["leader_id"].as_u64()?);
+                named.push(self.probe.get_json(&node.api_addr, "/cluster")?["leader_id"].as_u64()?);
             }
             named.dedup();
             match named.as_slice() {
@@ -136,16 +158,16 @@ impl LocalCluster {
     pub fn wait_ready(&self, index: usize) {
         let node = &self.nodes[index];
         wait_until(&format!("node {} ready", node.id), READY_TIMEOUT, || {
-            let (status, _) = probe::get(&node.api_addr, "/readyz")?;
-            let view = probe::get_json(&node.api_addr, "/cluster")?;
+            let (status, _) = self.probe.get(&node.api_addr, "/readyz")?;
+            let view = self.probe.get_json(&node.api_addr, "/cluster")?;
             let leader_id = view["leader_id"].as_u64()?;
             let leader = self.nodes.iter().find(|other| other.id == leader_id)?;
-            let leader_view = probe::get_json(&leader.api_addr, "/cluster")?;
+            let leader_view = self.probe.get_json(&leader.api_addr, "/cluster")?;
             let agrees = leader_view["role"] == "leader" && leader_view["term"] == view["term"];
             let naming = self
                 .nodes
                 .iter()
-                .filter_map(|other| probe::get_json(&other.api_addr, "/cluster"))
+                .filter_map(|other| self.probe.get_json(&other.api_addr, "/cluster"))
                 .filter(|other| other["leader_id"] == leader_id && other["term"] == view["term"])
                 .count();
             (status == 200 && agrees && naming > self.nodes.len() / 2).then_some(())

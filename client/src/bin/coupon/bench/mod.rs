@@ -87,10 +87,10 @@ struct Bench<'a> {
 
 impl BenchArgs {
     pub async fn run(self, global: &Global, output: Output) -> anyhow::Result<Done> {
-        let config = global.client_config();
+        let config = global.client_config()?;
         let concurrency = usize::try_from(self.concurrency)?;
         // With the leader hint every worker talks to one node: keep a connection per worker.
-        let exchange = ReqwestExchange::with_idle_per_host(config.connect_timeout, concurrency)
+        let exchange = ReqwestExchange::for_config_with_idle_per_host(&config, concurrency)
             .context("cannot build the HTTP client")?;
         let bench = Bench { args: &self, global, exchange, concurrency };
         let hints = match self.leader_hint {
@@ -140,7 +140,7 @@ impl Bench<'_> {
         let mut nodes = self.global.nodes.clone();
         let len = nodes.len().max(1);
         nodes.rotate_left(worker % len);
-        let global = self.global.client_config();
+        let global = self.global.client_config()?;
         let config = coupon_client::ClientConfig {
             follow_leader_hint: leader_hint,
             api_key: self.args.load_api_key.clone().or(global.api_key.clone()),
@@ -151,7 +151,7 @@ impl Bench<'_> {
 
     /// The client that creates the coupons the load then redeems (with `--api-key`).
     fn setup_client(&self) -> anyhow::Result<HttpCouponClient> {
-        let config = self.global.client_config();
+        let config = self.global.client_config()?;
         Ok(HttpCouponClient::with_exchange(
             self.global.nodes.clone(),
             config,
