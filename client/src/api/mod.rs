@@ -39,7 +39,7 @@ mod rejection;
 mod schema;
 mod validate;
 
-pub use alert::{Alert, AlertList};
+pub use alert::{Alert, AlertList, AlertsQuery};
 pub use audit::{AuditPage, AuditQuery, AuditRecord};
 pub use cluster::{AddMemberRequest, ClusterMember, ClusterStatus, InitClusterRequest, NodeRole};
 pub use consistency::{ReadConsistency, ReadQuery};

@@ -4,12 +4,10 @@ use http::uri::Authority;
 use http::Method;
 
 use super::call::Call;
-use super::coupons::explicit;
 use super::node_set::Route;
 use super::CouponClient;
 use crate::api::{
-    AddMemberRequest, AlertList, AuditQuery, ClusterStatus, InitClusterRequest, NodeId,
-    ReadConsistency, ReadQuery,
+    AddMemberRequest, AlertList, AlertsQuery, AuditQuery, ClusterStatus, InitClusterRequest, NodeId,
 };
 use crate::error::{ClientError, Result};
 use crate::transport::Exchange;
@@ -58,10 +56,9 @@ impl<E: Exchange> CouponClient<E> {
         Ok((records, page["next_after"].as_u64()))
     }
 
-    /// `GET /alerts`: low-stock alerts.
-    pub async fn alerts(&self, consistency: ReadConsistency) -> Result<AlertList> {
-        let query = ReadQuery { consistency: explicit(consistency) };
-        let call = Call::get("/alerts".into(), &query, Route::Any)?;
+    /// `GET /alerts`: one page of low-stock alerts, oldest first.
+    pub async fn alerts(&self, query: &AlertsQuery) -> Result<AlertList> {
+        let call = Call::get("/alerts".into(), query, Route::Any)?;
         self.execute(&call).await?.decode()
     }
 

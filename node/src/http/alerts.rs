@@ -1,33 +1,41 @@
-//! `GET /alerts`: the low-stock alerts raised so far, oldest first.
+//! `GET /alerts`: the low-stock alerts raised so far, oldest first, paged like history.
 
 use axum::extract::State;
 use axum::Json;
-use coupon_client::api::{AlertList, ReadQuery};
+use coupon_client::api::{AlertId as WireAlertId, AlertList, AlertsQuery};
+use raft_store::domain::AlertId;
 
 use super::app::AppState;
+use super::coupons::page_limit;
 use super::extract::QueryParams;
 use super::problems::ReadProblems;
 use super::ApiError;
 use crate::convert;
 
-/// Alerts listed at most per answer.
-pub const ALERTS_LISTED_MAX: usize = 1000;
-
 /// Low-stock alerts: coupons whose `remaining` fell to or below their `low_stock_threshold`,
-/// oldest first (at most 1000).
+/// oldest first, paged by `after` and `limit` like history.
 ///
 /// Each alert is raised once, in the replicated state: every node lists the same ones.
 #[utoipa::path(
     get, path = "/alerts", tag = "alerts",
-    params(ReadQuery),
-    responses((status = 200, description = "The alerts", body = AlertList), ReadProblems)
+    params(AlertsQuery),
+    responses(
+        (status = 200, description = "One page; `next_after` is null on the last", body = AlertList),
+        ReadProblems,
+    )
 )]
 pub async fn list_alerts(
     State(app): State<AppState>,
-    QueryParams(query): QueryParams<ReadQuery>,
+    QueryParams(query): QueryParams<AlertsQuery>,
 ) -> Result<Json<AlertList>, ApiError> {
+    let limit = page_limit(query.limit)?;
     let consistency = query.consistency.unwrap_or_default();
-    let alerts =
-        app.service.read(consistency, |state| state.alerts(None, ALERTS_LISTED_MAX)).await?;
-    Ok(Json(AlertList { alerts: alerts.iter().map(convert::alert).collect() }))
+    let after = query.after.map(|after| AlertId(after.0));
+    // One more than the page, to learn whether another follows.
+    let mut alerts =
+        app.service.read(consistency, |state| state.alerts(after, limit.saturating_add(1))).await?;
+    let more = alerts.len() > limit;
+    alerts.truncate(limit);
+    let next_after = if more { alerts.last().map(|alert| WireAlertId(alert.id.0)) } else { None };
+    Ok(Json(AlertList { alerts: alerts.iter().map(convert::alert).collect(), next_after }))
 }

@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::Json;
 use coupon_client::api::{AuditPage, AuditQuery, AuditRecord};
 use raft_store::domain::AuditId;
-use raft_store::limits::{HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX};
 
 use super::app::AppState;
+use super::coupons::page_limit;
 use super::extract::QueryParams;
 use super::problems::ReadProblems;
 use super::ApiError;
@@ -29,14 +29,7 @@ pub async fn list_audit(
     State(app): State<AppState>,
     QueryParams(query): QueryParams<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let limit = match query.limit.map(|limit| limit as usize) {
-        None => HISTORY_PAGE_DEFAULT,
-        Some(limit) if (1..=HISTORY_PAGE_MAX).contains(&limit) => limit,
-        Some(_) => {
-            let message = format!("must be from 1 to {HISTORY_PAGE_MAX}");
-            return Err(ApiError::invalid_field("limit", message));
-        }
-    };
+    let limit = page_limit(query.limit)?;
     let consistency = query.consistency.unwrap_or_default();
     let after = query.after.map(AuditId);
     // One more than the page, to learn whether another follows.

@@ -333,8 +333,9 @@ pub async fn list_coupons(
     })))
 }
 
-/// A page size from the query: 1 to `HISTORY_PAGE_MAX`, `HISTORY_PAGE_DEFAULT` when absent.
-fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
+/// A page size from the query: 1 to `HISTORY_PAGE_MAX`, `HISTORY_PAGE_DEFAULT` when absent (every
+/// paged route's rule).
+pub(super) fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
     match limit.map(|limit| limit as usize) {
         None => Ok(HISTORY_PAGE_DEFAULT),
         Some(limit) if (1..=HISTORY_PAGE_MAX).contains(&limit) => Ok(limit),

@@ -1,5 +1,5 @@
-//! The catalogue listing: `GET /coupons` without `code`, by status, prefix and creation time,
-//! paged by `next_after`.
+//! The catalogue: the listing (`GET /coupons` without `code`, by status, prefix and creation
+//! time, paged by `next_after`), `PATCH /coupons/{id}`, and the paging of `/alerts`.
 
 use std::time::Duration;
 
@@ -192,4 +192,41 @@ async fn limits_patched_during_a_race_stay_exact() {
     }
     let history = crate::support::http::full_history(&apis[1], id, "linearizable").await;
     assert_eq!(history.len(), granted);
+}
+
+/// Goal: `GET /alerts` pages like history, and cursors at the edges are bounds. Steps: one node;
+/// three coupons whose one redeem each raises an alert; pages of 2 (`next_after`, then null);
+/// `after` past the last and at u64::MAX: empty pages; `limit` 0 and 501: 422.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_paged_and_their_cursors_are_bounds() {
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let cluster = InProcessCluster::start(1, &[]).await;
+    let api = &cluster.nodes[0].api_addr;
+    for n in 0..3 {
+        let mut body = coupon_body(&format!("ALERT-{n}"), 2);
+        body["low_stock_threshold"] = Value::from(1);
+        let id = create_coupon(api, &body).await;
+        let redeemed =
+            post_json(api, &format!("/coupons/{id}/redeem"), &redeem_body("u", None), None).await;
+        assert_eq!(redeemed.status, 201);
+    }
+    let first = get(api, "/alerts?limit=2").await.body;
+    assert_eq!(first["alerts"].as_array().map(Vec::len), Some(2), "{first}");
+    let next = first["next_after"].as_u64().expect("a second page");
+    let second = get(api, &format!("/alerts?limit=2&after={next}")).await.body;
+    assert_eq!(
+        (second["alerts"].as_array().map(Vec::len), &second["next_after"]),
+        (Some(1), &Value::Null)
+    );
+    for after in ["3", &u64::MAX.to_string()] {
+        let page = get(api, &format!("/alerts?after={after}")).await.body;
+        assert_eq!(
+            (page["alerts"].as_array().map(Vec::len), &page["next_after"]),
+            (Some(0), &Value::Null)
+        );
+    }
+    for bad in ["limit=0", "limit=501", "after=-1"] {
+        let reply = get(api, &format!("/alerts?{bad}")).await;
+        assert_eq!((reply.status, reply.code()), (422, "invalid_request"), "{bad}");
+    }
 }
