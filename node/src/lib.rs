@@ -20,7 +20,7 @@
 //! | operations  | `service`, `alert_webhook`, `convert` |
 //! | leader path | `write`, `read_barrier`, `cluster_admin`, `forward` |
 //! | outbound    | `raft_network`, `peer`, `http_transport`, `accept_loop`, `tls`, `transport` |
-//! | foundations | `metrics`, `shutdown`, `log_format`, `limits` |
+//! | foundations | `metrics`, `shutdown`, `log_format`, `limits`, `entropy` |
 //!
 //! - **wiring** starts and stops a node from its `Config`.
 //! - **inbound** serves the two listeners: the public API (`http`, the only place that chooses
@@ -42,6 +42,7 @@ pub mod alert_webhook;
 pub mod cluster_admin;
 pub mod config;
 mod convert;
+mod entropy;
 pub mod forward;
 pub mod http;
 #[cfg(not(madsim))]

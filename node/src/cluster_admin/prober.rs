@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use raft_store::NodeId;
-use rand::RngCore;
 
 use super::RefusalReason;
 use crate::peer::identity::{self, IdentityChallenge, NONCE_BYTES};
@@ -32,8 +31,7 @@ impl Prober {
         timeout: Duration,
     ) -> Result<(), RefusalReason> {
         let mut nonce = [0u8; NONCE_BYTES];
-        // The OS source, which the simulation makes deterministic.
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        crate::entropy::fill(&mut nonce);
         let challenge = IdentityChallenge { nonce };
         let unreachable = || RefusalReason::Unreachable { id, peer_addr: peer_addr.to_owned() };
         let answer = match self.rpc.challenge(peer_addr, &challenge, timeout).await {

@@ -15,10 +15,9 @@ use raft_store::limits::{
 };
 use raft_store::outcome::{AppliedOutcome, Outcome};
 use raft_store::{Raft, StateHandle};
-use rand::distributions::{Alphanumeric, Distribution, Uniform};
-use rand::Rng;
 
 use super::{submit, token, ServiceError};
+use crate::entropy;
 use crate::peer::{path, PeerRpc};
 use crate::read_barrier::ReadBarrier;
 use crate::shutdown::Shutdown;
@@ -277,25 +276,22 @@ impl KeyService {
     }
 }
 
-/// `key_` and random lower-case letters and digits, drawn from the OS source (which the
-/// simulation makes deterministic).
+/// `count` characters of `alphabet`, each uniform (`entropy::below`).
+fn draw_from(alphabet: &[u8], count: usize) -> String {
+    let bound = u8::try_from(alphabet.len()).expect("an alphabet of at most 255 characters");
+    (0..count).map(|_| char::from(alphabet[usize::from(entropy::below(bound))])).collect()
+}
+
+/// `key_` and random lower-case letters and digits.
 fn draw_key_id() -> KeyId {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let pick = Uniform::from(0..ALPHABET.len());
-    let mut rng = rand::rngs::OsRng;
-    let random: String =
-        (0..KEY_ID_RANDOM_CHARS).map(|_| char::from(ALPHABET[pick.sample(&mut rng)])).collect();
+    let random = draw_from(b"abcdefghijklmnopqrstuvwxyz0123456789", KEY_ID_RANDOM_CHARS);
     KeyId::parse(&format!("{}{random}", KeyId::PREFIX)).expect("a drawn id has the id form")
 }
 
 /// `cpk_` and 40 random letters and digits: about 238 bits.
 fn draw_secret() -> String {
-    let random: String = rand::rngs::OsRng
-        .sample_iter(&Alphanumeric)
-        .take(KEY_SECRET_RANDOM_CHARS)
-        .map(char::from)
-        .collect();
-    format!("{SECRET_PREFIX}{random}")
+    const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    format!("{SECRET_PREFIX}{}", draw_from(ALPHANUMERIC, KEY_SECRET_RANDOM_CHARS))
 }
 
 #[cfg(test)]

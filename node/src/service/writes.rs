@@ -19,7 +19,6 @@ use raft_store::domain::{CouponId, RedemptionId};
 use raft_store::idempotency::{IdempotencyKey, IdempotencyToken};
 use raft_store::limits::GENERATED_CODE_LENGTH;
 use raft_store::outcome::AppliedOutcome;
-use rand::RngCore;
 
 use super::{submit, token, Caller, CouponService, ServiceError, WriteResult};
 use crate::convert::{self, InvalidFields};
@@ -35,10 +34,9 @@ impl CouponService {
     ) -> WriteResult {
         let route = "POST /coupons/generate";
         let command = || {
-            // Drawn from the OS source, which the simulation makes deterministic; apply never
-            // draws.
+            // Drawn here, never in apply, so every replica applies the same code.
             let mut entropy = [0u8; GENERATED_CODE_LENGTH];
-            rand::rngs::OsRng.fill_bytes(&mut entropy);
+            crate::entropy::fill(&mut entropy);
             let (code, terms) = convert::new_coupon(request, Utc::now(), entropy)?;
             Ok(Command::CreateCoupon { code, terms })
         };

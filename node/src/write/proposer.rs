@@ -20,7 +20,6 @@ use futures::future::join_all;
 use raft_store::command::KeyedCommand;
 use raft_store::idempotency::IdempotencyToken;
 use raft_store::outcome::AppliedOutcome;
-use rand::RngCore;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
@@ -136,15 +135,15 @@ impl Proposer {
     }
 }
 
-/// `request` with an idempotency token: its own, or one drawn here from the OS source (which the
-/// simulation makes deterministic); and whether the token is the node's.
+/// `request` with an idempotency token: its own, or one drawn here; and whether the token is the
+/// node's.
 #[cfg(not(feature = "broken-blind-resend"))]
 fn with_node_token(mut request: KeyedCommand) -> (KeyedCommand, bool) {
     if request.idempotency.is_some() {
         return (request, false);
     }
     let mut entropy = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut entropy);
+    crate::entropy::fill(&mut entropy);
     request.idempotency = Some(IdempotencyToken::node_assigned(entropy));
     (request, true)
 }
