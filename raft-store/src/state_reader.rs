@@ -13,8 +13,8 @@ use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::keyspace::{
     self, Alerts, ApiKeys, AuditLog, CodeIndex, CouponRedemptions, Coupons, IdempotencyExpiry,
-    IdempotencyRecords, KeyDigests, Meta, OrderRedemptions, Redemptions, UndeliveredAlerts,
-    UserRedemptionCounts,
+    IdempotencyRecords, KeyDigests, KeySpace, Meta, OrderRedemptions, Redemptions,
+    UndeliveredAlerts, UserRedemptionCounts,
 };
 use crate::limits::LISTING_SCAN_MAX;
 use crate::state_meta::StateMeta;
@@ -270,15 +270,7 @@ impl<'a> StateReader<'a> {
 
     /// Alerts, oldest first, after `after`, at most `limit`.
     pub fn alerts(&self, after: Option<AlertId>, limit: usize) -> Result<Vec<Alert>> {
-        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let alerts = keyspace::scan::<Alerts>(
-            self.tree,
-            from.as_ref(),
-            Bound::Unbounded,
-            ScanOrder::Ascending,
-            limit,
-        )?;
-        Ok(alerts.into_iter().map(|(_, alert)| alert).collect())
+        self.values_after::<Alerts>(after.as_ref(), limit)
     }
 
     /// Alerts whose webhook delivery is not yet confirmed, oldest first.
@@ -315,15 +307,7 @@ impl<'a> StateReader<'a> {
 
     /// Keys in id order after `after`, at most `limit`, revoked ones included.
     pub fn api_keys(&self, after: Option<&KeyId>, limit: usize) -> Result<Vec<ApiKey>> {
-        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let keys = keyspace::scan::<ApiKeys>(
-            self.tree,
-            from,
-            Bound::Unbounded,
-            ScanOrder::Ascending,
-            limit,
-        )?;
-        Ok(keys.into_iter().map(|(_, key)| key).collect())
+        self.values_after::<ApiKeys>(after, limit)
     }
 
     /// Whether the cluster holds any key (revoked ones count): once it does, every request needs one.
@@ -349,14 +333,18 @@ impl<'a> StateReader<'a> {
 
     /// Audit records after `after`, oldest first, at most `limit`.
     pub fn audit_records(&self, after: Option<AuditId>, limit: usize) -> Result<Vec<AuditRecord>> {
+        self.values_after::<AuditLog>(after.as_ref(), limit)
+    }
+
+    /// The values of `S` with keys above `after`, in key order, at most `limit`: one page.
+    fn values_after<S: KeySpace>(
+        &self,
+        after: Option<&S::Key>,
+        limit: usize,
+    ) -> Result<Vec<S::Value>> {
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let records = keyspace::scan::<AuditLog>(
-            self.tree,
-            from.as_ref(),
-            Bound::Unbounded,
-            ScanOrder::Ascending,
-            limit,
-        )?;
-        Ok(records.into_iter().map(|(_, record)| record).collect())
+        let entries =
+            keyspace::scan::<S>(self.tree, from, Bound::Unbounded, ScanOrder::Ascending, limit)?;
+        Ok(entries.into_iter().map(|(_, value)| value).collect())
     }
 }

@@ -6,7 +6,7 @@ use coupon_client::api::{AlertId as WireAlertId, AlertList, AlertsQuery};
 use raft_store::domain::AlertId;
 
 use super::app::AppState;
-use super::coupons::page_limit;
+use super::coupons::{page_limit, page_of};
 use super::extract::QueryParams;
 use super::problems::ReadProblems;
 use super::ApiError;
@@ -31,11 +31,9 @@ pub async fn list_alerts(
     let limit = page_limit(query.limit)?;
     let consistency = query.consistency.unwrap_or_default();
     let after = query.after.map(|after| AlertId(after.0));
-    // One more than the page, to learn whether another follows.
-    let mut alerts =
+    let alerts =
         app.service.read(consistency, |state| state.alerts(after, limit.saturating_add(1))).await?;
-    let more = alerts.len() > limit;
-    alerts.truncate(limit);
-    let next_after = if more { alerts.last().map(|alert| WireAlertId(alert.id.0)) } else { None };
-    Ok(Json(AlertList { alerts: alerts.iter().map(convert::alert).collect(), next_after }))
+    let (alerts, next_after) = page_of(alerts, limit, |alert| alert.id.0);
+    let alerts = alerts.iter().map(convert::alert).collect();
+    Ok(Json(AlertList { alerts, next_after: next_after.map(WireAlertId) }))
 }

@@ -6,7 +6,7 @@ use coupon_client::api::{AuditPage, AuditQuery, AuditRecord};
 use raft_store::domain::AuditId;
 
 use super::app::AppState;
-use super::coupons::page_limit;
+use super::coupons::{page_limit, page_of};
 use super::extract::QueryParams;
 use super::problems::ReadProblems;
 use super::ApiError;
@@ -32,14 +32,11 @@ pub async fn list_audit(
     let limit = page_limit(query.limit)?;
     let consistency = query.consistency.unwrap_or_default();
     let after = query.after.map(AuditId);
-    // One more than the page, to learn whether another follows.
-    let mut records = app
+    let records = app
         .service
         .read(consistency, |state| state.audit_records(after, limit.saturating_add(1)))
         .await?;
-    let more = records.len() > limit;
-    records.truncate(limit);
-    let next_after = if more { records.last().map(|record| record.id.0) } else { None };
+    let (records, next_after) = page_of(records, limit, |record| record.id.0);
     let records = records.iter().map(wire_record).collect::<Result<_, _>>()?;
     Ok(Json(AuditPage { records, next_after }))
 }

@@ -333,6 +333,19 @@ pub async fn list_coupons(
     })))
 }
 
+/// Cuts `items` (read with one more than `limit`, to learn whether another page follows) to a
+/// page, and names the cursor of the next page: the id of its last item, or `None` on the last.
+pub(super) fn page_of<T>(
+    mut items: Vec<T>,
+    limit: usize,
+    id: impl Fn(&T) -> u64,
+) -> (Vec<T>, Option<u64>) {
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_after = if more { items.last().map(id) } else { None };
+    (items, next_after)
+}
+
 /// A page size from the query: 1 to `HISTORY_PAGE_MAX`, `HISTORY_PAGE_DEFAULT` when absent (every
 /// paged route's rule).
 pub(super) fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
