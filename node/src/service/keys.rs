@@ -91,32 +91,23 @@ impl KeyService {
         Self { proposer, barrier, state, raft, rpc, bootstrap, timeout }
     }
 
-    /// Whether this node serves requests without a key (see the module doc).
-    pub fn is_open(&self) -> Result<bool, raft_store::StoreError> {
-        Ok(self.bootstrap.is_none() && !self.state.read(|state| state.holds_keys())?)
-    }
-
     /// The caller that presented `secret` (from `Authorization: Bearer`), read from this node's
     /// state: a key is accepted on a node once it has applied the key's creation, and refused on
     /// every node once its revocation has answered (`revoke` waits for that).
     pub fn authenticate(&self, secret: Option<&str>) -> Result<Caller, Denied> {
         let digest =
             secret.filter(|secret| secret.len() <= KEY_SECRET_CHARS_MAX).map(KeyDigest::of);
-        let (found, holds_keys) = self.state.read(|state| {
-            let found = match &digest {
-                Some(digest) => state.api_key_by_digest(digest)?,
-                None => None,
-            };
-            Ok((found, state.holds_keys()?))
-        })?;
-        if let (Some(key), Some(digest)) = (found, &digest) {
-            return if key.is_live() && key.digest.matches(digest) {
-                Ok(Caller { key_id: Some(key.id), role: key.role })
-            } else {
-                Err(Denied::UnknownKey)
-            };
+        if let Some(digest) = &digest {
+            if let Some(key) = self.state.read(|state| state.api_key_by_digest(digest))? {
+                return if key.is_live() && key.digest.matches(digest) {
+                    Ok(Caller { key_id: Some(key.id), role: key.role })
+                } else {
+                    Err(Denied::UnknownKey)
+                };
+            }
         }
-        if holds_keys {
+        // Only a miss asks whether the cluster holds keys at all: a known key costs one lookup.
+        if self.state.read(|state| state.holds_keys())? {
             return Err(if secret.is_some() { Denied::UnknownKey } else { Denied::NoKey });
         }
         // A new cluster: the bootstrap key is accepted until its creation is applied, so the
