@@ -27,7 +27,7 @@ mod transport;
 
 #[cfg(feature = "http")]
 pub use client::HttpCouponClient;
-pub use client::{CouponClient, WriteReply};
+pub use client::{CouponClient, HoldTarget, WriteReply};
 pub use config::{
     ClientConfig, ATTEMPTS_MAX_DEFAULT, ATTEMPTS_MAX_LIMIT, BACKOFF_BASE_DEFAULT,
     BACKOFF_MAX_DEFAULT, CONNECT_TIMEOUT_DEFAULT, REQUEST_TIMEOUT_DEFAULT, RETRY_AFTER_MAX_DEFAULT,

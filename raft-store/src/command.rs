@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     parse_amount, AlertId, BoundsError, CouponChanges, CouponCode, CouponId, CouponTerms, Currency,
-    Invalid, KeyDigest, KeyId, KeyLabel, OrderId, RedemptionId, Role, Timestamp, UserId,
+    HoldId, Invalid, KeyDigest, KeyId, KeyLabel, OrderId, RedemptionId, Role, Timestamp, UserId,
 };
 use crate::idempotency::IdempotencyToken;
-use crate::limits::{ALERTS_PER_CONFIRMATION_MAX, REQUESTS_PER_ENTRY_MAX};
+use crate::limits::{
+    ALERTS_PER_CONFIRMATION_MAX, HOLD_TTL_SECONDS_MAX, HOLD_TTL_SECONDS_MIN, REQUESTS_PER_ENTRY_MAX,
+};
 
 /// The application payload of one log entry. The node batches concurrent proposals into one
 /// entry so that one log append, one fsync and one replication round carry many requests.
@@ -95,6 +97,19 @@ pub enum Command {
         coupon_id: CouponId,
         changes: CouponChanges,
     },
+    /// Sets one use aside for a checkout, on the terms a redeem would be decided on.
+    PlaceHold {
+        redeem: RedeemCommand,
+        ttl_seconds: u32,
+    },
+    /// Turns a hold into a redemption (payment succeeded).
+    ConfirmHold {
+        hold_id: HoldId,
+    },
+    /// Gives a hold's use back (the checkout was abandoned).
+    ReleaseHold {
+        hold_id: HoldId,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,13 +149,29 @@ impl Command {
             }
             Command::RevokeKey { id } => id.check().map_err(BoundsError::at("id")),
             Command::UpdateCoupon { changes, .. } => changes.check_bounds(),
-            // Ids are any u64: an unknown one is a `NotFound` rejection, not a bound.
-            Command::NoteMembershipChange(_) => Ok(()),
-            Command::RollBack { .. } | Command::Deactivate { .. } | Command::Reactivate { .. } => {
+            Command::PlaceHold { redeem, ttl_seconds } => {
+                redeem.check_bounds()?;
+                check_hold_ttl(*ttl_seconds).map_err(BoundsError::at("ttl_seconds"))?;
                 Ok(())
             }
+            // Ids are any u64: an unknown one is a `NotFound` rejection, not a bound.
+            Command::NoteMembershipChange(_) => Ok(()),
+            Command::RollBack { .. }
+            | Command::Deactivate { .. }
+            | Command::Reactivate { .. }
+            | Command::ConfirmHold { .. }
+            | Command::ReleaseHold { .. } => Ok(()),
         }
     }
+}
+
+/// A hold's time to live: `HOLD_TTL_SECONDS_MIN` to `HOLD_TTL_SECONDS_MAX` seconds.
+pub fn check_hold_ttl(ttl_seconds: u32) -> Result<u32, Invalid> {
+    if (HOLD_TTL_SECONDS_MIN..=HOLD_TTL_SECONDS_MAX).contains(&ttl_seconds) {
+        return Ok(ttl_seconds);
+    }
+    let (min, max) = (u64::from(HOLD_TTL_SECONDS_MIN), u64::from(HOLD_TTL_SECONDS_MAX));
+    Err(Invalid::OutOfRange { min, max })
 }
 
 /// Where a new coupon's code comes from.

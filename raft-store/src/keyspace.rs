@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::{
-    Alert, AlertId, ApiKey, AuditId, AuditRecord, Coupon, CouponCode, CouponId, KeyDigest, KeyId,
-    OrderId, Redemption, RedemptionId, Timestamp, UserId,
+    Alert, AlertId, ApiKey, AuditId, AuditRecord, Coupon, CouponCode, CouponId, Hold, HoldId,
+    KeyDigest, KeyId, OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::{Result, StoreError};
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
@@ -19,7 +19,7 @@ use crate::type_config::{Entry, LogId, SnapshotMeta, Vote};
 
 /// Every stored value starts with this byte. A build meeting another version refuses to read
 /// rather than misread; a future format change bumps it and migrates.
-pub const ENCODING_VERSION: u8 = 2;
+pub const ENCODING_VERSION: u8 = 3;
 
 pub trait KeySpace {
     const NAME: &'static str;
@@ -66,7 +66,8 @@ key_space!(/// Normalised code to coupon: codes are unique.
 key_space!(Redemptions in StateMachine at 0x04: RedemptionId => Redemption);
 key_space!(/// A coupon's history, in redemption-id order, for paging.
     CouponRedemptions in StateMachine at 0x05: (CouponId, RedemptionId) => ());
-key_space!(/// Live redemptions of a coupon by one user, for the per-user limit.
+key_space!(/// Uses of a coupon one user has taken (live redemptions and holds), for the per-user
+    /// limit.
     UserRedemptionCounts in StateMachine at 0x06: (CouponId, UserId) => u32);
 key_space!(/// The live redemption of a coupon for an order: one per (coupon, order).
     OrderRedemptions in StateMachine at 0x07: (CouponId, OrderId) => RedemptionId);
@@ -83,6 +84,12 @@ key_space!(/// A secret's digest to its key: how a presented secret is looked up
     KeyDigests in StateMachine at 0x0D: KeyDigest => KeyId);
 key_space!(/// Every administrative change, in the order applied.
     AuditLog in StateMachine at 0x0E: AuditId => AuditRecord);
+key_space!(/// Holds by id, ended ones included.
+    Holds in StateMachine at 0x0F: HoldId => Hold);
+key_space!(/// Holds that still set a use aside, by expiry then id, for apply to end them in log time.
+    HoldExpiry in StateMachine at 0x10: (Timestamp, HoldId) => ());
+key_space!(/// The hold that sets a use of a coupon aside for an order: a held order is taken.
+    OrderHolds in StateMachine at 0x11: (CouponId, OrderId) => HoldId);
 
 key_space!(/// The stored snapshot's metadata; it lives beside the state but is not part of it.
     StoredSnapshotMeta in StateMachine at 0x40: () => SnapshotManifest);
@@ -95,7 +102,7 @@ const SNAPSHOT_PREFIXES: std::ops::Range<u8> = 0x40..0x42;
 
 const LOG_PREFIXES: [u8; 4] =
     [LogEntries::PREFIX, Votes::PREFIX, Committed::PREFIX, LastPurged::PREFIX];
-const STATE_MACHINE_PREFIXES: [u8; 16] = [
+const STATE_MACHINE_PREFIXES: [u8; 19] = [
     Meta::PREFIX,
     Coupons::PREFIX,
     CodeIndex::PREFIX,
@@ -110,6 +117,9 @@ const STATE_MACHINE_PREFIXES: [u8; 16] = [
     ApiKeys::PREFIX,
     KeyDigests::PREFIX,
     AuditLog::PREFIX,
+    Holds::PREFIX,
+    HoldExpiry::PREFIX,
+    OrderHolds::PREFIX,
     StoredSnapshotMeta::PREFIX,
     SnapshotChunks::PREFIX,
 ];
@@ -180,7 +190,7 @@ macro_rules! numeric_key {
         }
     )*};
 }
-numeric_key!(CouponId, RedemptionId, AlertId, AuditId);
+numeric_key!(CouponId, RedemptionId, AlertId, AuditId, HoldId);
 
 /// Timestamps sort by flipping the sign bit: negative instants come before positive ones.
 impl KeyCodec for Timestamp {

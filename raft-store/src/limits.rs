@@ -56,6 +56,15 @@ pub const LOG_TIME_STEP_MAX: Duration = Duration::from_secs(60);
 /// Expired listings of idempotency keys (one per log entry that recorded keys) removed per applied
 /// entry: more than one, so expiry outpaces creation; few, so one apply stays bounded.
 pub const IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX: usize = 4;
+/// A hold's time to live, in seconds: at least this, at most that, and this when none is asked.
+pub const HOLD_TTL_SECONDS_MIN: u32 = 1;
+pub const HOLD_TTL_SECONDS_MAX: u32 = 86_400;
+pub const HOLD_TTL_SECONDS_DEFAULT: u32 = 900;
+/// Expired holds apply ends per log entry (their uses come back): more than one entry can place
+/// (`REQUESTS_PER_ENTRY_MAX`), so expiry outpaces placing; bounded, so one apply stays bounded.
+/// Until a due hold is ended its use stays set aside (never given twice), and a confirm of it is
+/// refused all the same: it checks the hold's expiry itself.
+pub const HOLD_EXPIRIES_PER_ENTRY_MAX: usize = 2 * REQUESTS_PER_ENTRY_MAX;
 /// Requests one log entry may carry (the node batches concurrent proposals into one entry).
 pub const REQUESTS_PER_ENTRY_MAX: usize = 512;
 /// Attempts to derive a fresh code when a generated code collides with an existing one.
@@ -90,6 +99,11 @@ const _: () = assert!(CODE_LENGTH_MIN <= GENERATED_CODE_LENGTH);
 const _: () = assert!(GENERATED_CODE_LENGTH <= CODE_LENGTH_MAX);
 const _: () = assert!(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX);
 const _: () = assert!(IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX > 1);
+const _: () = assert!(HOLD_EXPIRIES_PER_ENTRY_MAX > REQUESTS_PER_ENTRY_MAX);
+const _: () = assert!(
+    HOLD_TTL_SECONDS_MIN <= HOLD_TTL_SECONDS_DEFAULT
+        && HOLD_TTL_SECONDS_DEFAULT <= HOLD_TTL_SECONDS_MAX
+);
 const _: () = assert!(LOG_TIME_STEP_MAX.as_secs() * 100 <= IDEMPOTENCY_RETENTION.as_secs());
 const _: () = assert!(EXTERNAL_ID_LENGTH_MIN >= 1);
 const _: () = assert!(TIMESTAMP_MILLIS_MIN < 0 && 0 < TIMESTAMP_MILLIS_MAX);

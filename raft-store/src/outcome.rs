@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Alert, ApiKey, Coupon, RedeemRejection, Redemption};
+use crate::domain::{Alert, ApiKey, Coupon, Hold, RedeemRejection, Redemption};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
@@ -25,6 +25,15 @@ pub enum Outcome {
     /// The key after its revocation (revoking a revoked key answers it again).
     KeyRevoked(ApiKey),
     MembershipNoted,
+    /// A hold placed, or released (or found ended by expiry when released), with its coupon.
+    HoldPlaced {
+        hold: Hold,
+        coupon: Coupon,
+    },
+    HoldReleased {
+        hold: Hold,
+        coupon: Coupon,
+    },
     Rejected(Rejection),
 }
 
@@ -46,6 +55,13 @@ pub enum Rejection {
     UsageLimitBelowUsed,
     /// A `PATCH` would add or remove the per-user limit of a coupon with live redemptions.
     PerUserLimitAfterRedemptions,
+    HoldNotFound,
+    /// A confirm at or after the hold's expiry: its use went back.
+    HoldExpired,
+    /// A confirm of a released hold.
+    HoldReleased,
+    /// A release of a confirmed hold: roll its redemption back instead.
+    HoldConfirmed,
     /// The command breaks a bound of the state (`KeyedCommand::check_bounds`). The node checks
     /// every command before it proposes it, so only a command that came round that check (a
     /// forged or corrupt one) gets here; apply refuses it and changes nothing.

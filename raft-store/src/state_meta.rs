@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AlertId, AuditId, CouponId, RedemptionId, Timestamp};
+use crate::domain::{AlertId, AuditId, CouponId, HoldId, RedemptionId, Timestamp};
 use crate::type_config::{LogId, StoredMembership};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,7 @@ pub struct Counters {
     pub next_redemption_id: RedemptionId,
     pub next_alert_id: AlertId,
     pub next_audit_id: AuditId,
+    pub next_hold_id: HoldId,
 }
 
 impl Default for Counters {
@@ -32,6 +33,7 @@ impl Default for Counters {
             next_redemption_id: RedemptionId(1),
             next_alert_id: AlertId(1),
             next_audit_id: AuditId(1),
+            next_hold_id: HoldId(1),
         }
     }
 }

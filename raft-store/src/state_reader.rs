@@ -7,14 +7,15 @@ use rust_decimal::Decimal;
 
 use crate::domain::{
     Alert, AlertId, ApiKey, AuditId, AuditRecord, Coupon, CouponCode, CouponId, CouponStatus,
-    Currency, KeyDigest, KeyId, OrderFacts, OrderId, Redemption, RedemptionId, Timestamp, UserId,
+    Currency, Hold, HoldId, KeyDigest, KeyId, OrderFacts, OrderId, Redemption, RedemptionId,
+    Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::keyspace::{
-    self, Alerts, ApiKeys, AuditLog, CodeIndex, CouponRedemptions, Coupons, IdempotencyExpiry,
-    IdempotencyRecords, KeyDigests, KeySpace, Meta, OrderRedemptions, Redemptions,
-    UndeliveredAlerts, UserRedemptionCounts,
+    self, Alerts, ApiKeys, AuditLog, CodeIndex, CouponRedemptions, Coupons, HoldExpiry, Holds,
+    IdempotencyExpiry, IdempotencyRecords, KeyDigests, KeySpace, Meta, OrderHolds,
+    OrderRedemptions, Redemptions, UndeliveredAlerts, UserRedemptionCounts,
 };
 use crate::limits::LISTING_SCAN_MAX;
 use crate::state_meta::StateMeta;
@@ -85,10 +86,7 @@ impl<'a> StateReader<'a> {
         if let Some(coupon) = &coupon {
             // Paired with the check where a coupon is written (`write_change`).
             assert_eq!(coupon.id, id, "coupon {id} is stored under its own id");
-            assert!(
-                coupon.times_redeemed <= coupon.terms.usage_limit,
-                "coupon {id} read back over its limit"
-            );
+            coupon.assert_within_limit();
         }
         Ok(coupon)
     }
@@ -166,8 +164,9 @@ impl<'a> StateReader<'a> {
         keyspace::get::<Redemptions>(self.tree, &id)
     }
 
-    /// Live redemptions of `coupon_id` by `user_id`. Kept only for coupons with a per-user
-    /// limit (their terms never change), so for the others this is always 0.
+    /// Uses of `coupon_id` taken by `user_id`: live redemptions and live holds. Kept only for
+    /// coupons with a per-user limit (added or removed only while no use is taken), so for the
+    /// others this is always 0.
     pub fn user_redemptions(&self, coupon_id: CouponId, user_id: &UserId) -> Result<u32> {
         let key = (coupon_id, user_id.clone());
         Ok(keyspace::get::<UserRedemptionCounts>(self.tree, &key)?.unwrap_or(0))
@@ -191,7 +190,10 @@ impl<'a> StateReader<'a> {
             _ => 0,
         };
         let order_already_redeemed = match order_id {
-            Some(order_id) => self.order_redemption(coupon.id, order_id)?.is_some(),
+            Some(order_id) => {
+                self.order_redemption(coupon.id, order_id)?.is_some()
+                    || self.order_hold(coupon.id, order_id)?.is_some()
+            }
             None => false,
         };
         Ok(OrderFacts { order_amount, currency, user_redemptions, order_already_redeemed })
@@ -204,6 +206,31 @@ impl<'a> StateReader<'a> {
         order_id: &OrderId,
     ) -> Result<Option<RedemptionId>> {
         keyspace::get::<OrderRedemptions>(self.tree, &(coupon_id, order_id.clone()))
+    }
+
+    /// The live hold that takes `order_id` on `coupon_id`, if there is one.
+    pub fn order_hold(&self, coupon_id: CouponId, order_id: &OrderId) -> Result<Option<HoldId>> {
+        keyspace::get::<OrderHolds>(self.tree, &(coupon_id, order_id.clone()))
+    }
+
+    pub fn hold(&self, id: HoldId) -> Result<Option<Hold>> {
+        let hold = keyspace::get::<Holds>(self.tree, &id)?;
+        if let Some(hold) = &hold {
+            assert_eq!(hold.id, id, "hold {id} is stored under its own id");
+        }
+        Ok(hold)
+    }
+
+    /// Up to `limit` live holds whose expiry is at or before `now`, soonest first.
+    pub fn holds_due(&self, now: Timestamp, limit: usize) -> Result<Vec<HoldId>> {
+        let due = keyspace::scan::<HoldExpiry>(
+            self.tree,
+            Bound::Unbounded,
+            Bound::Included(&(now, HoldId(u64::MAX))),
+            ScanOrder::Ascending,
+            limit,
+        )?;
+        Ok(due.into_iter().map(|((_, id), ())| id).collect())
     }
 
     pub fn idempotency_record(&self, key: &IdempotencyKey) -> Result<Option<IdempotencyRecord>> {

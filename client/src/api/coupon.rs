@@ -23,7 +23,7 @@ pub type Metadata = Map<String, Value>;
     "id": 42, "code": "SUMMER-2026", "discount": {"type": "percentage", "value": "15"},
     "max_discount_amount": "30.00", "min_order_amount": null, "starts_at": null,
     "expires_at": "2026-12-31T23:59:59Z", "usage_limit": 100, "per_user_limit": 1,
-    "times_redeemed": 3, "remaining": 97, "redeemed": false, "active": true,
+    "times_redeemed": 3, "held": 0, "remaining": 97, "redeemed": false, "active": true,
     "low_stock_threshold": 10, "metadata": {}, "created_at": "2026-11-26T10:00:00Z"
 })))]
 pub struct Coupon {
@@ -66,7 +66,11 @@ pub struct Coupon {
     /// Uses consumed (rolled-back redemptions do not count).
     #[cfg_attr(feature = "openapi", schema(example = 3))]
     pub times_redeemed: u64,
-    /// `usage_limit - times_redeemed`.
+    /// Uses set aside by holds that are not confirmed, released or expired yet.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = 0))]
+    pub held: u64,
+    /// `usage_limit - times_redeemed - held`: the uses a redeem or a hold can still take.
     #[cfg_attr(feature = "openapi", schema(example = 97))]
     pub remaining: u64,
     /// True once `times_redeemed == usage_limit`.
@@ -173,6 +177,7 @@ mod tests {
 
     use super::{Coupon, CreateCouponRequest};
 
+    /// API.md's example coupon, with the `held` count of its holds section.
     fn api_md_coupon() -> serde_json::Value {
         json!({
             "id": 42,
@@ -185,6 +190,7 @@ mod tests {
             "usage_limit": 100,
             "per_user_limit": 1,
             "times_redeemed": 3,
+            "held": 0,
             "remaining": 97,
             "redeemed": false,
             "active": true,
@@ -213,6 +219,7 @@ mod tests {
             "usage_limit",
             "per_user_limit",
             "times_redeemed",
+            "held",
             "remaining",
             "redeemed",
             "active",

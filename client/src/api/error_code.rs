@@ -79,11 +79,19 @@ pub enum ErrorCode {
     UsageLimitBelowUsed,
     /// 409: a `PATCH` would add or remove the per-user limit of a coupon with live redemptions.
     PerUserLimitAfterRedemptions,
+    /// 404: no hold with this id.
+    HoldNotFound,
+    /// 409: confirm of a hold at or after its `expires_at`: its use went back.
+    HoldExpired,
+    /// 409: confirm of a released hold.
+    HoldReleased,
+    /// 409: release of a confirmed hold (roll its redemption back instead).
+    HoldConfirmed,
 }
 
 impl ErrorCode {
     /// Every code, for tables (OpenAPI enums, metrics labels, tests).
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 37] = [
         Self::MalformedRequest,
         Self::Unauthorized,
         Self::CouponNotFound,
@@ -117,6 +125,10 @@ impl ErrorCode {
         Self::KeyLimitReached,
         Self::UsageLimitBelowUsed,
         Self::PerUserLimitAfterRedemptions,
+        Self::HoldNotFound,
+        Self::HoldExpired,
+        Self::HoldReleased,
+        Self::HoldConfirmed,
     ];
 
     /// The HTTP status that always accompanies this code.
@@ -128,7 +140,8 @@ impl ErrorCode {
             Self::CouponNotFound
             | Self::RedemptionNotFound
             | Self::NotFound
-            | Self::KeyNotFound => 404,
+            | Self::KeyNotFound
+            | Self::HoldNotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::CodeAlreadyExists
             | Self::AlreadyRolledBack
@@ -145,7 +158,10 @@ impl ErrorCode {
             | Self::KeyAlreadyExists
             | Self::KeyLimitReached
             | Self::UsageLimitBelowUsed
-            | Self::PerUserLimitAfterRedemptions => 409,
+            | Self::PerUserLimitAfterRedemptions
+            | Self::HoldExpired
+            | Self::HoldReleased
+            | Self::HoldConfirmed => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::InvalidRequest | Self::IdempotencyKeyReused => 422,
@@ -192,6 +208,10 @@ impl ErrorCode {
             Self::KeyLimitReached => "Key limit reached",
             Self::UsageLimitBelowUsed => "Usage limit below used",
             Self::PerUserLimitAfterRedemptions => "Per-user limit after redemptions",
+            Self::HoldNotFound => "Hold not found",
+            Self::HoldExpired => "Hold expired",
+            Self::HoldReleased => "Hold released",
+            Self::HoldConfirmed => "Hold confirmed",
         }
     }
 
@@ -231,6 +251,10 @@ impl ErrorCode {
             Self::KeyLimitReached => "key_limit_reached",
             Self::UsageLimitBelowUsed => "usage_limit_below_used",
             Self::PerUserLimitAfterRedemptions => "per_user_limit_after_redemptions",
+            Self::HoldNotFound => "hold_not_found",
+            Self::HoldExpired => "hold_expired",
+            Self::HoldReleased => "hold_released",
+            Self::HoldConfirmed => "hold_confirmed",
         }
     }
 
@@ -279,7 +303,7 @@ mod tests {
     use crate::api::RejectionReason;
 
     /// (code, wire word, status, title): the whole contract in one table.
-    const TABLE: [(ErrorCode, &str, u16, &str); 33] = [
+    const TABLE: [(ErrorCode, &str, u16, &str); 37] = [
         (ErrorCode::MalformedRequest, "malformed_request", 400, "Malformed request"),
         (ErrorCode::Unauthorized, "unauthorized", 401, "Unauthorized"),
         (ErrorCode::CouponNotFound, "coupon_not_found", 404, "Coupon not found"),
@@ -323,6 +347,10 @@ mod tests {
             409,
             "Per-user limit after redemptions",
         ),
+        (ErrorCode::HoldNotFound, "hold_not_found", 404, "Hold not found"),
+        (ErrorCode::HoldExpired, "hold_expired", 409, "Hold expired"),
+        (ErrorCode::HoldReleased, "hold_released", 409, "Hold released"),
+        (ErrorCode::HoldConfirmed, "hold_confirmed", 409, "Hold confirmed"),
     ];
 
     /// Fails to compile when a variant is added: extend `TABLE` and `ErrorCode::ALL` with it.
@@ -361,6 +389,10 @@ mod tests {
             ErrorCode::KeyLimitReached => 30,
             ErrorCode::UsageLimitBelowUsed => 31,
             ErrorCode::PerUserLimitAfterRedemptions => 32,
+            ErrorCode::HoldNotFound => 33,
+            ErrorCode::HoldExpired => 34,
+            ErrorCode::HoldReleased => 35,
+            ErrorCode::HoldConfirmed => 36,
         }
     }
 

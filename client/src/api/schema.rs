@@ -12,7 +12,7 @@ use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::{
-    header, AlertId, CouponId, Currency, ErrorCode, ExternalId, IdempotencyKey, NodeRole,
+    header, AlertId, CouponId, Currency, ErrorCode, ExternalId, HoldId, IdempotencyKey, NodeRole,
     RedemptionId, IDEMPOTENCY_KEY_LENGTH_MAX,
 };
 
@@ -57,6 +57,13 @@ impl PartialSchema for CouponId {
     }
 }
 impl ToSchema for CouponId {}
+
+impl PartialSchema for HoldId {
+    fn schema() -> RefOr<Schema> {
+        positive_id("A hold's id: a positive integer assigned by the service, never reused.", 5)
+    }
+}
+impl ToSchema for HoldId {}
 
 impl PartialSchema for RedemptionId {
     fn schema() -> RefOr<Schema> {

@@ -5,6 +5,7 @@
 mod answer;
 mod call;
 mod coupons;
+mod holds;
 mod keys;
 mod node_set;
 mod operations;
@@ -19,6 +20,7 @@ use rand::{Rng, SeedableRng};
 
 use self::answer::{Answer, NodeHints};
 use self::call::Call;
+pub use self::holds::HoldTarget;
 use self::node_set::{NodeSet, Route};
 pub use self::write_reply::WriteReply;
 use crate::api::IdempotencyKey;

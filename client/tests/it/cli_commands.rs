@@ -45,6 +45,49 @@ fn a_coupon_from_creation_to_rollback() {
     assert_eq!(after["remaining"], 2);
 }
 
+/// Goal: hold, confirm and release work end to end. Steps: a coupon of 2 uses; hold one by
+/// code and one by id; a third hold is refused (exit 2); confirm one (a redemption), confirm it
+/// again (the same redemption), release the other; the coupon has 1 redeemed, 0 held, 1 left.
+#[test]
+fn a_checkout_holds_then_confirms_or_releases() {
+    let cluster = LocalCluster::start(3);
+    coupon(&cluster)
+        .args(["generate", "--percent", "10", "--expires-in", "1d", "--usage-limit", "2"])
+        .args(["--code", "it-hold-1"])
+        .assert()
+        .success();
+    let hold = ["--json", "hold", "it-hold-1", "--user", "u-1", "--order-amount", "20.00"];
+    let first = json_of(coupon(&cluster).args(hold).assert().success().get_output());
+    assert_eq!(
+        (first["state"].as_str(), first["discount_amount"].as_str()),
+        (Some("held"), Some("2.00"))
+    );
+    let id = first["coupon_id"].as_u64().expect("a coupon id").to_string();
+    let second_hold = ["--json", "hold", &id, "--user", "u-2", "--ttl", "600"];
+    let second = json_of(coupon(&cluster).args(second_hold).assert().success().get_output());
+    coupon(&cluster).args(["hold", &id, "--user", "u-3"]).assert().code(2);
+
+    let first_hold = first["id"].as_u64().expect("a hold id").to_string();
+    let confirmed = json_of(
+        coupon(&cluster).args(["--json", "confirm", &first_hold]).assert().success().get_output(),
+    );
+    let again = json_of(
+        coupon(&cluster).args(["--json", "confirm", &first_hold]).assert().success().get_output(),
+    );
+    assert_eq!(confirmed["redemption"]["id"], again["redemption"]["id"], "one redemption");
+    let second_hold = second["id"].as_u64().expect("a hold id").to_string();
+    coupon(&cluster)
+        .args(["release", &second_hold])
+        .assert()
+        .success()
+        .stdout(contains("released"));
+    let after = json_of(coupon(&cluster).args(["--json", "get", &id]).assert().get_output());
+    assert_eq!(
+        (after["times_redeemed"].as_u64(), after["held"].as_u64(), after["remaining"].as_u64()),
+        (Some(1), Some(0), Some(1))
+    );
+}
+
 /// Goal: bulk generation creates every coupon with the prefix. Steps: --count 25 with a code
 /// prefix and --json; 25 lines, 25 distinct codes, each with the prefix.
 #[test]

@@ -14,8 +14,8 @@ use raft_store::outcome::Rejection;
 pub use coupon_update::coupon_changes;
 pub use listing::coupon_filter;
 pub use new_coupon::new_coupon;
-pub use redeem::{order_facts_query, redeem_command};
-pub use to_wire::{alert, api_key, coupon, domain_role, redemption};
+pub use redeem::{hold_command, order_facts_query, redeem_command};
+pub use to_wire::{alert, api_key, coupon, domain_role, hold, redemption};
 
 /// The wire word for a redeem refusal; validate answers it as `reason`.
 pub fn rejection_reason(rejection: RedeemRejection) -> RejectionReason {
@@ -47,6 +47,10 @@ pub fn rejection_code(rejection: Rejection) -> ErrorCode {
         Rejection::TooManyKeys => ErrorCode::KeyLimitReached,
         Rejection::UsageLimitBelowUsed => ErrorCode::UsageLimitBelowUsed,
         Rejection::PerUserLimitAfterRedemptions => ErrorCode::PerUserLimitAfterRedemptions,
+        Rejection::HoldNotFound => ErrorCode::HoldNotFound,
+        Rejection::HoldExpired => ErrorCode::HoldExpired,
+        Rejection::HoldReleased => ErrorCode::HoldReleased,
+        Rejection::HoldConfirmed => ErrorCode::HoldConfirmed,
     }
 }
 

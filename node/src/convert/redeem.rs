@@ -1,8 +1,9 @@
 //! A redeem request (and validate's query) into the domain's terms.
 
-use coupon_client::api::{RedeemRequest, ValidateQuery};
-use raft_store::command::RedeemCommand;
+use coupon_client::api::{HoldRequest, RedeemRequest, ValidateQuery};
+use raft_store::command::{check_hold_ttl, Command, RedeemCommand};
 use raft_store::domain::{parse_amount, CouponId, Currency, OrderId, UserId};
+use raft_store::limits::HOLD_TTL_SECONDS_DEFAULT;
 use rust_decimal::Decimal;
 
 use super::{FieldErrors, InvalidFields};
@@ -29,6 +30,28 @@ pub fn redeem_command(
         })
     })();
     errors.finish(command)
+}
+
+/// A hold: the redeem its body describes, and its time to live (the default when absent).
+pub fn hold_command(coupon_id: CouponId, request: &HoldRequest) -> Result<Command, InvalidFields> {
+    let redeem = RedeemRequest {
+        user_id: request.user_id.clone(),
+        order_id: request.order_id.clone(),
+        order_amount: request.order_amount,
+        currency: request.currency.clone(),
+    };
+    let ttl = check_hold_ttl(request.ttl_seconds.unwrap_or(HOLD_TTL_SECONDS_DEFAULT));
+    match (redeem_command(coupon_id, &redeem), ttl) {
+        (Ok(redeem), Ok(ttl_seconds)) => Ok(Command::PlaceHold { redeem, ttl_seconds }),
+        (redeem, ttl) => {
+            let mut errors = redeem.err().map(|InvalidFields(errors)| errors).unwrap_or_default();
+            if let Err(invalid) = ttl {
+                errors
+                    .push(coupon_client::api::FieldError::new("ttl_seconds", invalid.to_string()));
+            }
+            Err(InvalidFields(errors))
+        }
+    }
 }
 
 /// What validate asks about: the optional user, order amount and currency.

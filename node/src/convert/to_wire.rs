@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use coupon_client::api;
-use raft_store::domain::{Alert, ApiKey, Coupon, Discount, Redemption, Role, Timestamp};
+use raft_store::domain::{
+    Alert, ApiKey, Coupon, Discount, Hold, HoldState, Redemption, Role, Timestamp,
+};
 use rust_decimal::Decimal;
 
 fn time(at: Timestamp) -> DateTime<Utc> {
@@ -39,12 +41,37 @@ pub fn coupon(coupon: &Coupon) -> api::Coupon {
         usage_limit: u64::from(terms.usage_limit),
         per_user_limit: terms.per_user_limit.map(u64::from),
         times_redeemed: u64::from(coupon.times_redeemed),
+        held: u64::from(coupon.held),
         remaining: u64::from(coupon.remaining()),
         redeemed: coupon.is_fully_redeemed(),
         active: coupon.active,
         low_stock_threshold: terms.low_stock_threshold.map(u64::from),
         metadata: serde_json::from_str(terms.metadata.as_json()).unwrap_or_default(),
         created_at: time(coupon.created_at),
+    }
+}
+
+/// A hold as stored; read it `as_of` log time first where a due hold must read as expired.
+pub fn hold(hold: &Hold) -> api::Hold {
+    let (state, redemption_id, ended_at) = match hold.state {
+        HoldState::Held => (api::HoldState::Held, None, None),
+        HoldState::Confirmed { redemption_id } => {
+            (api::HoldState::Confirmed, Some(api::RedemptionId(redemption_id.0)), None)
+        }
+        HoldState::Released { at } => (api::HoldState::Released, None, Some(time(at))),
+        HoldState::Expired => (api::HoldState::Expired, None, None),
+    };
+    api::Hold {
+        id: api::HoldId(hold.id.0),
+        coupon_id: api::CouponId(hold.coupon_id.0),
+        user_id: api::ExternalId::new(hold.user_id.as_str()),
+        order_id: hold.order_id.as_ref().map(|order| api::ExternalId::new(order.as_str())),
+        state,
+        placed_at: time(hold.placed_at),
+        expires_at: time(hold.expires_at),
+        discount_amount: hold.discount_amount.map(money),
+        redemption_id,
+        ended_at,
     }
 }
 

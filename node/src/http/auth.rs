@@ -4,7 +4,7 @@
 //! decided before the handler runs, so they change nothing.
 //!
 //! The roles (API.md): `admin` every route; `readonly` every `GET`; `storefront` the routes of
-//! `STOREFRONT_ROUTES` (validate and redeem, by id and by code) and this API's document.
+//! `STOREFRONT_ROUTES` (validate, redeem and holds, by id and by code) and this API's document.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method};
@@ -18,11 +18,16 @@ use super::ApiError;
 use crate::service::Denied;
 
 /// What a storefront key may call, as (method, route template).
-pub const STOREFRONT_ROUTES: [(Method, &str); 4] = [
+pub const STOREFRONT_ROUTES: [(Method, &str); 9] = [
     (Method::GET, "/coupons/{id}/validate"),
     (Method::POST, "/coupons/{id}/redeem"),
     (Method::GET, "/codes/{code}/validate"),
     (Method::POST, "/codes/{code}/redeem"),
+    (Method::POST, "/coupons/{id}/holds"),
+    (Method::POST, "/codes/{code}/holds"),
+    (Method::GET, "/holds/{id}"),
+    (Method::POST, "/holds/{id}/confirm"),
+    (Method::POST, "/holds/{id}/release"),
 ];
 
 /// Routes every key may read whatever its role.

@@ -155,7 +155,9 @@ fn record_redeem(app: &App, result: &Result<AppliedOutcome, ApiError>) {
         | Outcome::AlertDeliveryConfirmed
         | Outcome::KeyCreated(_)
         | Outcome::KeyRevoked(_)
-        | Outcome::MembershipNoted => "other",
+        | Outcome::MembershipNoted
+        | Outcome::HoldPlaced { .. }
+        | Outcome::HoldReleased { .. } => "other",
     };
     app.metrics.redeems.with_label_values(&[outcome]).inc();
 }

@@ -11,6 +11,7 @@ mod cluster;
 mod coupons;
 mod error;
 mod extract;
+mod holds;
 mod idempotency;
 mod keys;
 mod observe;

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coupon_client::api::{header, RedeemResponse};
-use raft_store::domain::{CouponId, KeyId, RedeemRejection, RedemptionId};
+use raft_store::domain::{CouponId, HoldId, KeyId, RedeemRejection, RedemptionId};
 use raft_store::outcome::{AppliedOutcome, Outcome, Rejection};
 
 use raft_store::limits::KEYS_MAX;
@@ -21,17 +21,13 @@ pub enum Subject {
     Redemption(RedemptionId),
     NewKey,
     Key(KeyId),
+    Hold(HoldId),
 }
 
 pub fn render(applied: AppliedOutcome, subject: Subject) -> Response {
     let mut http = match applied.outcome {
         Outcome::Created(coupon) => {
-            let location = format!("/coupons/{}", coupon.id);
-            let mut created = (StatusCode::CREATED, Json(convert::coupon(&coupon))).into_response();
-            if let Ok(location) = HeaderValue::from_str(&location) {
-                created.headers_mut().insert(header::LOCATION, location);
-            }
-            created
+            created_at(&format!("/coupons/{}", coupon.id), convert::coupon(&coupon))
         }
         Outcome::Redeemed { redemption, coupon, .. } => {
             let body = RedeemResponse {
@@ -52,6 +48,10 @@ pub fn render(applied: AppliedOutcome, subject: Subject) -> Response {
             (StatusCode::CREATED, Json(convert::api_key(&key))).into_response()
         }
         Outcome::KeyRevoked(key) => Json(convert::api_key(&key)).into_response(),
+        Outcome::HoldPlaced { hold, .. } => {
+            created_at(&format!("/holds/{}", hold.id), convert::hold(&hold))
+        }
+        Outcome::HoldReleased { hold, .. } => Json(convert::hold(&hold)).into_response(),
         Outcome::Rejected(rejection) => {
             ApiError::rejected(rejection, detail(rejection, subject)).into_response()
         }
@@ -62,6 +62,15 @@ pub fn render(applied: AppliedOutcome, subject: Subject) -> Response {
     http
 }
 
+/// 201 with `body` and the new resource's `Location`.
+fn created_at(location: &str, body: impl serde::Serialize) -> Response {
+    let mut created = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(location) = HeaderValue::from_str(location) {
+        created.headers_mut().insert(header::LOCATION, location);
+    }
+    created
+}
+
 fn detail(rejection: Rejection, subject: Subject) -> String {
     let what = match subject {
         Subject::NewCoupon => "the new coupon".to_owned(),
@@ -69,6 +78,7 @@ fn detail(rejection: Rejection, subject: Subject) -> String {
         Subject::Redemption(id) => format!("redemption {id}"),
         Subject::NewKey => "the new key".to_owned(),
         Subject::Key(id) => format!("key {id}"),
+        Subject::Hold(id) => format!("hold {id}"),
     };
     match rejection {
         Rejection::CouponNotFound => format!("{what} does not exist"),
@@ -91,6 +101,12 @@ fn detail(rejection: Rejection, subject: Subject) -> String {
             format!("the cluster holds {KEYS_MAX} keys, revoked ones included")
         }
         Rejection::InvalidCommand => "the request is outside the bounds of the state".to_owned(),
+        Rejection::HoldNotFound => format!("{what} does not exist"),
+        Rejection::HoldExpired => format!("{what} expired: its use went back"),
+        Rejection::HoldReleased => format!("{what} was released: its use went back"),
+        Rejection::HoldConfirmed => {
+            format!("{what} was confirmed: roll its redemption back to give the use back")
+        }
     }
 }
 

@@ -42,6 +42,22 @@ problem_sets! {
         IdempotencyKeyReused, CouponNotFound, Inactive, NotStarted, Expired, UsageLimitReached,
         PerUserLimitReached, OrderAlreadyRedeemed, CurrencyMismatch, MinOrderNotMet, Unavailable,
     ];
+    /// `POST /coupons/{id}/holds` and `/codes/{code}/holds`: a redeem's failures and refusals.
+    PlaceHoldProblems: [
+        MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,
+        IdempotencyKeyReused, CouponNotFound, Inactive, NotStarted, Expired, UsageLimitReached,
+        PerUserLimitReached, OrderAlreadyRedeemed, CurrencyMismatch, MinOrderNotMet, Unavailable,
+    ];
+    /// `POST /holds/{id}/confirm`.
+    ConfirmHoldProblems: [
+        InvalidRequest, IdempotencyKeyReused, HoldNotFound, HoldExpired, HoldReleased, Unavailable,
+    ];
+    /// `POST /holds/{id}/release`.
+    ReleaseHoldProblems: [
+        InvalidRequest, IdempotencyKeyReused, HoldNotFound, HoldConfirmed, Unavailable,
+    ];
+    /// `GET /holds/{id}`.
+    HoldReadProblems: [InvalidRequest, HoldNotFound, Unavailable];
     /// `POST /redemptions/{id}/rollback`.
     RollBackProblems: [
         InvalidRequest, IdempotencyKeyReused, RedemptionNotFound, AlreadyRolledBack, Unavailable,

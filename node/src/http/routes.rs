@@ -11,9 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::app::AppState;
-use super::{alerts, audit, cluster, coupons, keys, observe, openapi};
+use super::{alerts, audit, cluster, coupons, holds, keys, observe, openapi};
 
-/// Validate and redeem (by id and by code) and `GET /coupons` (the code lookup, and the listing): what shoppers hammer (and what tests whether a code
+/// Validate, redeem and hold (by id and by code) and `GET /coupons` (the code lookup, and the listing): what shoppers hammer (and what tests whether a code
 /// exists), so `router()` rate limits them per caller.
 pub fn rate_limited() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -22,6 +22,8 @@ pub fn rate_limited() -> OpenApiRouter<AppState> {
         .routes(routes!(coupons::validate_by_code))
         .routes(routes!(coupons::redeem_by_code))
         .routes(routes!(coupons::list_coupons))
+        .routes(routes!(holds::hold_coupon))
+        .routes(routes!(holds::hold_by_code))
 }
 
 /// Every other route that needs a key.
@@ -33,6 +35,9 @@ pub fn unlimited() -> OpenApiRouter<AppState> {
         .routes(routes!(coupons::deactivate_coupon))
         .routes(routes!(coupons::reactivate_coupon))
         .routes(routes!(coupons::roll_back_redemption))
+        .routes(routes!(holds::get_hold))
+        .routes(routes!(holds::confirm_hold))
+        .routes(routes!(holds::release_hold))
         .routes(routes!(keys::create_key, keys::list_keys))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(alerts::list_alerts))

@@ -124,7 +124,7 @@ impl CouponService {
     }
 
     /// A write with no body: its method and path are the whole request, and its fingerprint.
-    async fn write_by_path(
+    pub(super) async fn write_by_path(
         &self,
         caller: &Caller,
         key: Option<IdempotencyKey>,
@@ -138,7 +138,7 @@ impl CouponService {
     /// converts it; a replay is answered before it (from this node's state, which holds only
     /// committed records), and again, linearizably, when it refuses the request: a key whose
     /// record this node has not applied yet is answered from the leader's state, not refused.
-    async fn write(
+    pub(super) async fn write(
         &self,
         caller: &Caller,
         key: Option<IdempotencyKey>,

@@ -51,6 +51,11 @@ fn allowed(role: &str, method: &str, template: &str) -> bool {
                 | ("post", "/coupons/{id}/redeem")
                 | ("get", "/codes/{code}/validate")
                 | ("post", "/codes/{code}/redeem")
+                | ("post", "/coupons/{id}/holds")
+                | ("post", "/codes/{code}/holds")
+                | ("get", "/holds/{id}")
+                | ("post", "/holds/{id}/confirm")
+                | ("post", "/holds/{id}/release")
                 | ("get", "/openapi.json")
         ),
         _ => unreachable!(),

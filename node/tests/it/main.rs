@@ -7,6 +7,7 @@ mod cluster_membership;
 mod cluster_race;
 mod cluster_snapshot;
 mod codes;
+mod holds;
 mod http_contract;
 mod http_replay;
 mod openapi;

@@ -2,15 +2,15 @@
 //! key-value writes (with the invariants asserted on the way in).
 
 use crate::domain::{
-    Alert, ApiKey, AuditRecord, Coupon, CouponCode, CouponId, OrderId, Redemption, RedemptionId,
-    Timestamp, UserId,
+    Alert, ApiKey, AuditRecord, Coupon, CouponCode, CouponId, Hold, HoldState, OrderId, Redemption,
+    RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::keyspace::{
-    self, Alerts, ApiKeys, AuditLog, CodeIndex, CouponRedemptions, Coupons, IdempotencyExpiry,
-    IdempotencyRecords, KeyDigests, OrderRedemptions, Redemptions, UndeliveredAlerts,
-    UserRedemptionCounts,
+    self, Alerts, ApiKeys, AuditLog, CodeIndex, CouponRedemptions, Coupons, HoldExpiry, Holds,
+    IdempotencyExpiry, IdempotencyRecords, KeyDigests, OrderHolds, OrderRedemptions, Redemptions,
+    UndeliveredAlerts, UserRedemptionCounts,
 };
 use crate::storage::PendingWrites;
 
@@ -56,17 +56,16 @@ pub enum Change {
     /// Stores a key and indexes its digest (a key's digest never changes).
     PutKey(ApiKey),
     RecordAudit(AuditRecord),
+    /// Stores a hold; a live one is also listed for expiry and takes its order, an ended one
+    /// leaves both.
+    PutHold(Hold),
 }
 
 pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<()> {
     match change {
         Change::PutCoupon(coupon) => {
             // Paired with the check where a coupon is read back (`StateReader::coupon`).
-            assert!(
-                coupon.times_redeemed <= coupon.terms.usage_limit,
-                "coupon {} over its limit",
-                coupon.id
-            );
+            coupon.assert_within_limit();
             assert!(coupon.id.0 > 0, "ids are positive");
             pending.push(keyspace::put::<Coupons>(&coupon.id, &coupon)?);
         }
@@ -117,10 +116,31 @@ pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<(
             pending.push(keyspace::put::<KeyDigests>(&key.digest, &key.id)?);
             pending.push(keyspace::put::<ApiKeys>(&key.id, &key)?);
         }
+        Change::PutHold(hold) => put_hold(&hold, pending)?,
         Change::RecordAudit(record) => {
             assert!(record.id.0 > 0, "ids are positive");
             pending.push(keyspace::put::<AuditLog>(&record.id, &record)?);
         }
     }
+    Ok(())
+}
+
+/// A hold, with its listing for expiry and its order while it is live; both go when it ends.
+fn put_hold(hold: &Hold, pending: &mut PendingWrites<'_>) -> Result<()> {
+    assert!(hold.id.0 > 0, "ids are positive");
+    let expiry = (hold.expires_at, hold.id);
+    let order = hold.order_id.clone().map(|order_id| (hold.coupon_id, order_id));
+    if hold.state == HoldState::Held {
+        pending.push(keyspace::put::<HoldExpiry>(&expiry, &())?);
+        if let Some(order) = &order {
+            pending.push(keyspace::put::<OrderHolds>(order, &hold.id)?);
+        }
+    } else {
+        pending.push(keyspace::delete::<HoldExpiry>(&expiry));
+        if let Some(order) = &order {
+            pending.push(keyspace::delete::<OrderHolds>(order));
+        }
+    }
+    pending.push(keyspace::put::<Holds>(&hold.id, hold)?);
     Ok(())
 }

@@ -26,6 +26,7 @@ pub fn create(
         code: code.clone(),
         terms: terms.clone(),
         times_redeemed: 0,
+        held: 0,
         active: true,
         created_at: now,
         low_stock_alert: None,
@@ -71,8 +72,8 @@ pub fn set_active(
 }
 
 /// Changes a coupon's terms: the result keeps every bound of create (else `InvalidCommand`), the
-/// limit stays at or above the uses taken, and a per-user limit is added or removed only while the
-/// coupon has no live redemption.
+/// limit stays at or above the uses taken (redeemed and held), and a per-user limit is added or
+/// removed only while the coupon has no live redemption or hold.
 pub fn update(
     coupon_id: CouponId,
     changes: &CouponChanges,
@@ -85,13 +86,13 @@ pub fn update(
     if terms.check_bounds().is_err() {
         return Ok((Outcome::Rejected(Rejection::InvalidCommand), Vec::new()));
     }
-    if terms.usage_limit < coupon.times_redeemed {
+    if u64::from(terms.usage_limit) < coupon.uses_taken() {
         return Ok((Outcome::Rejected(Rejection::UsageLimitBelowUsed), Vec::new()));
     }
     // Users are counted only under a per-user limit: adding or removing one while redemptions
     // are live would leave counts that miss, or outlive, those redemptions.
     let counting_changes = coupon.terms.per_user_limit.is_some() != terms.per_user_limit.is_some();
-    if counting_changes && coupon.times_redeemed > 0 {
+    if counting_changes && coupon.uses_taken() > 0 {
         return Ok((Outcome::Rejected(Rejection::PerUserLimitAfterRedemptions), Vec::new()));
     }
     coupon.terms = terms;

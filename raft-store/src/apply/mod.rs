@@ -11,6 +11,7 @@
 
 mod change;
 mod coupon_commands;
+mod holds;
 mod key_commands;
 mod redeem;
 
@@ -19,7 +20,8 @@ use crate::domain::{ApiKey, AuditAction, AuditRecord, Timestamp};
 use crate::error::Result;
 use crate::idempotency::{IdempotencyRecord, IdempotencyToken};
 use crate::limits::{
-    IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION, LOG_TIME_STEP_MAX,
+    HOLD_EXPIRIES_PER_ENTRY_MAX, IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION,
+    LOG_TIME_STEP_MAX,
 };
 use crate::outcome::{AppliedOutcome, AppliedOutcomes, Outcome, Rejection};
 use crate::state_meta::{Counters, StateMeta};
@@ -165,6 +167,14 @@ fn decide(
         }
         // The audit record is the whole change.
         Command::NoteMembershipChange(_) => Ok((Outcome::MembershipNoted, Vec::new(), counters)),
+        Command::PlaceHold { redeem, ttl_seconds } => {
+            holds::place(redeem, *ttl_seconds, now, counters, state)
+        }
+        Command::ConfirmHold { hold_id } => holds::confirm(*hold_id, now, counters, state),
+        Command::ReleaseHold { hold_id } => {
+            let (outcome, changes) = holds::release(*hold_id, now, state)?;
+            Ok((outcome, changes, counters))
+        }
     }
 }
 
@@ -261,6 +271,18 @@ pub fn expire_idempotency(now: Timestamp, state: &StateReader<'_>) -> Result<Vec
         .collect())
 }
 
+/// Ends the holds due at log time `now` (at most `HOLD_EXPIRIES_PER_ENTRY_MAX`), one at a time, each
+/// decided on the writes of those before it (several may share a coupon).
+fn expire_holds(now: Timestamp, pending: &mut PendingWrites<'_>) -> Result<()> {
+    let due = StateReader::new(&*pending).holds_due(now, HOLD_EXPIRIES_PER_ENTRY_MAX)?;
+    for hold_id in due {
+        for change in holds::expire(hold_id, &StateReader::new(&*pending))? {
+            write_change(change, pending)?;
+        }
+    }
+    Ok(())
+}
+
 /// Log time after an entry stamped `stamp`, at log time `log_time`: never back, and forward by
 /// at most `LOG_TIME_STEP_MAX` (`crate::limits`), so a leader's clock that leaps ahead cannot
 /// drag log time (and every expiry decided by it) along. A state that has applied no stamp yet
@@ -298,6 +320,8 @@ pub fn apply_batch(
             "a leader's stamp is further ahead of log time than LOG_TIME_STEP_MAX: clamped"
         );
     }
+    // Before the requests, so that each is decided on the uses that log time has given back.
+    expire_holds(meta.log_time, pending)?;
     let mut responses = Vec::with_capacity(batch.requests.len());
     let mut recorded = Vec::new();
     for request in &batch.requests {
@@ -326,7 +350,7 @@ pub fn apply_batch(
 mod tests {
     //! Transition tables and properties of `apply`, run against the real key spaces on a `MemDisk`.
 
-    mod ledger {
+    pub(super) mod ledger {
         //! `Ledger`: the real state machine over an in-memory disk, for tests: each `run` is one log
         //! entry, applied by `StateMachine::apply_entries` (so counters, log time and `last_applied` make
         //! the same round trip through the stored metadata as in production).
@@ -934,7 +958,7 @@ mod tests {
         use super::ledger::*;
         use crate::command::{Batch, Command, KeyedCommand};
         use crate::domain::fixtures::*;
-        use crate::domain::{CouponId, CouponTerms, Discount, AMOUNT_MAX};
+        use crate::domain::{CouponId, CouponTerms, Discount, HoldId, HoldState, AMOUNT_MAX};
         use crate::limits::{TIMESTAMP_MILLIS_MAX, USAGE_LIMIT_MAX};
         use crate::outcome::{Outcome, Rejection};
         use crate::state_reader::StateReader;
@@ -951,15 +975,45 @@ mod tests {
 
         #[derive(Clone, Debug, Serialize)]
         enum Cmd {
-            CreateCoupon { code: Code, terms: Terms },
+            CreateCoupon {
+                code: Code,
+                terms: Terms,
+            },
             Redeem(Redeem),
-            RollBack { redemption_id: u64 },
-            Deactivate { coupon_id: u64 },
-            Reactivate { coupon_id: u64 },
-            ConfirmAlertDelivery { alert_ids: Vec<u64> },
-            CreateKey { id: String, role: KeyRole, label: String, digest: [u8; 32] },
-            RevokeKey { id: String },
+            RollBack {
+                redemption_id: u64,
+            },
+            Deactivate {
+                coupon_id: u64,
+            },
+            Reactivate {
+                coupon_id: u64,
+            },
+            ConfirmAlertDelivery {
+                alert_ids: Vec<u64>,
+            },
+            CreateKey {
+                id: String,
+                role: KeyRole,
+                label: String,
+                digest: [u8; 32],
+            },
+            RevokeKey {
+                id: String,
+            },
             NoteMembershipChange(Note),
+            /// `UpdateCoupon`'s place in the enumeration (its own properties are in `tables`).
+            _UpdateCoupon,
+            PlaceHold {
+                redeem: Redeem,
+                ttl_seconds: u32,
+            },
+            ConfirmHold {
+                hold_id: u64,
+            },
+            ReleaseHold {
+                hold_id: u64,
+            },
         }
 
         #[derive(Clone, Debug, Serialize)]
@@ -1169,7 +1223,7 @@ mod tests {
                 });
             prop_oneof![
                 2 => (code, terms).prop_map(|(code, terms)| Cmd::CreateCoupon { code, terms }),
-                4 => redeem.prop_map(Cmd::Redeem),
+                4 => redeem.clone().prop_map(Cmd::Redeem),
                 1 => prop_oneof![0u64..8, any::<u64>()].prop_map(|redemption_id| Cmd::RollBack { redemption_id }),
                 1 => coupon_id.clone().prop_map(|coupon_id| Cmd::Deactivate { coupon_id }),
                 1 => coupon_id.prop_map(|coupon_id| Cmd::Reactivate { coupon_id }),
@@ -1180,6 +1234,10 @@ mod tests {
                 1 => key_id().prop_map(|id| Cmd::RevokeKey { id }),
                 1 => prop_oneof![any::<u64>().prop_map(Note::Added), any::<u64>().prop_map(Note::Removed)]
                     .prop_map(Cmd::NoteMembershipChange),
+                2 => (redeem.clone(), prop_oneof![0u32..3, Just(86_401), any::<u32>()])
+                    .prop_map(|(redeem, ttl_seconds)| Cmd::PlaceHold { redeem, ttl_seconds }),
+                1 => prop_oneof![0u64..6, any::<u64>()].prop_map(|hold_id| Cmd::ConfirmHold { hold_id }),
+                1 => prop_oneof![0u64..6, any::<u64>()].prop_map(|hold_id| Cmd::ReleaseHold { hold_id }),
             ]
             .boxed()
         }
@@ -1246,8 +1304,13 @@ mod tests {
             for id in 1..meta.counters.next_coupon_id.0 {
                 let coupon = state.coupon(CouponId(id)).unwrap();
                 let coupon = coupon.ok_or_else(|| TestCaseError::fail("ids are dense"))?;
-                prop_assert!(coupon.times_redeemed <= coupon.terms.usage_limit);
+                prop_assert!(coupon.uses_taken() <= u64::from(coupon.terms.usage_limit));
                 prop_assert_eq!(coupon.terms.check_bounds(), Ok(()));
+                let live_holds = (1..meta.counters.next_hold_id.0)
+                    .filter_map(|id| state.hold(HoldId(id)).unwrap())
+                    .filter(|hold| hold.coupon_id == coupon.id && hold.state == HoldState::Held)
+                    .count();
+                prop_assert_eq!(coupon.held as usize, live_holds, "held counts the live holds");
                 prop_assert_eq!(coupon.code.check(), Ok(()));
                 prop_assert_eq!(state.coupon_id_by_code(&coupon.code).unwrap(), Some(coupon.id));
                 let history = state.coupon_history(coupon.id, None, 500).unwrap().redemptions;

@@ -59,11 +59,7 @@ pub fn redeem(
     );
     counters.next_redemption_id = redemption.id.next();
     coupon.times_redeemed += 1;
-    assert!(
-        coupon.times_redeemed <= coupon.terms.usage_limit,
-        "coupon {} over its limit",
-        coupon.id
-    );
+    coupon.assert_within_limit();
 
     let alert = raise_alert(&mut coupon, &mut counters, now, state)?;
 
@@ -89,7 +85,7 @@ pub fn redeem(
 }
 
 /// The low-stock alert a redeem raises when it takes `coupon` to its threshold.
-fn raise_alert(
+pub(super) fn raise_alert(
     coupon: &mut Coupon,
     counters: &mut Counters,
     now: Timestamp,

@@ -90,6 +90,8 @@ pub struct Coupon {
     pub terms: CouponTerms,
     /// Live redemptions: rolled-back ones are not counted.
     pub times_redeemed: u32,
+    /// Uses set aside by holds not yet confirmed, released or expired by apply.
+    pub held: u32,
     pub active: bool,
     pub created_at: Timestamp,
     /// The low-stock alert this coupon raised, if it did (at most one per coupon).
@@ -97,14 +99,33 @@ pub struct Coupon {
 }
 
 impl Coupon {
-    pub fn remaining(&self) -> u32 {
-        assert!(self.times_redeemed <= self.terms.usage_limit, "coupon {} over its limit", self.id);
-        self.terms.usage_limit.saturating_sub(self.times_redeemed)
+    /// Uses redeemed or held: never more than `usage_limit` (`assert_within_limit`).
+    pub fn uses_taken(&self) -> u64 {
+        u64::from(self.times_redeemed) + u64::from(self.held)
     }
 
-    /// The seed's `redeemed` flag: every use is taken.
+    /// Uses left for a redeem or a hold: the limit less those redeemed and those held.
+    pub fn remaining(&self) -> u32 {
+        self.assert_within_limit();
+        self.terms.usage_limit - self.times_redeemed - self.held
+    }
+
+    /// The seed's `redeemed` flag: every use is redeemed (held ones do not count).
     pub fn is_fully_redeemed(&self) -> bool {
-        self.remaining() == 0
+        self.times_redeemed == self.terms.usage_limit
+    }
+
+    /// The write-path invariant, checked wherever a coupon is stored or read back: the uses taken
+    /// stay within the limit.
+    pub fn assert_within_limit(&self) {
+        assert!(
+            self.uses_taken() <= u64::from(self.terms.usage_limit),
+            "coupon {} over its limit: {} redeemed and {} held of {}",
+            self.id,
+            self.times_redeemed,
+            self.held,
+            self.terms.usage_limit
+        );
     }
 
     /// The low-stock threshold this coupon has crossed without an alert yet.

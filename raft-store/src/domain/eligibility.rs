@@ -24,9 +24,9 @@ pub enum RedeemRejection {
 pub struct OrderFacts<'a> {
     pub order_amount: Option<Decimal>,
     pub currency: Option<&'a Currency>,
-    /// Live redemptions of this coupon by this user.
+    /// Uses of this coupon this user has taken: live redemptions and holds.
     pub user_redemptions: u32,
-    /// This coupon already has a live redemption for this order.
+    /// This coupon already has a live redemption, or a hold, for this order.
     pub order_already_redeemed: bool,
 }
 
@@ -48,7 +48,7 @@ pub fn check_redeem(
     if now >= terms.expires_at {
         return Err(RedeemRejection::Expired);
     }
-    if coupon.times_redeemed >= terms.usage_limit {
+    if coupon.uses_taken() >= u64::from(terms.usage_limit) {
         return Err(RedeemRejection::UsageLimitReached);
     }
     if terms.per_user_limit.is_some_and(|limit| order.user_redemptions >= limit) {

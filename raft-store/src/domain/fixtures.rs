@@ -39,6 +39,7 @@ pub fn coupon(terms: CouponTerms) -> Coupon {
         code: CouponCode::parse("TEST-1").expect("code"),
         terms,
         times_redeemed: 0,
+        held: 0,
         active: true,
         created_at: at(0),
         low_stock_alert: None,

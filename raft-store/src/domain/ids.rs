@@ -41,6 +41,10 @@ numeric_id!(
     AlertId
 );
 numeric_id!(
+    /// A hold's id: positive, assigned when the hold is placed.
+    HoldId
+);
+numeric_id!(
     /// An audit record's id: positive and increasing, in the order the changes were applied.
     AuditId
 );

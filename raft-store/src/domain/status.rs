@@ -22,7 +22,7 @@ impl CouponStatus {
             Self::NotStarted
         } else if now >= coupon.terms.expires_at {
             Self::Expired
-        } else if coupon.times_redeemed >= coupon.terms.usage_limit {
+        } else if coupon.uses_taken() >= u64::from(coupon.terms.usage_limit) {
             Self::Exhausted
         } else {
             Self::Active

@@ -13,6 +13,7 @@ use crate::cluster::ClusterCommand;
 use crate::duration_arg;
 use crate::exit::{Done, EXIT_CODES_HELP};
 use crate::generate::GenerateArgs;
+use crate::holds::{HoldArgs, HoldRefArgs};
 use crate::keys::KeysCommand;
 use crate::lookup::{GetArgs, HistoryArgs};
 use crate::output::Output;
@@ -84,6 +85,12 @@ pub enum Command {
     History(HistoryArgs),
     /// Undo a redemption (the order was cancelled): gives the use back.
     Rollback(RollbackArgs),
+    /// Set a use aside at checkout, until it is confirmed or released (or expires).
+    Hold(HoldArgs),
+    /// Turn a hold into a redemption (payment succeeded).
+    Confirm(HoldRefArgs),
+    /// Give a hold's use back (the checkout was abandoned).
+    Release(HoldRefArgs),
     /// The cluster's nodes.
     #[command(subcommand)]
     Cluster(ClusterCommand),
@@ -112,6 +119,9 @@ impl Cli {
             Command::Redeem(args) => args.run(&global.client()?, output).await,
             Command::History(args) => args.run(&global.client()?, output).await,
             Command::Rollback(args) => args.run(&global.client()?, output).await,
+            Command::Hold(args) => args.run(&global.client()?, output).await,
+            Command::Confirm(args) => args.confirm(&global.client()?, output).await,
+            Command::Release(args) => args.release(&global.client()?, output).await,
             Command::Cluster(command) => command.run(&global, output).await,
             Command::Keys(command) => command.run(&global.client()?, output).await,
             Command::Audit(command) => command.run(&global.client()?, output).await,

@@ -13,6 +13,7 @@ mod duration_arg;
 mod exit;
 mod generate;
 mod generate_bulk;
+mod holds;
 mod keys;
 mod lookup;
 mod output;

@@ -1,4 +1,5 @@
-//! `coupon validate`, `coupon redeem` and `coupon rollback`: the redemption family.
+//! `coupon validate`, `coupon redeem` and `coupon rollback`: the redemption family, and what a
+//! redeem and a hold both say about the checkout.
 
 use anyhow::Context as _;
 use clap::Args;
@@ -36,6 +37,16 @@ pub struct ValidateArgs {
 pub struct RedeemArgs {
     /// Coupon id, or code.
     coupon: CouponRef,
+    #[command(flatten)]
+    checkout: CheckoutArgs,
+    /// Idempotency-Key of this write, to retry it safely later (default: a fresh one).
+    #[arg(long, value_name = "KEY")]
+    idempotency_key: Option<String>,
+}
+
+/// Who takes a use and for which order: what a redeem and a hold both say.
+#[derive(Debug, Args)]
+pub struct CheckoutArgs {
     /// Who redeems.
     #[arg(long = "user", value_name = "USER_ID")]
     user_id: String,
@@ -48,9 +59,17 @@ pub struct RedeemArgs {
     /// The order's currency.
     #[arg(long)]
     currency: Option<String>,
-    /// Idempotency-Key of this write, to retry it safely later (default: a fresh one).
-    #[arg(long, value_name = "KEY")]
-    idempotency_key: Option<String>,
+}
+
+impl CheckoutArgs {
+    pub fn redeem_request(self) -> RedeemRequest {
+        RedeemRequest {
+            user_id: ExternalId::from(self.user_id),
+            order_id: self.order_id.map(ExternalId::from),
+            order_amount: self.order_amount,
+            currency: self.currency.as_deref().map(currency),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -91,12 +110,7 @@ impl ValidateArgs {
 impl RedeemArgs {
     pub async fn run(self, client: &HttpCouponClient, output: Output) -> anyhow::Result<Done> {
         let key = idempotency_key(self.idempotency_key.as_deref())?;
-        let request = RedeemRequest {
-            user_id: ExternalId::from(self.user_id),
-            order_id: self.order_id.map(ExternalId::from),
-            order_amount: self.order_amount,
-            currency: self.currency.as_deref().map(currency),
-        };
+        let request = self.checkout.redeem_request();
         let key = key.unwrap_or_else(|| client.new_idempotency_key());
         let reply = match &self.coupon {
             CouponRef::Id(id) => client.redeem_with_key(*id, &request, key.clone()).await,
@@ -124,7 +138,7 @@ impl RollbackArgs {
     }
 }
 
-fn idempotency_key(text: Option<&str>) -> anyhow::Result<Option<IdempotencyKey>> {
+pub fn idempotency_key(text: Option<&str>) -> anyhow::Result<Option<IdempotencyKey>> {
     text.map(|text| IdempotencyKey::new(text).map_err(|error| UsageError(error.to_string()).into()))
         .transpose()
 }

@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use coupon_client::api::{Coupon, Discount, HistoryPage, RedeemResponse, Redemption};
+use coupon_client::api::{
+    Coupon, Discount, HistoryPage, Hold, HoldState, RedeemResponse, Redemption,
+};
 use rust_decimal::Decimal;
 
 /// A coupon as an aligned block of `name  value` lines.
@@ -14,6 +16,7 @@ pub fn coupon(coupon: &Coupon) -> String {
         ("code", coupon.code.clone()),
         ("discount", discount(&coupon.discount, coupon.max_discount_amount)),
         ("remaining", format!("{} of {}", coupon.remaining, coupon.usage_limit)),
+        ("held", format!("{} uses", coupon.held)),
         ("redeemed", format!("{} times", coupon.times_redeemed)),
         ("per user", optional(coupon.per_user_limit)),
         ("min order", optional(coupon.min_order_amount)),
@@ -54,6 +57,25 @@ pub fn redeemed(answer: &RedeemResponse, replayed: bool) -> String {
         optional(redemption.discount_amount),
         answer.coupon.remaining,
         answer.coupon.usage_limit,
+    )
+}
+
+/// `hold 5 of coupon 42: held until 2026-11-26T10:15:00Z, discount 7.50`.
+pub fn hold(hold: &Hold, replayed: bool) -> String {
+    let replay = if replayed { " (replayed: this write was already applied)" } else { "" };
+    let state = match hold.state {
+        HoldState::Held => format!("held until {}", time(hold.expires_at)),
+        HoldState::Confirmed => {
+            format!("confirmed as redemption {}", optional(hold.redemption_id.map(|id| id.0)))
+        }
+        HoldState::Released => format!("released at {}", optional(hold.ended_at.map(time))),
+        HoldState::Expired => format!("expired at {}", time(hold.expires_at)),
+    };
+    format!(
+        "hold {} of coupon {}: {state}, discount {}{replay}",
+        hold.id,
+        hold.coupon_id,
+        optional(hold.discount_amount)
     )
 }
 
