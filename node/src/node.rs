@@ -161,6 +161,8 @@ async fn assemble<T: Transport>(
     let forwarder = Forwarder::new(raft.clone(), config.node_id, rpc.clone());
     let writer = Writer::new(forwarder.clone(), timeout, metrics.clone());
     tokio::spawn(crate::write::tick_log_time(writer.clone(), shutdown.clone()).in_current_span());
+    let jobs = crate::write::run_code_jobs(writer.clone(), state.clone(), shutdown.clone());
+    tokio::spawn(jobs.in_current_span());
     let barrier = ReadBarrier::new(forwarder.clone(), timeout);
     let admin = ClusterAdmin::new(forwarder, prober, timeout);
     let (proposer, batches) = Proposer::new(

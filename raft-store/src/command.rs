@@ -11,12 +11,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    parse_amount, AlertId, BoundsError, CouponChanges, CouponCode, CouponId, CouponTerms, Currency,
-    HoldId, Invalid, KeyDigest, KeyId, KeyLabel, OrderId, RedemptionId, Role, Timestamp, UserId,
+    parse_amount, parse_count, AlertId, BoundsError, CampaignId, CampaignName, CodePattern,
+    CouponChanges, CouponCode, CouponId, CouponTerms, Currency, HoldId, Invalid, JobId, KeyDigest,
+    KeyId, KeyLabel, OrderId, RedemptionId, Role, Timestamp, UserId,
 };
 use crate::idempotency::IdempotencyToken;
 use crate::limits::{
-    ALERTS_PER_CONFIRMATION_MAX, HOLD_TTL_SECONDS_MAX, HOLD_TTL_SECONDS_MIN, REQUESTS_PER_ENTRY_MAX,
+    ALERTS_PER_CONFIRMATION_MAX, CAMPAIGN_CODES_PER_COMMAND_MAX, CODE_JOB_CODES_MAX,
+    HOLD_TTL_SECONDS_MAX, HOLD_TTL_SECONDS_MIN, REQUESTS_PER_ENTRY_MAX,
 };
 
 /// The application payload of one log entry. The node batches concurrent proposals into one
@@ -110,6 +112,34 @@ pub enum Command {
     ReleaseHold {
         hold_id: HoldId,
     },
+    CreateCampaign(NewCampaign),
+    /// Codes the shop chose, given to a campaign: all of them, or none if any is taken.
+    AddCampaignCodes {
+        campaign_id: CampaignId,
+        codes: Vec<CouponCode>,
+    },
+    /// Starts generating `count` codes of `pattern` for a campaign, from `seed` (drawn by the
+    /// node that took the request); nothing is generated until the job runs.
+    StartCodeJob {
+        campaign_id: CampaignId,
+        seed: [u8; 16],
+        count: u32,
+        pattern: CodePattern,
+    },
+    /// Makes the next chunk of a job's codes, from index `from`: a chunk already made (a
+    /// runner's repeat after a leader change) changes nothing.
+    RunCodeJob {
+        job_id: JobId,
+        from: u32,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCampaign {
+    pub name: CampaignName,
+    /// The terms of every code (`usage_limit` is each code's own).
+    pub terms: CouponTerms,
+    pub budget: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,13 +186,48 @@ impl Command {
             }
             // Ids are any u64: an unknown one is a `NotFound` rejection, not a bound.
             Command::NoteMembershipChange(_) => Ok(()),
+            Command::CreateCampaign(new) => {
+                new.name.check().map_err(BoundsError::at("name"))?;
+                if let Some(budget) = new.budget {
+                    parse_count(u64::from(budget), 1).map_err(BoundsError::at("budget"))?;
+                }
+                new.terms.check_bounds()
+            }
+            Command::AddCampaignCodes { codes, .. } => check_campaign_codes(codes),
+            Command::StartCodeJob { count, pattern, .. } => {
+                pattern.check().map_err(BoundsError::at("pattern"))?;
+                if !(1..=CODE_JOB_CODES_MAX).contains(count) {
+                    let invalid =
+                        Invalid::OutOfRange { min: 1, max: u64::from(CODE_JOB_CODES_MAX) };
+                    return Err(BoundsError { field: "count", invalid });
+                }
+                Ok(())
+            }
             Command::RollBack { .. }
             | Command::Deactivate { .. }
             | Command::Reactivate { .. }
             | Command::ConfirmHold { .. }
-            | Command::ReleaseHold { .. } => Ok(()),
+            | Command::ReleaseHold { .. }
+            | Command::RunCodeJob { .. } => Ok(()),
         }
     }
+}
+
+/// Codes for a campaign: 1 to `CAMPAIGN_CODES_PER_COMMAND_MAX`, each canonical, no two alike.
+pub fn check_campaign_codes(codes: &[CouponCode]) -> Result<(), BoundsError> {
+    let at_codes = BoundsError::at("codes");
+    if codes.is_empty() || codes.len() > CAMPAIGN_CODES_PER_COMMAND_MAX {
+        let (min, max) = (1, CAMPAIGN_CODES_PER_COMMAND_MAX as u64);
+        return Err(at_codes(Invalid::OutOfRange { min, max }));
+    }
+    for code in codes {
+        code.check().map_err(BoundsError::at("codes"))?;
+    }
+    let distinct: std::collections::BTreeSet<&CouponCode> = codes.iter().collect();
+    if distinct.len() < codes.len() {
+        return Err(at_codes(Invalid::Duplicates));
+    }
+    Ok(())
 }
 
 /// A hold's time to live: `HOLD_TTL_SECONDS_MIN` to `HOLD_TTL_SECONDS_MAX` seconds.

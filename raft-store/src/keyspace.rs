@@ -8,8 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::{
-    Alert, AlertId, ApiKey, AuditId, AuditRecord, Coupon, CouponCode, CouponId, Hold, HoldId,
-    KeyDigest, KeyId, OrderId, Redemption, RedemptionId, Timestamp, UserId,
+    Alert, AlertId, ApiKey, AuditId, AuditRecord, Campaign, CampaignId, CodeJob, Coupon,
+    CouponCode, CouponId, Hold, HoldId, JobId, KeyDigest, KeyId, OrderId, Redemption, RedemptionId,
+    Timestamp, UserId,
 };
 use crate::error::{Result, StoreError};
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
@@ -90,6 +91,13 @@ key_space!(/// Holds that still set a use aside, by expiry then id, for apply to
     HoldExpiry in StateMachine at 0x10: (Timestamp, HoldId) => ());
 key_space!(/// The hold that sets a use of a coupon aside for an order: a held order is taken.
     OrderHolds in StateMachine at 0x11: (CouponId, OrderId) => HoldId);
+key_space!(Campaigns in StateMachine at 0x12: CampaignId => Campaign);
+key_space!(/// A campaign's codes, in coupon-id order: its listing and its export.
+    CampaignCodes in StateMachine at 0x13: (CampaignId, CouponId) => ());
+key_space!(/// Code generation jobs by id, finished ones included.
+    CodeJobs in StateMachine at 0x14: JobId => CodeJob);
+key_space!(/// Jobs still running, for the leader's runner to go on with.
+    RunningJobs in StateMachine at 0x15: JobId => ());
 
 key_space!(/// The stored snapshot's metadata; it lives beside the state but is not part of it.
     StoredSnapshotMeta in StateMachine at 0x40: () => SnapshotManifest);
@@ -102,7 +110,7 @@ const SNAPSHOT_PREFIXES: std::ops::Range<u8> = 0x40..0x42;
 
 const LOG_PREFIXES: [u8; 4] =
     [LogEntries::PREFIX, Votes::PREFIX, Committed::PREFIX, LastPurged::PREFIX];
-const STATE_MACHINE_PREFIXES: [u8; 19] = [
+const STATE_MACHINE_PREFIXES: [u8; 23] = [
     Meta::PREFIX,
     Coupons::PREFIX,
     CodeIndex::PREFIX,
@@ -120,6 +128,10 @@ const STATE_MACHINE_PREFIXES: [u8; 19] = [
     Holds::PREFIX,
     HoldExpiry::PREFIX,
     OrderHolds::PREFIX,
+    Campaigns::PREFIX,
+    CampaignCodes::PREFIX,
+    CodeJobs::PREFIX,
+    RunningJobs::PREFIX,
     StoredSnapshotMeta::PREFIX,
     SnapshotChunks::PREFIX,
 ];
@@ -190,7 +202,7 @@ macro_rules! numeric_key {
         }
     )*};
 }
-numeric_key!(CouponId, RedemptionId, AlertId, AuditId, HoldId);
+numeric_key!(CouponId, RedemptionId, AlertId, AuditId, HoldId, CampaignId, JobId);
 
 /// Timestamps sort by flipping the sign bit: negative instants come before positive ones.
 impl KeyCodec for Timestamp {
@@ -254,6 +266,9 @@ pub trait FixedWidth {
     const WIDTH: usize;
 }
 impl FixedWidth for CouponId {
+    const WIDTH: usize = 8;
+}
+impl FixedWidth for CampaignId {
     const WIDTH: usize = 8;
 }
 impl FixedWidth for Timestamp {

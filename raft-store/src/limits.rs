@@ -65,6 +65,18 @@ pub const HOLD_TTL_SECONDS_DEFAULT: u32 = 900;
 /// Until a due hold is ended its use stays set aside (never given twice), and a confirm of it is
 /// refused all the same: it checks the hold's expiry itself.
 pub const HOLD_EXPIRIES_PER_ENTRY_MAX: usize = 2 * REQUESTS_PER_ENTRY_MAX;
+/// Codes one import request (one command, one log entry) may give a campaign.
+pub const CAMPAIGN_CODES_PER_COMMAND_MAX: usize = 1000;
+/// Codes one job may be asked for, and made per log entry (so no entry and no apply grows with
+/// the job); characters after a job's prefix (the check character included); attempts to draw a
+/// free code for one index before the job fails. A job is admitted only while its pattern stays
+/// at most half full, so a draw collides with probability at most 1/2 and 64 attempts all
+/// colliding is a 2^-64 event.
+pub const CODE_JOB_CODES_MAX: u32 = 1_000_000;
+pub const CODE_JOB_CHUNK_CODES: u32 = 1000;
+pub const CODE_JOB_LENGTH_MIN: usize = 6;
+pub const CODE_JOB_LENGTH_MAX: usize = 32;
+pub const CODE_JOB_ATTEMPTS_MAX: u32 = 64;
 /// Requests one log entry may carry (the node batches concurrent proposals into one entry).
 pub const REQUESTS_PER_ENTRY_MAX: usize = 512;
 /// Attempts to derive a fresh code when a generated code collides with an existing one.
@@ -100,6 +112,8 @@ const _: () = assert!(GENERATED_CODE_LENGTH <= CODE_LENGTH_MAX);
 const _: () = assert!(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX);
 const _: () = assert!(IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX > 1);
 const _: () = assert!(HOLD_EXPIRIES_PER_ENTRY_MAX > REQUESTS_PER_ENTRY_MAX);
+// One SHA-256 digest byte per random character of a generated code.
+const _: () = assert!(CODE_JOB_LENGTH_MAX - 1 <= 32 && CODE_JOB_LENGTH_MIN >= 2);
 const _: () = assert!(
     HOLD_TTL_SECONDS_MIN <= HOLD_TTL_SECONDS_DEFAULT
         && HOLD_TTL_SECONDS_DEFAULT <= HOLD_TTL_SECONDS_MAX

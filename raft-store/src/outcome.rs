@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Alert, ApiKey, Coupon, Hold, RedeemRejection, Redemption};
+use crate::domain::{Alert, ApiKey, Campaign, CodeJob, Coupon, Hold, RedeemRejection, Redemption};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
@@ -34,6 +34,19 @@ pub enum Outcome {
         hold: Hold,
         coupon: Coupon,
     },
+    CampaignCreated(Campaign),
+    /// Every code of an import was added, as coupons with consecutive ids from `first`.
+    CampaignCodesAdded {
+        campaign: Campaign,
+        first: crate::domain::CouponId,
+        count: u32,
+    },
+    /// Nothing was added: these codes of the import (positions in it, from 0) exist already.
+    CampaignCodesTaken {
+        positions: Vec<u32>,
+    },
+    /// A job as it stands after starting, or after a chunk ran.
+    CodeJob(CodeJob),
     Rejected(Rejection),
 }
 
@@ -62,6 +75,10 @@ pub enum Rejection {
     HoldReleased,
     /// A release of a confirmed hold: roll its redemption back instead.
     HoldConfirmed,
+    CampaignNotFound,
+    JobNotFound,
+    /// The pattern cannot hold the codes asked for while staying at most half full.
+    PatternTooSmall,
     /// The command breaks a bound of the state (`KeyedCommand::check_bounds`). The node checks
     /// every command before it proposes it, so only a command that came round that check (a
     /// forged or corrupt one) gets here; apply refuses it and changes nothing.

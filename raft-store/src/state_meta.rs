@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AlertId, AuditId, CouponId, HoldId, RedemptionId, Timestamp};
+use crate::domain::{
+    AlertId, AuditId, CampaignId, CouponId, HoldId, JobId, RedemptionId, Timestamp,
+};
 use crate::type_config::{LogId, StoredMembership};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +25,8 @@ pub struct Counters {
     pub next_alert_id: AlertId,
     pub next_audit_id: AuditId,
     pub next_hold_id: HoldId,
+    pub next_campaign_id: CampaignId,
+    pub next_job_id: JobId,
 }
 
 impl Default for Counters {
@@ -34,6 +38,8 @@ impl Default for Counters {
             next_alert_id: AlertId(1),
             next_audit_id: AuditId(1),
             next_hold_id: HoldId(1),
+            next_campaign_id: CampaignId(1),
+            next_job_id: JobId(1),
         }
     }
 }

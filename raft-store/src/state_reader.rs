@@ -6,16 +6,17 @@ use std::ops::Bound;
 use rust_decimal::Decimal;
 
 use crate::domain::{
-    Alert, AlertId, ApiKey, AuditId, AuditRecord, Coupon, CouponCode, CouponId, CouponStatus,
-    Currency, Hold, HoldId, KeyDigest, KeyId, OrderFacts, OrderId, Redemption, RedemptionId,
-    Timestamp, UserId,
+    Alert, AlertId, ApiKey, AuditId, AuditRecord, Campaign, CampaignId, CodeJob, Coupon,
+    CouponCode, CouponId, CouponStatus, Currency, Hold, HoldId, JobId, KeyDigest, KeyId,
+    OrderFacts, OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::keyspace::{
-    self, Alerts, ApiKeys, AuditLog, CodeIndex, CouponRedemptions, Coupons, HoldExpiry, Holds,
-    IdempotencyExpiry, IdempotencyRecords, KeyDigests, KeySpace, Meta, OrderHolds,
-    OrderRedemptions, Redemptions, UndeliveredAlerts, UserRedemptionCounts,
+    self, Alerts, ApiKeys, AuditLog, CampaignCodes, Campaigns, CodeIndex, CodeJobs,
+    CouponRedemptions, Coupons, HoldExpiry, Holds, IdempotencyExpiry, IdempotencyRecords,
+    KeyDigests, KeySpace, Meta, OrderHolds, OrderRedemptions, Redemptions, RunningJobs,
+    UndeliveredAlerts, UserRedemptionCounts,
 };
 use crate::limits::LISTING_SCAN_MAX;
 use crate::state_meta::StateMeta;
@@ -43,6 +44,9 @@ pub struct CouponFilter {
     pub code_prefix: Option<String>,
     /// Created strictly after this instant.
     pub created_after: Option<Timestamp>,
+    /// Codes of this campaign only: read through the campaign's index, not a scan of every
+    /// coupon.
+    pub campaign_id: Option<CampaignId>,
 }
 
 impl CouponFilter {
@@ -114,13 +118,16 @@ impl<'a> StateReader<'a> {
         let mut last_examined = None;
         while coupons.len() < limit && examined < LISTING_SCAN_MAX {
             let chunk = (LISTING_SCAN_MAX - examined).min(256);
-            let batch = keyspace::scan::<Coupons>(
-                self.tree,
-                Bound::Included(&from),
-                Bound::Unbounded,
-                ScanOrder::Ascending,
-                chunk,
-            )?;
+            let batch = match filter.campaign_id {
+                None => keyspace::scan::<Coupons>(
+                    self.tree,
+                    Bound::Included(&from),
+                    Bound::Unbounded,
+                    ScanOrder::Ascending,
+                    chunk,
+                )?,
+                Some(campaign_id) => self.campaign_coupons_from(campaign_id, from, chunk)?,
+            };
             let exhausted = batch.len() < chunk;
             for (id, coupon) in batch {
                 examined += 1;
@@ -144,6 +151,25 @@ impl<'a> StateReader<'a> {
         let next_after =
             if coupons.len() == limit { coupons.last().map(|c| c.id) } else { last_examined };
         Ok(CouponPage { coupons, next_after })
+    }
+
+    /// Up to `limit` coupons of the campaign with ids from `from` on, in id order.
+    fn campaign_coupons_from(
+        &self,
+        campaign_id: CampaignId,
+        from: CouponId,
+        limit: usize,
+    ) -> Result<Vec<(CouponId, Coupon)>> {
+        let after = from.0.checked_sub(1).map(CouponId);
+        let ids = self.campaign_codes(campaign_id, after, limit)?;
+        let mut coupons = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(coupon) = self.coupon(id)? else {
+                panic!("campaign {campaign_id} lists a missing coupon {id}");
+            };
+            coupons.push((id, coupon));
+        }
+        Ok(coupons)
     }
 
     /// The smallest coupon id created after `instant` (one past the last id if none is).
@@ -196,7 +222,17 @@ impl<'a> StateReader<'a> {
             }
             None => false,
         };
-        Ok(OrderFacts { order_amount, currency, user_redemptions, order_already_redeemed })
+        let campaign_budget_left = match coupon.campaign_id {
+            Some(id) => self.campaign(id)?.and_then(|campaign| campaign.budget_left()),
+            None => None,
+        };
+        Ok(OrderFacts {
+            order_amount,
+            currency,
+            user_redemptions,
+            order_already_redeemed,
+            campaign_budget_left,
+        })
     }
 
     /// The live redemption of `coupon_id` for `order_id`, if there is one.
@@ -206,6 +242,52 @@ impl<'a> StateReader<'a> {
         order_id: &OrderId,
     ) -> Result<Option<RedemptionId>> {
         keyspace::get::<OrderRedemptions>(self.tree, &(coupon_id, order_id.clone()))
+    }
+
+    pub fn code_job(&self, id: JobId) -> Result<Option<CodeJob>> {
+        keyspace::get::<CodeJobs>(self.tree, &id)
+    }
+
+    /// Up to `limit` jobs still running, oldest first.
+    pub fn running_jobs(&self, limit: usize) -> Result<Vec<JobId>> {
+        let running = keyspace::scan::<RunningJobs>(
+            self.tree,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            ScanOrder::Ascending,
+            limit,
+        )?;
+        Ok(running.into_iter().map(|(id, ())| id).collect())
+    }
+
+    /// Up to `limit` jobs (every job, finished ones too) with ids above `after`, oldest first.
+    pub fn code_jobs(&self, after: Option<JobId>, limit: usize) -> Result<Vec<CodeJob>> {
+        self.values_after::<CodeJobs>(after.as_ref(), limit)
+    }
+
+    pub fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
+        keyspace::get::<Campaigns>(self.tree, &id)
+    }
+
+    /// Up to `limit` of a campaign's codes (their coupon ids) after `after`, in id order.
+    pub fn campaign_codes(
+        &self,
+        campaign_id: CampaignId,
+        after: Option<CouponId>,
+        limit: usize,
+    ) -> Result<Vec<CouponId>> {
+        let from = match after {
+            Some(after) => Bound::Excluded((campaign_id, after)),
+            None => Bound::Included((campaign_id, CouponId(0))),
+        };
+        let codes = keyspace::scan::<CampaignCodes>(
+            self.tree,
+            from.as_ref(),
+            Bound::Included(&(campaign_id, CouponId(u64::MAX))),
+            ScanOrder::Ascending,
+            limit,
+        )?;
+        Ok(codes.into_iter().map(|((_, coupon_id), ())| coupon_id).collect())
     }
 
     /// The live hold that takes `order_id` on `coupon_id`, if there is one.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::decimal::option_decimal_str;
-use super::{CouponId, Discount};
+use super::{CampaignId, CouponId, Discount};
 
 /// Free-form key/value data attached to a coupon (at most 32 keys; keys and string values at
 /// most 256 characters, checked by the server).
@@ -24,7 +24,8 @@ pub type Metadata = Map<String, Value>;
     "max_discount_amount": "30.00", "min_order_amount": null, "starts_at": null,
     "expires_at": "2026-12-31T23:59:59Z", "usage_limit": 100, "per_user_limit": 1,
     "times_redeemed": 3, "held": 0, "remaining": 97, "redeemed": false, "active": true,
-    "low_stock_threshold": 10, "metadata": {}, "created_at": "2026-11-26T10:00:00Z"
+    "low_stock_threshold": 10, "metadata": {}, "created_at": "2026-11-26T10:00:00Z",
+    "campaign_id": null
 })))]
 pub struct Coupon {
     /// Service-assigned id.
@@ -92,6 +93,10 @@ pub struct Coupon {
     /// When it was created (the leader's clock).
     #[cfg_attr(feature = "openapi", schema(example = "2026-11-26T10:00:00Z"))]
     pub created_at: DateTime<Utc>,
+    /// The campaign whose code this is; `null` for a coupon of its own.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub campaign_id: Option<CampaignId>,
 }
 
 /// Body of `POST /coupons/generate`. Absent optional fields take API.md's defaults; unknown
@@ -177,7 +182,8 @@ mod tests {
 
     use super::{Coupon, CreateCouponRequest};
 
-    /// API.md's example coupon, with the `held` count of its holds section.
+    /// API.md's example coupon, with the `held` count of its holds section and the
+    /// `campaign_id` of its campaigns section.
     fn api_md_coupon() -> serde_json::Value {
         json!({
             "id": 42,
@@ -196,7 +202,8 @@ mod tests {
             "active": true,
             "low_stock_threshold": 10,
             "metadata": {},
-            "created_at": "2026-11-26T10:00:00Z"
+            "created_at": "2026-11-26T10:00:00Z",
+            "campaign_id": null
         })
     }
 
@@ -226,6 +233,7 @@ mod tests {
             "low_stock_threshold",
             "metadata",
             "created_at",
+            "campaign_id",
         ];
         assert_eq!(order.len(), literal.as_object().unwrap().len());
         let text = serde_json::to_string(&coupon).unwrap();

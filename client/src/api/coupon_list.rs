@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Coupon, CouponId, ReadConsistency};
+use super::{CampaignId, Coupon, CouponId, ReadConsistency};
 
 /// Where a coupon stands now, in the precedence a redeem's refusal takes: `inactive`, then
 /// `not_started`, `expired`, `exhausted`; `active` when a redeem could succeed.
@@ -39,6 +39,10 @@ pub struct CouponsQuery {
     /// Only coupons created after this instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_after: Option<DateTime<Utc>>,
+    /// Only the codes of this campaign (read through the campaign's index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 1, example = 3))]
+    pub campaign_id: Option<CampaignId>,
     /// The previous page's `next_after`; absent: from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0, example = 57))]

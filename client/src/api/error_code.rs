@@ -41,6 +41,8 @@ pub enum ErrorCode {
     Expired,
     /// 409: redeem rejected, see [`RejectionReason::UsageLimitReached`].
     UsageLimitReached,
+    /// 409: redeem rejected, see [`RejectionReason::CampaignBudgetReached`].
+    CampaignBudgetReached,
     /// 409: redeem rejected, see [`RejectionReason::PerUserLimitReached`].
     PerUserLimitReached,
     /// 409: redeem rejected, see [`RejectionReason::OrderAlreadyRedeemed`].
@@ -87,11 +89,23 @@ pub enum ErrorCode {
     HoldReleased,
     /// 409: release of a confirmed hold (roll its redemption back instead).
     HoldConfirmed,
+    /// 404: no campaign with this id.
+    CampaignNotFound,
+    /// 409: an import names codes that exist already (listed in `errors`); nothing was added.
+    CodesTaken,
+    /// 404: no such code generation job for this campaign.
+    JobNotFound,
+    /// 422: the code pattern cannot hold the codes asked for (with those asked for before) while
+    /// staying at most half full; nothing was written.
+    CodePatternTooSmall,
+    /// 404: no coupon has this code, and the code has the shape of a generated code whose check
+    /// character is wrong: it was most likely mistyped.
+    CodeMistyped,
 }
 
 impl ErrorCode {
     /// Every code, for tables (OpenAPI enums, metrics labels, tests).
-    pub const ALL: [ErrorCode; 37] = [
+    pub const ALL: [ErrorCode; 43] = [
         Self::MalformedRequest,
         Self::Unauthorized,
         Self::CouponNotFound,
@@ -129,6 +143,12 @@ impl ErrorCode {
         Self::HoldExpired,
         Self::HoldReleased,
         Self::HoldConfirmed,
+        Self::CampaignBudgetReached,
+        Self::CampaignNotFound,
+        Self::CodesTaken,
+        Self::JobNotFound,
+        Self::CodePatternTooSmall,
+        Self::CodeMistyped,
     ];
 
     /// The HTTP status that always accompanies this code.
@@ -141,7 +161,10 @@ impl ErrorCode {
             | Self::RedemptionNotFound
             | Self::NotFound
             | Self::KeyNotFound
-            | Self::HoldNotFound => 404,
+            | Self::HoldNotFound
+            | Self::CampaignNotFound
+            | Self::JobNotFound
+            | Self::CodeMistyped => 404,
             Self::MethodNotAllowed => 405,
             Self::CodeAlreadyExists
             | Self::AlreadyRolledBack
@@ -161,10 +184,12 @@ impl ErrorCode {
             | Self::PerUserLimitAfterRedemptions
             | Self::HoldExpired
             | Self::HoldReleased
-            | Self::HoldConfirmed => 409,
+            | Self::HoldConfirmed
+            | Self::CampaignBudgetReached
+            | Self::CodesTaken => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::InvalidRequest | Self::IdempotencyKeyReused => 422,
+            Self::InvalidRequest | Self::IdempotencyKeyReused | Self::CodePatternTooSmall => 422,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable | Self::NotLeader => 503,
@@ -212,6 +237,12 @@ impl ErrorCode {
             Self::HoldExpired => "Hold expired",
             Self::HoldReleased => "Hold released",
             Self::HoldConfirmed => "Hold confirmed",
+            Self::CampaignBudgetReached => "Campaign budget reached",
+            Self::CampaignNotFound => "Campaign not found",
+            Self::CodesTaken => "Codes taken",
+            Self::JobNotFound => "Job not found",
+            Self::CodePatternTooSmall => "Code pattern too small",
+            Self::CodeMistyped => "Code mistyped",
         }
     }
 
@@ -255,16 +286,23 @@ impl ErrorCode {
             Self::HoldExpired => "hold_expired",
             Self::HoldReleased => "hold_released",
             Self::HoldConfirmed => "hold_confirmed",
+            Self::CampaignBudgetReached => "campaign_budget_reached",
+            Self::CampaignNotFound => "campaign_not_found",
+            Self::CodesTaken => "codes_taken",
+            Self::JobNotFound => "job_not_found",
+            Self::CodePatternTooSmall => "code_pattern_too_small",
+            Self::CodeMistyped => "code_mistyped",
         }
     }
 
-    /// The rejection reason this code stands for, if it is one of the eight.
+    /// The rejection reason this code stands for, if it stands for one.
     pub fn rejection_reason(self) -> Option<RejectionReason> {
         match self {
             Self::Inactive => Some(RejectionReason::Inactive),
             Self::NotStarted => Some(RejectionReason::NotStarted),
             Self::Expired => Some(RejectionReason::Expired),
             Self::UsageLimitReached => Some(RejectionReason::UsageLimitReached),
+            Self::CampaignBudgetReached => Some(RejectionReason::CampaignBudgetReached),
             Self::PerUserLimitReached => Some(RejectionReason::PerUserLimitReached),
             Self::OrderAlreadyRedeemed => Some(RejectionReason::OrderAlreadyRedeemed),
             Self::CurrencyMismatch => Some(RejectionReason::CurrencyMismatch),
@@ -281,6 +319,7 @@ impl From<RejectionReason> for ErrorCode {
             RejectionReason::NotStarted => Self::NotStarted,
             RejectionReason::Expired => Self::Expired,
             RejectionReason::UsageLimitReached => Self::UsageLimitReached,
+            RejectionReason::CampaignBudgetReached => Self::CampaignBudgetReached,
             RejectionReason::PerUserLimitReached => Self::PerUserLimitReached,
             RejectionReason::OrderAlreadyRedeemed => Self::OrderAlreadyRedeemed,
             RejectionReason::CurrencyMismatch => Self::CurrencyMismatch,
@@ -303,7 +342,7 @@ mod tests {
     use crate::api::RejectionReason;
 
     /// (code, wire word, status, title): the whole contract in one table.
-    const TABLE: [(ErrorCode, &str, u16, &str); 37] = [
+    const TABLE: [(ErrorCode, &str, u16, &str); 43] = [
         (ErrorCode::MalformedRequest, "malformed_request", 400, "Malformed request"),
         (ErrorCode::Unauthorized, "unauthorized", 401, "Unauthorized"),
         (ErrorCode::CouponNotFound, "coupon_not_found", 404, "Coupon not found"),
@@ -351,6 +390,17 @@ mod tests {
         (ErrorCode::HoldExpired, "hold_expired", 409, "Hold expired"),
         (ErrorCode::HoldReleased, "hold_released", 409, "Hold released"),
         (ErrorCode::HoldConfirmed, "hold_confirmed", 409, "Hold confirmed"),
+        (
+            ErrorCode::CampaignBudgetReached,
+            "campaign_budget_reached",
+            409,
+            "Campaign budget reached",
+        ),
+        (ErrorCode::CampaignNotFound, "campaign_not_found", 404, "Campaign not found"),
+        (ErrorCode::CodesTaken, "codes_taken", 409, "Codes taken"),
+        (ErrorCode::JobNotFound, "job_not_found", 404, "Job not found"),
+        (ErrorCode::CodePatternTooSmall, "code_pattern_too_small", 422, "Code pattern too small"),
+        (ErrorCode::CodeMistyped, "code_mistyped", 404, "Code mistyped"),
     ];
 
     /// Fails to compile when a variant is added: extend `TABLE` and `ErrorCode::ALL` with it.
@@ -393,6 +443,12 @@ mod tests {
             ErrorCode::HoldExpired => 34,
             ErrorCode::HoldReleased => 35,
             ErrorCode::HoldConfirmed => 36,
+            ErrorCode::CampaignBudgetReached => 37,
+            ErrorCode::CampaignNotFound => 38,
+            ErrorCode::CodesTaken => 39,
+            ErrorCode::JobNotFound => 40,
+            ErrorCode::CodePatternTooSmall => 41,
+            ErrorCode::CodeMistyped => 42,
         }
     }
 

@@ -17,6 +17,7 @@
 
 mod alert;
 pub mod audit;
+mod campaign;
 mod cluster;
 mod consistency;
 mod coupon;
@@ -42,6 +43,9 @@ mod validate;
 
 pub use alert::{Alert, AlertList, AlertsQuery};
 pub use audit::{AuditPage, AuditQuery, AuditRecord};
+pub use campaign::{
+    Budget, Campaign, CodeJob, CreateCampaignRequest, GenerateCodesRequest, ImportedCodes, JobState,
+};
 pub use cluster::{AddMemberRequest, ClusterMember, ClusterStatus, InitClusterRequest, NodeRole};
 pub use consistency::{ReadConsistency, ReadQuery};
 pub use coupon::{Coupon, CreateCouponRequest, Metadata};
@@ -53,7 +57,7 @@ pub use error_code::ErrorCode;
 pub use external_id::ExternalId;
 pub use history::{HistoryPage, HistoryQuery, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX};
 pub use hold::{Hold, HoldRequest, HoldState};
-pub use id::{AlertId, CouponId, HoldId, NodeId, RedemptionId};
+pub use id::{AlertId, CampaignId, CouponId, HoldId, JobId, NodeId, RedemptionId};
 pub use idempotency_key::{IdempotencyKey, InvalidIdempotencyKey, IDEMPOTENCY_KEY_LENGTH_MAX};
 pub use key::{ApiKey, CreateKeyRequest, CreatedKey, KeyList, KeyRole};
 pub use problem::{FieldError, Problem, ABOUT_BLANK, JSON_CONTENT_TYPE, PROBLEM_CONTENT_TYPE};

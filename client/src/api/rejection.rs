@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
     schema(description = "Why a coupon \
     cannot be redeemed now: the `code` of a redeem's 409, and validate's `reason`. When several \
     apply, the first in this order wins: `inactive`, `not_started`, `expired` (at `expires_at` \
-    and after), `usage_limit_reached`, `per_user_limit_reached`, `order_already_redeemed`, \
+    and after), `usage_limit_reached`, `campaign_budget_reached` (the code's campaign has used its \
+    budget), `per_user_limit_reached`, `order_already_redeemed`, \
     `currency_mismatch` (a fixed discount and a `currency` that differs), `min_order_not_met` \
     (the coupon has a minimum and `order_amount` is below it or absent).")
 )]
@@ -31,6 +32,8 @@ pub enum RejectionReason {
     Expired,
     /// No uses left (`remaining == 0`).
     UsageLimitReached,
+    /// The code has uses left, but its campaign's budget has none.
+    CampaignBudgetReached,
     /// This `user_id` has used its `per_user_limit`.
     PerUserLimitReached,
     /// This coupon was already redeemed for this `order_id` (and not rolled back).
@@ -43,11 +46,12 @@ pub enum RejectionReason {
 
 impl RejectionReason {
     /// Every reason, in precedence order (first wins).
-    pub const ALL: [RejectionReason; 8] = [
+    pub const ALL: [RejectionReason; 9] = [
         Self::Inactive,
         Self::NotStarted,
         Self::Expired,
         Self::UsageLimitReached,
+        Self::CampaignBudgetReached,
         Self::PerUserLimitReached,
         Self::OrderAlreadyRedeemed,
         Self::CurrencyMismatch,
@@ -61,6 +65,7 @@ impl RejectionReason {
             Self::NotStarted => "not_started",
             Self::Expired => "expired",
             Self::UsageLimitReached => "usage_limit_reached",
+            Self::CampaignBudgetReached => "campaign_budget_reached",
             Self::PerUserLimitReached => "per_user_limit_reached",
             Self::OrderAlreadyRedeemed => "order_already_redeemed",
             Self::CurrencyMismatch => "currency_mismatch",

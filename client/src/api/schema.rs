@@ -12,8 +12,8 @@ use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::{
-    header, AlertId, CouponId, Currency, ErrorCode, ExternalId, HoldId, IdempotencyKey, NodeRole,
-    RedemptionId, IDEMPOTENCY_KEY_LENGTH_MAX,
+    header, AlertId, CampaignId, CouponId, Currency, ErrorCode, ExternalId, HoldId, IdempotencyKey,
+    JobId, NodeRole, RedemptionId, IDEMPOTENCY_KEY_LENGTH_MAX,
 };
 
 /// A coupon's `metadata`: a JSON object of at most 32 keys (its other bounds are in the field's
@@ -57,6 +57,20 @@ impl PartialSchema for CouponId {
     }
 }
 impl ToSchema for CouponId {}
+
+impl PartialSchema for CampaignId {
+    fn schema() -> RefOr<Schema> {
+        positive_id("A campaign's id: a positive integer assigned by the service.", 3)
+    }
+}
+impl ToSchema for CampaignId {}
+
+impl PartialSchema for JobId {
+    fn schema() -> RefOr<Schema> {
+        positive_id("A code generation job's id: a positive integer assigned by the service.", 2)
+    }
+}
+impl ToSchema for JobId {}
 
 impl PartialSchema for HoldId {
     fn schema() -> RefOr<Schema> {

@@ -4,6 +4,7 @@
 
 mod answer;
 mod call;
+mod campaigns;
 mod coupons;
 mod holds;
 mod keys;

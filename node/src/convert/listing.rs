@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use coupon_client::api::{self, CouponsQuery};
-use raft_store::domain::{CouponStatus, Timestamp};
+use raft_store::domain::{CampaignId, CouponStatus, Timestamp};
 use raft_store::state_reader::CouponFilter;
 
 use super::{FieldErrors, InvalidFields};
@@ -31,7 +31,8 @@ pub fn coupon_filter(
         Some(at) => errors.check("created_after", Timestamp::try_from_datetime(at)),
         None => None,
     };
-    errors.finish(Some(CouponFilter { status, code_prefix, created_after }))
+    let campaign_id = query.campaign_id.map(|id| CampaignId(id.0));
+    errors.finish(Some(CouponFilter { status, code_prefix, created_after, campaign_id }))
 }
 
 fn domain_status(status: api::CouponStatus) -> CouponStatus {

@@ -1,6 +1,7 @@
 //! Conversions between the wire types (`coupon_client::api`) and the domain (`raft_store`):
 //! requests are validated into commands here, and outcomes rendered back.
 
+mod campaign;
 mod coupon_update;
 mod listing;
 mod new_coupon;
@@ -11,11 +12,12 @@ use coupon_client::api::{ErrorCode, FieldError, RejectionReason};
 use raft_store::domain::{BoundsError, RedeemRejection};
 use raft_store::outcome::Rejection;
 
+pub use campaign::{campaign_codes, code_job_command, new_campaign};
 pub use coupon_update::coupon_changes;
 pub use listing::coupon_filter;
 pub use new_coupon::new_coupon;
 pub use redeem::{hold_command, order_facts_query, redeem_command};
-pub use to_wire::{alert, api_key, coupon, domain_role, hold, redemption};
+pub use to_wire::{alert, api_key, campaign, code_job, coupon, domain_role, hold, redemption};
 
 /// The wire word for a redeem refusal; validate answers it as `reason`.
 pub fn rejection_reason(rejection: RedeemRejection) -> RejectionReason {
@@ -24,6 +26,7 @@ pub fn rejection_reason(rejection: RedeemRejection) -> RejectionReason {
         RedeemRejection::NotStarted => RejectionReason::NotStarted,
         RedeemRejection::Expired => RejectionReason::Expired,
         RedeemRejection::UsageLimitReached => RejectionReason::UsageLimitReached,
+        RedeemRejection::CampaignBudgetReached => RejectionReason::CampaignBudgetReached,
         RedeemRejection::PerUserLimitReached => RejectionReason::PerUserLimitReached,
         RedeemRejection::OrderAlreadyRedeemed => RejectionReason::OrderAlreadyRedeemed,
         RedeemRejection::CurrencyMismatch => RejectionReason::CurrencyMismatch,
@@ -51,6 +54,9 @@ pub fn rejection_code(rejection: Rejection) -> ErrorCode {
         Rejection::HoldExpired => ErrorCode::HoldExpired,
         Rejection::HoldReleased => ErrorCode::HoldReleased,
         Rejection::HoldConfirmed => ErrorCode::HoldConfirmed,
+        Rejection::CampaignNotFound => ErrorCode::CampaignNotFound,
+        Rejection::JobNotFound => ErrorCode::JobNotFound,
+        Rejection::PatternTooSmall => ErrorCode::CodePatternTooSmall,
     }
 }
 

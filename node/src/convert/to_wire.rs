@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use coupon_client::api;
 use raft_store::domain::{
-    Alert, ApiKey, Coupon, Discount, Hold, HoldState, Redemption, Role, Timestamp,
+    Alert, ApiKey, Campaign, CodeJob, Coupon, Discount, Hold, HoldState, JobState, Redemption,
+    Role, Timestamp,
 };
 use rust_decimal::Decimal;
 
@@ -19,9 +20,8 @@ fn money(amount: Decimal) -> Decimal {
     amount
 }
 
-pub fn coupon(coupon: &Coupon) -> api::Coupon {
-    let terms = &coupon.terms;
-    let discount = match &terms.discount {
+fn discount(discount: &Discount) -> api::Discount {
+    match discount {
         Discount::Percentage { percent } => {
             api::Discount::Percentage { value: percent.normalize() }
         }
@@ -29,11 +29,15 @@ pub fn coupon(coupon: &Coupon) -> api::Coupon {
             value: money(*amount),
             currency: api::Currency::new(currency.as_str()),
         },
-    };
+    }
+}
+
+pub fn coupon(coupon: &Coupon) -> api::Coupon {
+    let terms = &coupon.terms;
     api::Coupon {
         id: api::CouponId(coupon.id.0),
         code: coupon.code.as_str().to_owned(),
-        discount,
+        discount: discount(&terms.discount),
         max_discount_amount: terms.max_discount_amount.map(money),
         min_order_amount: terms.min_order_amount.map(money),
         starts_at: terms.starts_at.map(time),
@@ -48,6 +52,47 @@ pub fn coupon(coupon: &Coupon) -> api::Coupon {
         low_stock_threshold: terms.low_stock_threshold.map(u64::from),
         metadata: serde_json::from_str(terms.metadata.as_json()).unwrap_or_default(),
         created_at: time(coupon.created_at),
+        campaign_id: coupon.campaign_id.map(|id| api::CampaignId(id.0)),
+    }
+}
+
+pub fn code_job(job: &CodeJob) -> api::CodeJob {
+    api::CodeJob {
+        id: api::JobId(job.id.0),
+        campaign_id: api::CampaignId(job.campaign_id.0),
+        state: match job.state {
+            JobState::Running => api::JobState::Running,
+            JobState::Done => api::JobState::Done,
+            JobState::Failed => api::JobState::Failed,
+        },
+        created: job.created,
+        requested: job.requested,
+        prefix: job.pattern.prefix.clone(),
+        length: job.pattern.length,
+        started_at: time(job.started_at),
+        finished_at: job.finished_at.map(time),
+    }
+}
+
+/// A campaign; its terms are written as a coupon's are.
+pub fn campaign(campaign: &Campaign) -> api::Campaign {
+    let terms = &campaign.terms;
+    api::Campaign {
+        id: api::CampaignId(campaign.id.0),
+        name: campaign.name.as_str().to_owned(),
+        discount: discount(&terms.discount),
+        starts_at: terms.starts_at.map(time),
+        expires_at: time(terms.expires_at),
+        usage_limit_per_code: u64::from(terms.usage_limit),
+        per_user_limit: terms.per_user_limit.map(u64::from),
+        min_order_amount: terms.min_order_amount.map(money),
+        max_discount_amount: terms.max_discount_amount.map(money),
+        budget: campaign.budget.map(|budget| api::Budget { redemptions: u64::from(budget) }),
+        times_redeemed: campaign.times_redeemed,
+        held: campaign.held,
+        budget_remaining: campaign.budget_left(),
+        codes: campaign.codes,
+        created_at: time(campaign.created_at),
     }
 }
 

@@ -157,7 +157,11 @@ fn record_redeem(app: &App, result: &Result<AppliedOutcome, ApiError>) {
         | Outcome::KeyRevoked(_)
         | Outcome::MembershipNoted
         | Outcome::HoldPlaced { .. }
-        | Outcome::HoldReleased { .. } => "other",
+        | Outcome::HoldReleased { .. }
+        | Outcome::CampaignCreated(_)
+        | Outcome::CampaignCodesAdded { .. }
+        | Outcome::CampaignCodesTaken { .. }
+        | Outcome::CodeJob(_) => "other",
     };
     app.metrics.redeems.with_label_values(&[outcome]).inc();
 }
@@ -277,7 +281,8 @@ pub async fn get_coupon(
 /// List coupons, or look one up by its code.
 ///
 /// With `code` (case-insensitive): that coupon, or 404. Without: one page of the catalogue,
-/// oldest first by id, filtered by `status` (as of now), `code_prefix` and `created_after`. A
+/// oldest first by id, filtered by `status` (as of now), `code_prefix`, `created_after` and
+/// `campaign_id` (read through the campaign's own index). A
 /// filtered page examines at most 5000 coupons, so it may be short, or empty, with a
 /// `next_after`: page on until `next_after` is null.
 #[utoipa::path(
@@ -298,6 +303,7 @@ pub async fn list_coupons(
         let listing_parameter = query.status.is_some()
             || query.code_prefix.is_some()
             || query.created_after.is_some()
+            || query.campaign_id.is_some()
             || query.after.is_some()
             || query.limit.is_some();
         if listing_parameter {

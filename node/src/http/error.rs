@@ -36,6 +36,17 @@ impl ApiError {
         Self { problem: Problem::invalid_request(detail, errors), retry_after_seconds: None }
     }
 
+    /// `code` with one entry per field it concerns (a refusal that names lines of the body).
+    pub fn with_fields(
+        code: ErrorCode,
+        detail: impl Into<String>,
+        errors: Vec<FieldError>,
+    ) -> Self {
+        let mut problem = Problem::new(code, detail);
+        problem.errors = Some(errors);
+        Self { problem, retry_after_seconds: None }
+    }
+
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, message)])
     }

@@ -21,20 +21,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .map(|mime| mime.trim().to_ascii_lowercase())
-            .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"));
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, "the request body is over the size limit")
-            } else {
-                ApiError::new(ErrorCode::MalformedRequest, "the request body could not be read")
-            }
-        })?;
+        let (mime, bytes) = read_body(request, state).await?;
+        let is_json = mime == "application/json" || mime.ends_with("+json");
         if bytes.is_empty() {
             return Err(ApiError::new(ErrorCode::MalformedRequest, "a JSON body is required"));
         }
@@ -87,9 +75,77 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| ApiError::invalid_field("id", "must be a positive integer"))?;
-        match raw.parse::<u64>() {
-            Ok(id) if id > 0 => Ok(PathId(id)),
-            _ => Err(ApiError::invalid_field("id", "must be a positive integer")),
+        positive_id("id", &raw).map(PathId)
+    }
+}
+
+/// Two positive integer ids from the path (`/campaigns/{id}/jobs/{job}`), in path order.
+#[derive(Clone, Copy, Debug)]
+pub struct PathIds(pub u64, pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path((first, second)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::invalid_field("id", "must be a positive integer"))?;
+        Ok(PathIds(positive_id("id", &first)?, positive_id("job", &second)?))
+    }
+}
+
+fn positive_id(field: &str, raw: &str) -> Result<u64, ApiError> {
+    match raw.parse::<u64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(ApiError::invalid_field(field, "must be a positive integer")),
+    }
+}
+
+/// The body's media type (lower case, without parameters) and its bytes, within the size limit.
+async fn read_body<S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<(String, Bytes), ApiError> {
+    let mime = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, "the request body is over the size limit")
+        } else {
+            ApiError::new(ErrorCode::MalformedRequest, "the request body could not be read")
+        }
+    })?;
+    Ok((mime, bytes))
+}
+
+/// An import's body: a JSON array (`application/json`) or CSV (`text/csv`); another media type
+/// is 415, an empty body 400.
+pub struct CodesBody {
+    pub bytes: Bytes,
+    pub json: bool,
+}
+
+impl<S: Send + Sync> FromRequest<S> for CodesBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let (mime, bytes) = read_body(request, state).await?;
+        if bytes.is_empty() {
+            return Err(ApiError::new(ErrorCode::MalformedRequest, "a body of codes is required"));
+        }
+        match mime.as_str() {
+            "application/json" => Ok(Self { bytes, json: true }),
+            "text/csv" => Ok(Self { bytes, json: false }),
+            _ => Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "the body must be text/csv or application/json",
+            )),
         }
     }
 }
@@ -110,6 +166,12 @@ impl FromRequestParts<AppState> for CodePath {
             .map_err(|invalid| ApiError::invalid_field("code", invalid.to_string()))?;
         match state.service.coupon_id_for_code(&code).await? {
             Some(id) => Ok(CodePath(id.0)),
+            None if state.service.is_mistyped(&code)? => Err(ApiError::new(
+                ErrorCode::CodeMistyped,
+                format!(
+                    "no coupon has the code {code}, and its check character is wrong: mistyped?"
+                ),
+            )),
             None => Err(ApiError::new(
                 ErrorCode::CouponNotFound,
                 format!("no coupon has the code {code}"),

@@ -7,6 +7,7 @@ mod alerts;
 mod app;
 mod audit;
 mod auth;
+mod campaigns;
 mod cluster;
 mod coupons;
 mod error;

@@ -36,6 +36,7 @@ use super::routes;
     tags(
         (name = "coupons", description = "Create, read, validate and redeem coupons"),
         (name = "redemptions", description = "Redemption history and rollback"),
+        (name = "campaigns", description = "Campaigns: one discount behind many codes, with a budget"),
         (name = "holds", description = "Holds: a use set aside at checkout, then confirmed or released"),
         (name = "keys", description = "API keys and their roles"),
         (name = "audit", description = "The audit trail of every administrative change"),

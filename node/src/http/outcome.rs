@@ -4,8 +4,8 @@
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use coupon_client::api::{header, RedeemResponse};
-use raft_store::domain::{CouponId, HoldId, KeyId, RedeemRejection, RedemptionId};
+use coupon_client::api::{header, ImportedCodes, RedeemResponse};
+use raft_store::domain::{CampaignId, CouponId, HoldId, KeyId, RedeemRejection, RedemptionId};
 use raft_store::outcome::{AppliedOutcome, Outcome, Rejection};
 
 use raft_store::limits::KEYS_MAX;
@@ -22,6 +22,8 @@ pub enum Subject {
     NewKey,
     Key(KeyId),
     Hold(HoldId),
+    NewCampaign,
+    Campaign(CampaignId),
 }
 
 pub fn render(applied: AppliedOutcome, subject: Subject) -> Response {
@@ -52,6 +54,28 @@ pub fn render(applied: AppliedOutcome, subject: Subject) -> Response {
             created_at(&format!("/holds/{}", hold.id), convert::hold(&hold))
         }
         Outcome::HoldReleased { hold, .. } => Json(convert::hold(&hold)).into_response(),
+        Outcome::CampaignCreated(campaign) => {
+            created_at(&format!("/campaigns/{}", campaign.id), convert::campaign(&campaign))
+        }
+        Outcome::CampaignCodesAdded { first, count, .. } => {
+            let body = ImportedCodes {
+                added: u64::from(count),
+                first_coupon_id: coupon_client::api::CouponId(first.0),
+            };
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+        Outcome::CodeJob(job) => {
+            let location = format!("/campaigns/{}/jobs/{}", job.campaign_id, job.id);
+            let mut accepted = created_at(&location, convert::code_job(&job));
+            *accepted.status_mut() = StatusCode::ACCEPTED;
+            accepted
+        }
+        // The handler names the taken lines; only a replay of a refused import gets here.
+        Outcome::CampaignCodesTaken { positions } => ApiError::new(
+            coupon_client::api::ErrorCode::CodesTaken,
+            format!("{} of the codes exist already; none was added", positions.len()),
+        )
+        .into_response(),
         Outcome::Rejected(rejection) => {
             ApiError::rejected(rejection, detail(rejection, subject)).into_response()
         }
@@ -79,6 +103,8 @@ fn detail(rejection: Rejection, subject: Subject) -> String {
         Subject::NewKey => "the new key".to_owned(),
         Subject::Key(id) => format!("key {id}"),
         Subject::Hold(id) => format!("hold {id}"),
+        Subject::NewCampaign => "the new campaign".to_owned(),
+        Subject::Campaign(id) => format!("campaign {id}"),
     };
     match rejection {
         Rejection::CouponNotFound => format!("{what} does not exist"),
@@ -101,7 +127,13 @@ fn detail(rejection: Rejection, subject: Subject) -> String {
             format!("the cluster holds {KEYS_MAX} keys, revoked ones included")
         }
         Rejection::InvalidCommand => "the request is outside the bounds of the state".to_owned(),
-        Rejection::HoldNotFound => format!("{what} does not exist"),
+        Rejection::HoldNotFound | Rejection::CampaignNotFound => format!("{what} does not exist"),
+        Rejection::JobNotFound => "the job does not exist".to_owned(),
+        Rejection::PatternTooSmall => {
+            "the pattern cannot hold that many more codes while staying half free: ask for a \
+             longer length or another prefix"
+                .to_owned()
+        }
         Rejection::HoldExpired => format!("{what} expired: its use went back"),
         Rejection::HoldReleased => format!("{what} was released: its use went back"),
         Rejection::HoldConfirmed => {
@@ -116,6 +148,7 @@ fn redeem_detail(reason: RedeemRejection) -> &'static str {
         RedeemRejection::NotStarted => "is not valid yet",
         RedeemRejection::Expired => "has expired",
         RedeemRejection::UsageLimitReached => "has no uses left",
+        RedeemRejection::CampaignBudgetReached => "belongs to a campaign whose budget is used up",
         RedeemRejection::PerUserLimitReached => "has no uses left for this user",
         RedeemRejection::OrderAlreadyRedeemed => "was already redeemed for this order",
         RedeemRejection::CurrencyMismatch => "is in another currency than the order",

@@ -39,14 +39,16 @@ problem_sets! {
     /// `POST /coupons/{id}/redeem`: the body's failures, and every refusal (precedence order).
     RedeemProblems: [
         MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,
-        IdempotencyKeyReused, CouponNotFound, Inactive, NotStarted, Expired, UsageLimitReached,
-        PerUserLimitReached, OrderAlreadyRedeemed, CurrencyMismatch, MinOrderNotMet, Unavailable,
+        IdempotencyKeyReused, CouponNotFound, CodeMistyped, Inactive, NotStarted, Expired,
+        UsageLimitReached, CampaignBudgetReached, PerUserLimitReached, OrderAlreadyRedeemed, CurrencyMismatch,
+        MinOrderNotMet, Unavailable,
     ];
     /// `POST /coupons/{id}/holds` and `/codes/{code}/holds`: a redeem's failures and refusals.
     PlaceHoldProblems: [
         MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,
-        IdempotencyKeyReused, CouponNotFound, Inactive, NotStarted, Expired, UsageLimitReached,
-        PerUserLimitReached, OrderAlreadyRedeemed, CurrencyMismatch, MinOrderNotMet, Unavailable,
+        IdempotencyKeyReused, CouponNotFound, CodeMistyped, Inactive, NotStarted, Expired,
+        UsageLimitReached, CampaignBudgetReached, PerUserLimitReached, OrderAlreadyRedeemed, CurrencyMismatch,
+        MinOrderNotMet, Unavailable,
     ];
     /// `POST /holds/{id}/confirm`.
     ConfirmHoldProblems: [
@@ -58,6 +60,25 @@ problem_sets! {
     ];
     /// `GET /holds/{id}`.
     HoldReadProblems: [InvalidRequest, HoldNotFound, Unavailable];
+    /// `POST /campaigns`.
+    CreateCampaignProblems: [
+        MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,
+        IdempotencyKeyReused, Unavailable,
+    ];
+    /// `POST /campaigns/{id}/codes/import`.
+    ImportCodesProblems: [
+        MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,
+        IdempotencyKeyReused, CampaignNotFound, CodesTaken, Unavailable,
+    ];
+    /// `POST /campaigns/{id}/codes`.
+    GenerateCodesProblems: [
+        MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,
+        IdempotencyKeyReused, CampaignNotFound, CodePatternTooSmall, Unavailable,
+    ];
+    /// `GET /campaigns/{id}/jobs/{job}`.
+    JobReadProblems: [InvalidRequest, JobNotFound, Unavailable];
+    /// `GET /campaigns/{id}` and its export.
+    CampaignReadProblems: [InvalidRequest, CampaignNotFound, Unavailable];
     /// `POST /redemptions/{id}/rollback`.
     RollBackProblems: [
         InvalidRequest, IdempotencyKeyReused, RedemptionNotFound, AlreadyRolledBack, Unavailable,
@@ -70,8 +91,9 @@ problem_sets! {
     ];
     /// `POST /coupons/{id}/deactivate` and `/reactivate`.
     CouponUpdateProblems: [InvalidRequest, IdempotencyKeyReused, CouponNotFound, Unavailable];
-    /// The reads of one coupon: get, look up by code, validate, history.
-    CouponReadProblems: [InvalidRequest, CouponNotFound, Unavailable];
+    /// The reads of one coupon: get, look up by code, validate, history (`code_mistyped` only by
+    /// code).
+    CouponReadProblems: [InvalidRequest, CouponNotFound, CodeMistyped, Unavailable];
     /// `GET /alerts`.
     ReadProblems: [InvalidRequest, Unavailable];
     /// `POST /cluster/init`.

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::app::AppState;
-use super::{alerts, audit, cluster, coupons, holds, keys, observe, openapi};
+use super::{alerts, audit, campaigns, cluster, coupons, holds, keys, observe, openapi};
 
 /// Validate, redeem and hold (by id and by code) and `GET /coupons` (the code lookup, and the listing): what shoppers hammer (and what tests whether a code
 /// exists), so `router()` rate limits them per caller.
@@ -35,6 +35,12 @@ pub fn unlimited() -> OpenApiRouter<AppState> {
         .routes(routes!(coupons::deactivate_coupon))
         .routes(routes!(coupons::reactivate_coupon))
         .routes(routes!(coupons::roll_back_redemption))
+        .routes(routes!(campaigns::create_campaign))
+        .routes(routes!(campaigns::get_campaign))
+        .routes(routes!(campaigns::import_codes))
+        .routes(routes!(campaigns::export_codes))
+        .routes(routes!(campaigns::generate_codes))
+        .routes(routes!(campaigns::get_code_job))
         .routes(routes!(holds::get_hold))
         .routes(routes!(holds::confirm_hold))
         .routes(routes!(holds::release_hold))

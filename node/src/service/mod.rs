@@ -3,6 +3,7 @@
 //! request into a command, writes it through the log (or reads the state at the consistency
 //! asked for), and hands back what apply decided. Choosing a status is the HTTP layer's business.
 
+mod campaigns;
 mod holds;
 mod keys;
 mod validate;

@@ -1,6 +1,7 @@
 //! The write path: requests are batched into log entries (`Proposer`, pausing under load as
 //! `Linger` says) and written through the leader, wherever it is (`Writer`).
 
+mod code_job_runner;
 mod leader_clock;
 mod linger;
 mod log_time_tick;
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::forward::ForwardError;
 
+pub use code_job_runner::run_code_jobs;
 pub use log_time_tick::tick_log_time;
 pub use proposer::Proposer;
 pub use writer::Writer;

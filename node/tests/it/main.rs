@@ -1,6 +1,7 @@
 //! coupon-node's integration tests: real clusters on 127.0.0.1, in-process or as processes.
 
 mod auth;
+mod campaigns;
 mod catalogue;
 mod cluster_crash;
 mod cluster_membership;

@@ -2,15 +2,16 @@
 //! key-value writes (with the invariants asserted on the way in).
 
 use crate::domain::{
-    Alert, ApiKey, AuditRecord, Coupon, CouponCode, CouponId, Hold, HoldState, OrderId, Redemption,
-    RedemptionId, Timestamp, UserId,
+    Alert, ApiKey, AuditRecord, Campaign, CampaignId, CodeJob, Coupon, CouponCode, CouponId, Hold,
+    HoldState, JobState, OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::keyspace::{
-    self, Alerts, ApiKeys, AuditLog, CodeIndex, CouponRedemptions, Coupons, HoldExpiry, Holds,
-    IdempotencyExpiry, IdempotencyRecords, KeyDigests, OrderHolds, OrderRedemptions, Redemptions,
-    UndeliveredAlerts, UserRedemptionCounts,
+    self, Alerts, ApiKeys, AuditLog, CampaignCodes, Campaigns, CodeIndex, CodeJobs,
+    CouponRedemptions, Coupons, HoldExpiry, Holds, IdempotencyExpiry, IdempotencyRecords,
+    KeyDigests, OrderHolds, OrderRedemptions, Redemptions, RunningJobs, UndeliveredAlerts,
+    UserRedemptionCounts,
 };
 use crate::storage::PendingWrites;
 
@@ -59,6 +60,14 @@ pub enum Change {
     /// Stores a hold; a live one is also listed for expiry and takes its order, an ended one
     /// leaves both.
     PutHold(Hold),
+    PutCampaign(Campaign),
+    /// Lists a new coupon among its campaign's codes.
+    ListCampaignCode {
+        campaign_id: CampaignId,
+        coupon_id: CouponId,
+    },
+    /// Stores a job; a running one is also listed for the runner.
+    PutJob(CodeJob),
 }
 
 pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<()> {
@@ -117,6 +126,15 @@ pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<(
             pending.push(keyspace::put::<ApiKeys>(&key.id, &key)?);
         }
         Change::PutHold(hold) => put_hold(&hold, pending)?,
+        Change::PutCampaign(campaign) => {
+            campaign.assert_within_budget();
+            assert!(campaign.id.0 > 0, "ids are positive");
+            pending.push(keyspace::put::<Campaigns>(&campaign.id, &campaign)?);
+        }
+        Change::ListCampaignCode { campaign_id, coupon_id } => {
+            pending.push(keyspace::put::<CampaignCodes>(&(campaign_id, coupon_id), &())?);
+        }
+        Change::PutJob(job) => put_job(&job, pending)?,
         Change::RecordAudit(record) => {
             assert!(record.id.0 > 0, "ids are positive");
             pending.push(keyspace::put::<AuditLog>(&record.id, &record)?);
@@ -142,5 +160,17 @@ fn put_hold(hold: &Hold, pending: &mut PendingWrites<'_>) -> Result<()> {
         }
     }
     pending.push(keyspace::put::<Holds>(&hold.id, hold)?);
+    Ok(())
+}
+
+/// A job, listed for the runner while it runs.
+fn put_job(job: &CodeJob, pending: &mut PendingWrites<'_>) -> Result<()> {
+    assert!(job.created <= job.requested, "job {} made more than asked", job.id);
+    let listed = match job.state {
+        JobState::Running => keyspace::put::<RunningJobs>(&job.id, &())?,
+        JobState::Done | JobState::Failed => keyspace::delete::<RunningJobs>(&job.id),
+    };
+    pending.push(listed);
+    pending.push(keyspace::put::<CodeJobs>(&job.id, job)?);
     Ok(())
 }

@@ -30,6 +30,7 @@ pub fn create(
         active: true,
         created_at: now,
         low_stock_alert: None,
+        campaign_id: None,
     };
     // Ids are never reused: the counter is ahead of every id handed out.
     assert!(state.coupon(coupon.id)?.is_none(), "coupon id {} is taken already", coupon.id);

@@ -17,6 +17,7 @@ use crate::outcome::{Outcome, Rejection};
 use crate::state_meta::Counters;
 use crate::state_reader::StateReader;
 
+use super::campaigns::{count_use, UseMove};
 use super::redeem::raise_alert;
 use super::Change;
 
@@ -74,6 +75,7 @@ pub fn place(
         changes.push(Change::SetUserRedemptions { coupon_id: coupon.id, user_id, count });
     }
     changes.extend(alert.map(Change::PutAlert));
+    changes.extend(count_use(&coupon, UseMove::Held, state)?);
     Ok((Outcome::HoldPlaced { hold, coupon }, changes, counters))
 }
 
@@ -147,6 +149,7 @@ pub fn confirm(
             redemption_id: Some(redemption.id),
         });
     }
+    changes.extend(count_use(&coupon, UseMove::HeldToRedeemed, state)?);
     Ok((Outcome::Redeemed { redemption, coupon, alert: None }, changes, counters))
 }
 
@@ -212,6 +215,7 @@ fn end(
             count: taken - 1,
         });
     }
+    changes.extend(count_use(&coupon, UseMove::HoldEnded, state)?);
     Ok(((hold, coupon), changes))
 }
 

@@ -9,7 +9,9 @@
 //! decodable log entry can make it panic or store a value out of bounds. The assertions below
 //! guard the state's own invariants, which no command content can reach past that check.
 
+mod campaigns;
 mod change;
+mod code_jobs;
 mod coupon_commands;
 mod holds;
 mod key_commands;
@@ -175,6 +177,16 @@ fn decide(
             let (outcome, changes) = holds::release(*hold_id, now, state)?;
             Ok((outcome, changes, counters))
         }
+        Command::CreateCampaign(new) => campaigns::create(new, now, counters, state),
+        Command::AddCampaignCodes { campaign_id, codes } => {
+            campaigns::add_codes(*campaign_id, codes, now, counters, state)
+        }
+        Command::StartCodeJob { campaign_id, seed, count, pattern } => {
+            code_jobs::start(*campaign_id, *seed, *count, pattern, now, counters, state)
+        }
+        Command::RunCodeJob { job_id, from } => {
+            code_jobs::run(*job_id, *from, now, counters, state)
+        }
     }
 }
 
@@ -189,7 +201,10 @@ fn audited_before(
         | AuditAction::CouponReactivated(id) => state.coupon(*id)?.as_ref().map(as_json),
         AuditAction::RedemptionRolledBack(id) => state.redemption(*id)?.as_ref().map(as_json),
         AuditAction::KeyRevoked(id) => state.api_key(id)?.as_ref().map(key_json),
+        AuditAction::CampaignCodesAdded(id) => state.campaign(*id)?.as_ref().map(as_json),
         AuditAction::CouponCreated(_)
+        | AuditAction::CampaignCreated(_)
+        | AuditAction::CodeJobStarted(_)
         | AuditAction::KeyCreated(_)
         | AuditAction::MemberAdded(_)
         | AuditAction::MemberRemoved(_) => None,
@@ -200,6 +215,11 @@ fn audited_before(
 fn audited_after(action: &AuditAction, outcome: &Outcome) -> Option<serde_json::Value> {
     match (action, outcome) {
         (_, Outcome::Created(coupon) | Outcome::Updated(coupon)) => Some(as_json(coupon)),
+        (_, Outcome::CampaignCreated(campaign)) => Some(as_json(campaign)),
+        (_, Outcome::CodeJob(job)) => Some(as_json(job)),
+        (_, Outcome::CampaignCodesAdded { campaign, first, count }) => Some(serde_json::json!({
+            "campaign": as_json(campaign), "first_coupon_id": first.0, "codes": count,
+        })),
         (_, Outcome::RolledBack { redemption, .. }) => Some(as_json(redemption)),
         (_, Outcome::KeyCreated(key) | Outcome::KeyRevoked(key)) => Some(key_json(key)),
         (AuditAction::MemberAdded(id) | AuditAction::MemberRemoved(id), _) => {
@@ -247,6 +267,15 @@ fn audited_action(command: &Command, outcome: &Outcome) -> Option<AuditAction> {
             AuditAction::KeyCreated(key.id.clone())
         }
         (Command::RevokeKey { id }, Outcome::KeyRevoked(_)) => AuditAction::KeyRevoked(id.clone()),
+        (Command::CreateCampaign(_), Outcome::CampaignCreated(campaign)) => {
+            AuditAction::CampaignCreated(campaign.id)
+        }
+        (Command::AddCampaignCodes { campaign_id, .. }, Outcome::CampaignCodesAdded { .. }) => {
+            AuditAction::CampaignCodesAdded(*campaign_id)
+        }
+        (Command::StartCodeJob { .. }, Outcome::CodeJob(job)) => {
+            AuditAction::CodeJobStarted(job.id)
+        }
         (Command::NoteMembershipChange(MembershipNote::Added(id)), _) => {
             AuditAction::MemberAdded(*id)
         }
@@ -958,7 +987,9 @@ mod tests {
         use super::ledger::*;
         use crate::command::{Batch, Command, KeyedCommand};
         use crate::domain::fixtures::*;
-        use crate::domain::{CouponId, CouponTerms, Discount, HoldId, HoldState, AMOUNT_MAX};
+        use crate::domain::{
+            CampaignId, CouponId, CouponTerms, Discount, HoldId, HoldState, AMOUNT_MAX,
+        };
         use crate::limits::{TIMESTAMP_MILLIS_MAX, USAGE_LIMIT_MAX};
         use crate::outcome::{Outcome, Rejection};
         use crate::state_reader::StateReader;
@@ -1013,6 +1044,15 @@ mod tests {
             },
             ReleaseHold {
                 hold_id: u64,
+            },
+            CreateCampaign {
+                name: String,
+                terms: Terms,
+                budget: Option<u32>,
+            },
+            AddCampaignCodes {
+                campaign_id: u64,
+                codes: Vec<String>,
             },
         }
 
@@ -1238,6 +1278,10 @@ mod tests {
                     .prop_map(|(redeem, ttl_seconds)| Cmd::PlaceHold { redeem, ttl_seconds }),
                 1 => prop_oneof![0u64..6, any::<u64>()].prop_map(|hold_id| Cmd::ConfirmHold { hold_id }),
                 1 => prop_oneof![0u64..6, any::<u64>()].prop_map(|hold_id| Cmd::ReleaseHold { hold_id }),
+                1 => (text(), prop_oneof![sound_terms(), wild_terms()], proptest::option::of(prop_oneof![0u32..4, any::<u32>()]))
+                    .prop_map(|(name, terms, budget)| Cmd::CreateCampaign { name, terms, budget }),
+                2 => (prop_oneof![0u64..3, any::<u64>()], proptest::collection::vec(prop_oneof!["C-[0-3]", text()], 0..4))
+                    .prop_map(|(campaign_id, codes)| Cmd::AddCampaignCodes { campaign_id, codes }),
             ]
             .boxed()
         }
@@ -1301,6 +1345,7 @@ mod tests {
             let meta = state.meta().unwrap();
             prop_assert!(meta.log_time.check().is_ok(), "log time in bounds");
             let mut redemptions = 0u64;
+            let mut campaign_uses = std::collections::BTreeMap::new();
             for id in 1..meta.counters.next_coupon_id.0 {
                 let coupon = state.coupon(CouponId(id)).unwrap();
                 let coupon = coupon.ok_or_else(|| TestCaseError::fail("ids are dense"))?;
@@ -1311,6 +1356,17 @@ mod tests {
                     .filter(|hold| hold.coupon_id == coupon.id && hold.state == HoldState::Held)
                     .count();
                 prop_assert_eq!(coupon.held as usize, live_holds, "held counts the live holds");
+                if let Some(campaign_id) = coupon.campaign_id {
+                    let campaign = state.campaign(campaign_id).unwrap();
+                    let campaign =
+                        campaign.ok_or_else(|| TestCaseError::fail("its campaign exists"))?;
+                    *campaign_uses.entry(campaign_id).or_insert(0) += coupon.uses_taken();
+                    prop_assert_eq!(
+                        &campaign.terms,
+                        &coupon.terms,
+                        "a code has its campaign's terms"
+                    );
+                }
                 prop_assert_eq!(coupon.code.check(), Ok(()));
                 prop_assert_eq!(state.coupon_id_by_code(&coupon.code).unwrap(), Some(coupon.id));
                 let history = state.coupon_history(coupon.id, None, 500).unwrap().redemptions;
@@ -1319,6 +1375,14 @@ mod tests {
                 redemptions += history.len() as u64;
             }
             prop_assert!(state.coupon(meta.counters.next_coupon_id).unwrap().is_none());
+            for id in 1..meta.counters.next_campaign_id.0 {
+                let campaign = state.campaign(CampaignId(id)).unwrap();
+                let campaign =
+                    campaign.ok_or_else(|| TestCaseError::fail("campaign ids are dense"))?;
+                let used = campaign_uses.get(&campaign.id).copied().unwrap_or(0);
+                prop_assert_eq!(campaign.uses_taken(), used, "a campaign counts its codes' uses");
+                prop_assert!(campaign.budget.is_none_or(|budget| used <= u64::from(budget)));
+            }
             prop_assert_eq!(meta.counters.next_redemption_id.0, redemptions + 1);
             Ok(())
         }

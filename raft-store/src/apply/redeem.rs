@@ -9,6 +9,7 @@ use crate::outcome::{Outcome, Rejection};
 use crate::state_meta::Counters;
 use crate::state_reader::StateReader;
 
+use super::campaigns::{count_use, UseMove};
 use super::Change;
 
 pub fn redeem(
@@ -81,6 +82,7 @@ pub fn redeem(
         });
     }
     changes.extend(alert.clone().map(Change::PutAlert));
+    changes.extend(count_use(&coupon, UseMove::Redeemed, state)?);
     Ok((Outcome::Redeemed { redemption, coupon, alert }, changes, counters))
 }
 
@@ -149,5 +151,6 @@ pub fn roll_back(
             });
         }
     }
+    changes.extend(count_use(&coupon, UseMove::RolledBack, state)?);
     Ok((Outcome::RolledBack { redemption, coupon }, changes))
 }

@@ -8,7 +8,7 @@ use coupon_client::api::audit::chain_hash;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{AuditId, CouponId, KeyId, RedemptionId, Timestamp};
+use super::{AuditId, CampaignId, CouponId, JobId, KeyId, RedemptionId, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -38,6 +38,11 @@ pub enum AuditAction {
     /// A node joined the voters (or was already one).
     MemberAdded(u64),
     MemberRemoved(u64),
+    CampaignCreated(CampaignId),
+    /// Codes given to a campaign (an import); the record's `after` counts them.
+    CampaignCodesAdded(CampaignId),
+    /// A job that generates codes for a campaign started (its chunks are the node's own work).
+    CodeJobStarted(JobId),
 }
 
 impl AuditAction {
@@ -53,6 +58,9 @@ impl AuditAction {
             Self::KeyRevoked(_) => "key.revoke",
             Self::MemberAdded(_) => "member.add",
             Self::MemberRemoved(_) => "member.remove",
+            Self::CampaignCreated(_) => "campaign.create",
+            Self::CampaignCodesAdded(_) => "campaign.codes_add",
+            Self::CodeJobStarted(_) => "campaign.codes_generate",
         }
     }
 
@@ -66,6 +74,8 @@ impl AuditAction {
             Self::RedemptionRolledBack(id) => format!("redemption:{id}"),
             Self::KeyCreated(id) | Self::KeyRevoked(id) => format!("key:{id}"),
             Self::MemberAdded(id) | Self::MemberRemoved(id) => format!("node:{id}"),
+            Self::CampaignCreated(id) | Self::CampaignCodesAdded(id) => format!("campaign:{id}"),
+            Self::CodeJobStarted(id) => format!("job:{id}"),
         }
     }
 }

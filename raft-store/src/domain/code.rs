@@ -59,6 +59,12 @@ impl CouponCode {
         Self::generate(entropy)
     }
 
+    /// A code apply derived (`CodePattern::derive`): canonical by construction.
+    pub(crate) fn from_generated(code: String) -> Self {
+        debug_assert_eq!(Self::parse(&code).as_ref(), Ok(&Self(code.clone())));
+        Self(code)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -4,7 +4,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::money::{parse_amount, parse_positive_amount};
-use super::{AlertId, BoundsError, CouponCode, CouponId, Discount, Invalid, Metadata, Timestamp};
+use super::{
+    AlertId, BoundsError, CampaignId, CouponCode, CouponId, Discount, Invalid, Metadata, Timestamp,
+};
 use crate::limits::USAGE_LIMIT_MAX;
 
 /// What the shop decides when it creates a coupon. Checked by the node before it is proposed,
@@ -96,6 +98,8 @@ pub struct Coupon {
     pub created_at: Timestamp,
     /// The low-stock alert this coupon raised, if it did (at most one per coupon).
     pub low_stock_alert: Option<AlertId>,
+    /// The campaign whose code this is: its uses also count against the campaign's budget.
+    pub campaign_id: Option<CampaignId>,
 }
 
 impl Coupon {

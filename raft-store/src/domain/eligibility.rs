@@ -13,6 +13,8 @@ pub enum RedeemRejection {
     NotStarted,
     Expired,
     UsageLimitReached,
+    /// The code has uses left, but its campaign's budget has none.
+    CampaignBudgetReached,
     PerUserLimitReached,
     OrderAlreadyRedeemed,
     CurrencyMismatch,
@@ -28,6 +30,8 @@ pub struct OrderFacts<'a> {
     pub user_redemptions: u32,
     /// This coupon already has a live redemption, or a hold, for this order.
     pub order_already_redeemed: bool,
+    /// Uses left in the budget of the coupon's campaign; `None`: no campaign, or no budget.
+    pub campaign_budget_left: Option<u64>,
 }
 
 /// The discount a redeem at `now` would grant, or the first reason it is refused. The discount
@@ -50,6 +54,9 @@ pub fn check_redeem(
     }
     if coupon.uses_taken() >= u64::from(terms.usage_limit) {
         return Err(RedeemRejection::UsageLimitReached);
+    }
+    if order.campaign_budget_left == Some(0) {
+        return Err(RedeemRejection::CampaignBudgetReached);
     }
     if terms.per_user_limit.is_some_and(|limit| order.user_redemptions >= limit) {
         return Err(RedeemRejection::PerUserLimitReached);
@@ -190,12 +197,14 @@ mod tests {
             currency: Some(&usd),
             user_redemptions: 1,
             order_already_redeemed: true,
+            campaign_budget_left: Some(0),
         };
         let expected = [
             RedeemRejection::Inactive,
             RedeemRejection::NotStarted,
             RedeemRejection::Expired,
             RedeemRejection::UsageLimitReached,
+            RedeemRejection::CampaignBudgetReached,
             RedeemRejection::PerUserLimitReached,
             RedeemRejection::OrderAlreadyRedeemed,
             RedeemRejection::CurrencyMismatch,
@@ -211,6 +220,7 @@ mod tests {
                 RedeemRejection::NotStarted => now = at(1000),
                 RedeemRejection::Expired => now = at(600),
                 RedeemRejection::UsageLimitReached => everything_wrong.times_redeemed = 0,
+                RedeemRejection::CampaignBudgetReached => order.campaign_budget_left = Some(1),
                 RedeemRejection::PerUserLimitReached => order.user_redemptions = 0,
                 RedeemRejection::OrderAlreadyRedeemed => order.order_already_redeemed = false,
                 RedeemRejection::CurrencyMismatch => order.currency = None,

@@ -43,6 +43,7 @@ pub fn coupon(terms: CouponTerms) -> Coupon {
         active: true,
         created_at: at(0),
         low_stock_alert: None,
+        campaign_id: None,
     }
 }
 

@@ -41,6 +41,14 @@ numeric_id!(
     AlertId
 );
 numeric_id!(
+    /// A campaign's id: positive, assigned at creation.
+    CampaignId
+);
+numeric_id!(
+    /// A code generation job's id: positive, assigned when the job starts.
+    JobId
+);
+numeric_id!(
     /// A hold's id: positive, assigned when the hold is placed.
     HoldId
 );
@@ -86,6 +94,10 @@ external_id!(
 external_id!(
     /// The shop's id of the order a coupon is redeemed for.
     OrderId
+);
+external_id!(
+    /// A campaign's name, for people.
+    CampaignName
 );
 
 fn parse_external_id(raw: &str) -> Result<(), Invalid> {

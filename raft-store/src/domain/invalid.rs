@@ -47,6 +47,8 @@ pub enum Invalid {
     TimeOutOfRange,
     #[error("may hold at most {max} items")]
     TooMany { max: usize },
+    #[error("must not name the same value twice")]
+    Duplicates,
 }
 
 /// A value of a command outside the bounds of the replicated state (`crate::limits`), named by

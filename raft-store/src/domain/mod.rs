@@ -4,7 +4,9 @@
 mod alert;
 mod api_key;
 mod audit;
+mod campaign;
 mod code;
+mod code_job;
 mod coupon;
 mod coupon_changes;
 mod discount;
@@ -24,13 +26,18 @@ pub(crate) mod fixtures;
 pub use alert::Alert;
 pub use api_key::{ApiKey, KeyDigest, KeyId, KeyLabel, Role};
 pub use audit::{AuditAction, AuditRecord};
+pub use campaign::Campaign;
 pub use code::{CouponCode, CROCKFORD_ALPHABET};
+pub use code_job::{CodeJob, CodePattern, JobState};
 pub use coupon::{check_window, parse_cap, parse_count, Coupon, CouponTerms};
 pub use coupon_changes::CouponChanges;
 pub use discount::{AmountOverflow, Discount};
 pub use eligibility::{check_redeem, OrderFacts, RedeemRejection};
 pub use hold::{Hold, HoldState};
-pub use ids::{AlertId, AuditId, CouponId, HoldId, OrderId, RedemptionId, UserId};
+pub use ids::{
+    AlertId, AuditId, CampaignId, CampaignName, CouponId, HoldId, JobId, OrderId, RedemptionId,
+    UserId,
+};
 pub use invalid::{BoundsError, Invalid};
 pub use metadata::Metadata;
 pub use money::{parse_amount, parse_positive_amount, Currency, AMOUNT_MAX};

@@ -9,6 +9,7 @@ use coupon_client::{ClientConfig, HttpCouponClient, ATTEMPTS_MAX_DEFAULT};
 
 use crate::audit::AuditCommand;
 use crate::bench::BenchArgs;
+use crate::campaign::CampaignCommand;
 use crate::cluster::ClusterCommand;
 use crate::duration_arg;
 use crate::exit::{Done, EXIT_CODES_HELP};
@@ -91,6 +92,9 @@ pub enum Command {
     Confirm(HoldRefArgs),
     /// Give a hold's use back (the checkout was abandoned).
     Release(HoldRefArgs),
+    /// Campaigns: one set of rules behind many codes.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
     /// The cluster's nodes.
     #[command(subcommand)]
     Cluster(ClusterCommand),
@@ -122,6 +126,7 @@ impl Cli {
             Command::Hold(args) => args.run(&global.client()?, output).await,
             Command::Confirm(args) => args.confirm(&global.client()?, output).await,
             Command::Release(args) => args.release(&global.client()?, output).await,
+            Command::Campaign(command) => command.run(&global.client()?, output).await,
             Command::Cluster(command) => command.run(&global, output).await,
             Command::Keys(command) => command.run(&global.client()?, output).await,
             Command::Audit(command) => command.run(&global.client()?, output).await,

@@ -6,6 +6,7 @@
 
 mod audit;
 mod bench;
+mod campaign;
 mod cli;
 mod cluster;
 mod coupon_ref;
