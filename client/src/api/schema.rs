@@ -96,8 +96,13 @@ impl PartialSchema for Currency {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some("^[A-Z]{3}$"))
-            .description(Some("An ISO 4217 currency code: three upper-case letters."))
+            .enum_values(Some(Currency::accepted_codes()))
+            .description(Some(
+                "An ISO 4217 currency code that has a minor unit. An amount in it has at most \
+                 that many fraction digits (EUR 2, JPY 0, KWD 3), and every amount the service \
+                 computes (a percentage of an order) is rounded half up to it: 15 % of EUR 0.10 \
+                 is EUR 0.02.",
+            ))
             .examples([json!("EUR")])
             .into()
     }

@@ -25,10 +25,17 @@ fn a_coupon_from_creation_to_rollback() {
 
     coupon(&cluster).args(["validate", "IT-CLI-1", "--currency", "EUR"]).assert().code(0);
     let redeem = ["--json", "redeem", "IT-CLI-1", "--user", "u-1", "--idempotency-key", "it-cli"];
+    let redeem = [&redeem[..], &["--currency", "EUR"]].concat();
+    let redeem = &redeem;
     let first = json_of(coupon(&cluster).args(redeem).assert().success().get_output());
     let again = json_of(coupon(&cluster).args(redeem).assert().success().get_output());
     assert_eq!(first["redemption"]["id"], again["redemption"]["id"], "replayed, not applied twice");
-    coupon(&cluster).args(["redeem", &id, "--user", "u-2", "--order", "o-2"]).assert().success();
+    let in_eur = ["--currency", "EUR"];
+    coupon(&cluster)
+        .args(["redeem", &id, "--user", "u-2", "--order", "o-2"])
+        .args(in_eur)
+        .assert()
+        .success();
 
     let history =
         coupon(&cluster).args(["--json", "history", &id, "--limit", "1", "--all"]).assert();

@@ -82,6 +82,9 @@ async fn bad_bodies(api: &str, coupon_id: u64) {
         json!({"user_id": "u", "order_amount": "-1"}),
         json!({"user_id": "u", "order_amount": "1.234"}),
         json!({"user_id": "u", "currency": "euro"}),
+        json!({"user_id": "u", "currency": "XYZ"}),
+        json!({"user_id": "u", "order_amount": "1.00"}),
+        json!({"user_id": "u", "order_amount": "1.001", "currency": "EUR"}),
         json!({"user_id": "u", "surprise": true}),
         json!({"order_id": "o"}),
     ];
@@ -106,6 +109,9 @@ async fn bad_coupons(api: &str) {
         ("expires_at", json!("tomorrow")),
         ("discount", json!({"type": "percentage", "value": "0"})),
         ("discount", json!({"type": "fixed", "value": "5.00"})),
+        ("discount", json!({"type": "fixed", "value": "5.00", "currency": "XYZ"})),
+        ("discount", json!({"type": "fixed", "value": "5.5", "currency": "JPY"})),
+        ("max_discount_amount", json!("5.00")),
         ("metadata", json!([1, 2])),
     ];
     for (field, value) in changes {

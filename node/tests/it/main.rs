@@ -9,6 +9,7 @@ mod cluster_snapshot;
 mod codes;
 mod http_contract;
 mod http_replay;
+mod money;
 mod openapi;
 mod operations;
 mod support;

@@ -7,6 +7,7 @@ mod audit;
 mod code;
 mod coupon;
 mod coupon_changes;
+mod currency;
 mod discount;
 mod eligibility;
 mod ids;
@@ -24,14 +25,18 @@ pub use alert::Alert;
 pub use api_key::{ApiKey, KeyDigest, KeyId, KeyLabel, Role};
 pub use audit::{AuditAction, AuditRecord};
 pub use code::{CouponCode, CROCKFORD_ALPHABET};
-pub use coupon::{check_window, parse_cap, parse_count, Coupon, CouponTerms};
+pub use coupon::{check_window, parse_cap, parse_count, parse_minimum, Coupon, CouponTerms};
 pub use coupon_changes::CouponChanges;
+pub use currency::Currency;
 pub use discount::{AmountOverflow, Discount};
-pub use eligibility::{check_redeem, OrderFacts, RedeemRejection};
+pub use eligibility::{check_order_currency, check_redeem, OrderFacts, RedeemRejection};
 pub use ids::{AlertId, AuditId, CouponId, OrderId, RedemptionId, UserId};
 pub use invalid::{BoundsError, Invalid};
 pub use metadata::Metadata;
-pub use money::{parse_amount, parse_positive_amount, Currency, AMOUNT_MAX};
+pub use money::{
+    check_amount_range, parse_amount, parse_positive_amount, round_to_minor_unit, AMOUNT_MAX,
+    ROUNDING,
+};
 pub use redemption::Redemption;
 pub use status::CouponStatus;
 pub use time::Timestamp;

@@ -31,12 +31,14 @@ pub fn coupon(coupon: &Coupon) -> String {
     text.trim_end().to_owned()
 }
 
-/// `15% (at most 30.00)` or `10.00 EUR`.
+/// `15% (at most 30.00 EUR)`, `15% (in EUR)`, `15%` or `10.00 EUR`.
 pub fn discount(discount: &Discount, cap: Option<Decimal>) -> String {
     match discount {
-        Discount::Percentage { value } => match cap {
-            Some(cap) => format!("{value}% (at most {cap})"),
-            None => format!("{value}%"),
+        Discount::Percentage { value, currency } => match (cap, currency) {
+            (Some(cap), Some(currency)) => format!("{value}% (at most {cap} {currency})"),
+            (Some(cap), None) => format!("{value}% (at most {cap})"),
+            (None, Some(currency)) => format!("{value}% (in {currency})"),
+            (None, None) => format!("{value}%"),
         },
         Discount::Fixed { value, currency } => format!("{value} {currency}"),
     }
