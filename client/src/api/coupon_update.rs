@@ -11,7 +11,7 @@ use super::decimal::option_decimal_str;
 /// Body of `PATCH /coupons/{id}`. Every bound of create holds for the coupon after the change;
 /// `usage_limit` never falls below `times_redeemed` (409 `usage_limit_below_used`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(min_properties = 1))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCouponRequest {
     /// A new expiry, in the future.
@@ -47,7 +47,7 @@ pub struct UpdateCouponRequest {
         deserialize_with = "present_decimal",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, nullable, pattern = "^[0-9]+([.][0-9]+)?$"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, nullable, pattern = "^(0*[1-9][0-9]*([.][0-9]+)?|0+[.][0-9]*[1-9][0-9]*)$"))]
     pub max_discount_amount: Option<Option<Decimal>>,
     /// Low-stock alert threshold, 0 to 1,000,000,000; `null`: no alert.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]

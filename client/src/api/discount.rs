@@ -41,7 +41,7 @@ pub enum Discount {
         #[serde(with = "decimal_str")]
         #[cfg_attr(
             feature = "openapi",
-            schema(value_type = String, pattern = "^[0-9]+([.][0-9]+)?$", example = "15")
+            schema(value_type = String, pattern = "^(0*(100([.]0+)?|[1-9][0-9]?([.][0-9]{1,4}0*)?)|0+[.]([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9])0*)$", example = "15")
         )]
         value: Decimal,
         /// The currency of the coupon's money bounds; required when it has any. Absent: the
@@ -56,7 +56,7 @@ pub enum Discount {
         #[serde(with = "decimal_str")]
         #[cfg_attr(
             feature = "openapi",
-            schema(value_type = String, pattern = "^[0-9]+([.][0-9]+)?$", example = "10.00")
+            schema(value_type = String, pattern = "^(0*[1-9][0-9]*([.][0-9]+)?|0+[.][0-9]*[1-9][0-9]*)$", example = "10.00")
         )]
         value: Decimal,
         /// The amount's currency; a redeem in another currency is `currency_mismatch`.

@@ -15,7 +15,13 @@ pub struct ValidateQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "openapi",
-        param(value_type = Option<String>, min_length = 1, max_length = 128, example = "u-1")
+        param(
+            value_type = Option<String>,
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+            example = "u-1"
+        )
     )]
     pub user_id: Option<ExternalId>,
     /// Money in `currency` (a decimal string, at most the currency's minor units as fraction

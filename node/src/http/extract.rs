@@ -75,9 +75,11 @@ fn malformed(error: &serde_json::Error) -> ApiError {
     ApiError::new(ErrorCode::MalformedRequest, format!("malformed JSON: {error}"))
 }
 
-/// A positive integer id from the path.
+/// A positive integer id from the path, at most `ID_MAX` (the schema's `int64`).
 #[derive(Clone, Copy, Debug)]
 pub struct PathId(pub u64);
+
+const PATH_ID_RULE: &str = "must be a positive integer, at most 9223372036854775807";
 
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
@@ -86,10 +88,10 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         let axum::extract::Path(raw) =
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
-                .map_err(|_| ApiError::invalid_field("id", "must be a positive integer"))?;
+                .map_err(|_| ApiError::invalid_field("id", PATH_ID_RULE))?;
         match raw.parse::<u64>() {
-            Ok(id) if id > 0 => Ok(PathId(id)),
-            _ => Err(ApiError::invalid_field("id", "must be a positive integer")),
+            Ok(id) if (1..=coupon_client::api::ID_MAX).contains(&id) => Ok(PathId(id)),
+            _ => Err(ApiError::invalid_field("id", PATH_ID_RULE)),
         }
     }
 }

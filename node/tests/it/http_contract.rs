@@ -128,7 +128,7 @@ async fn bad_coupons(api: &str) {
 }
 
 async fn bad_paths_and_queries(api: &str, coupon_id: u64) {
-    let bad_ids = ["abc", "0", "-1", "99999999999999999999999"];
+    let bad_ids = ["abc", "0", "-1", "9223372036854775808", "99999999999999999999999"];
     for id in bad_ids {
         let path = format!("/coupons/{id}/redeem");
         expect(
@@ -144,6 +144,10 @@ async fn bad_paths_and_queries(api: &str, coupon_id: u64) {
         format!("/coupons/{coupon_id}?colour=red"),
         format!("/coupons/{coupon_id}/validate?order_amount=ten"),
         "/coupons?code=no%20spaces".to_owned(),
+        "/coupons?code=%C2%A0ABC".to_owned(),
+        "/cluster?consistency=AAA".to_owned(),
+        "/audit?after=9223372036854775808".to_owned(),
+        "/coupons?after=9223372036854775808".to_owned(),
     ];
     for path in bad_queries {
         expect(&get(api, &path).await, 422, "invalid_request", &path);
