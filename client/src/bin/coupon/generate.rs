@@ -129,7 +129,7 @@ impl GenerateArgs {
     }
 }
 
-fn parse_meta(text: &str) -> Result<(String, String), String> {
+pub fn parse_meta(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => {
             Ok((key.trim().to_owned(), value.to_owned()))

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use coupon_client::api::{Coupon, Discount, HistoryPage, RedeemResponse, Redemption};
+use coupon_client::api::{Coupon, CouponList, Discount, HistoryPage, RedeemResponse, Redemption};
 use rust_decimal::Decimal;
 
 /// A coupon as an aligned block of `name  value` lines.
@@ -57,6 +57,35 @@ pub fn redeemed(answer: &RedeemResponse, replayed: bool) -> String {
         answer.coupon.remaining,
         answer.coupon.usage_limit,
     )
+}
+
+/// A page of the catalogue as a table.
+pub fn coupon_list(list: &CouponList) -> String {
+    let mut text = format!(
+        "{:<10} {:<24} {:<28} {:<15} {:<7} {}\n",
+        "ID", "CODE", "DISCOUNT", "REMAINING", "ACTIVE", "EXPIRES AT"
+    );
+    for coupon in &list.coupons {
+        let _ = writeln!(
+            text,
+            "{:<10} {:<24} {:<28} {:<15} {:<7} {}",
+            coupon.id.to_string(),
+            coupon.code,
+            discount(&coupon.discount, coupon.max_discount_amount),
+            format!("{} of {}", coupon.remaining, coupon.usage_limit),
+            yes_no(coupon.active),
+            time(coupon.expires_at),
+        );
+    }
+    match list.next_after {
+        Some(after) => {
+            let _ = write!(text, "more: --after {after}");
+        }
+        None => {
+            let _ = write!(text, "{} coupons", list.coupons.len());
+        }
+    }
+    text
 }
 
 /// A history page as a table.
