@@ -166,7 +166,7 @@ async fn prove_identity(State(peer): State<PeerState>, body: Bytes) -> Result<Re
 #[cfg(test)]
 mod tests {
     use raft_store::command::{Command, RedeemCommand};
-    use raft_store::domain::{CouponId, UserId};
+    use raft_store::domain::{CouponId, Currency, UserId};
     use rust_decimal::Decimal;
 
     use super::*;
@@ -177,7 +177,7 @@ mod tests {
             user_id: UserId::parse("u-1").unwrap(),
             order_id: None,
             order_amount: Some(order_amount),
-            currency: None,
+            currency: Some(Currency::parse("EUR").unwrap()),
         });
         KeyedCommand { idempotency: None, actor: None, command }
     }

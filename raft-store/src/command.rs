@@ -264,10 +264,11 @@ impl RedeemCommand {
             order_id.check().map_err(BoundsError::at("order_id"))?;
         }
         if let Some(amount) = self.order_amount {
-            parse_amount(amount).map_err(BoundsError::at("order_amount"))?;
-        }
-        if let Some(currency) = &self.currency {
-            currency.check().map_err(BoundsError::at("currency"))?;
+            // An amount is in a currency: without one, its fraction digits cannot be checked
+            // nor a percentage of it rounded.
+            let currency = self.currency.as_ref().ok_or(Invalid::AmountNeedsCurrency);
+            let currency = currency.map_err(BoundsError::at("currency"))?;
+            parse_amount(amount, currency).map_err(BoundsError::at("order_amount"))?;
         }
         Ok(())
     }
@@ -297,6 +298,15 @@ mod tests {
         let error = redeem(Decimal::MAX).check_bounds().unwrap_err();
         assert_eq!(error.field, "order_amount");
         assert_eq!(error.to_string(), "order_amount: must be at most 1000000000000000");
+        let Command::Redeem(mut redeem) = redeem(dec("1.001")).command else { unreachable!() };
+        let error = redeem.check_bounds().unwrap_err();
+        assert_eq!(
+            (error.field, error.invalid),
+            ("order_amount", Invalid::MinorUnits { currency: eur() })
+        );
+        redeem.currency = None;
+        let error = redeem.check_bounds().unwrap_err();
+        assert_eq!((error.field, error.invalid), ("currency", Invalid::AmountNeedsCurrency));
     }
 
     #[test]

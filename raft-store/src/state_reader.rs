@@ -50,7 +50,8 @@ pub struct CouponFilter {
 }
 
 impl CouponFilter {
-    fn admits(&self, coupon: &Coupon) -> bool {
+    /// Whether `coupon` passes every condition of the filter.
+    pub fn admits(&self, coupon: &Coupon) -> bool {
         self.status.is_none_or(|(status, now)| CouponStatus::of(coupon, now) == status)
             && self
                 .code_prefix

@@ -34,7 +34,7 @@ pub struct Alert {
 pub struct AlertsQuery {
     /// The previous page's `next_after`; absent: from the oldest alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0, example = 3))]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0, maximum = 9_223_372_036_854_775_807_u64, example = 3))]
     pub after: Option<AlertId>,
     /// Page size, 1 to 500; absent: 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -48,8 +48,15 @@ pub struct AuditRecord {
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// The previous page's `next_after`; absent: from the first record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(minimum = 0, example = 120))]
+    #[serde(
+        default,
+        deserialize_with = "super::id::option_up_to_id_max",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        param(minimum = 0, maximum = 9_223_372_036_854_775_807_u64, example = 120)
+    )]
     pub after: Option<u64>,
     /// Page size, 1 to 500; absent: 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -38,12 +38,13 @@ pub struct Coupon {
     pub code: String,
     /// What it takes off.
     pub discount: Discount,
-    /// Caps a percentage discount (money, a decimal string); `null`: no cap.
+    /// Caps a percentage discount (money in `discount.currency`, a decimal string); `null`: no
+    /// cap.
     #[serde(with = "option_decimal_str", default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", required = true, example = "30.00"))]
     pub max_discount_amount: Option<Decimal>,
-    /// Orders below this amount (money, a decimal string) are `min_order_not_met`; `null`: no
-    /// minimum.
+    /// Orders below this amount (money in `discount.currency`, a decimal string) are
+    /// `min_order_not_met`; `null`: no minimum.
     #[serde(with = "option_decimal_str", default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", required = true, example = "20.00"))]
     pub min_order_amount: Option<Decimal>,
@@ -116,16 +117,24 @@ pub struct CreateCouponRequest {
     /// characters; 409 `code_already_exists` if taken. Absent: the server generates 12
     /// characters of Crockford's base-32 alphabet (no I, L, O, U).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "SUMMER-2026"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^[ \\t\\n\\f\\r]*[A-Za-z0-9_-]{3,64}[ \\t\\n\\f\\r]*$",
+            example = "SUMMER-2026"
+        )
+    )]
     pub code: Option<String>,
     /// What it takes off.
     pub discount: Discount,
-    /// Cap on a percentage discount: money (a decimal string, at most 2 fraction digits),
-    /// greater than 0; refused on a fixed discount.
+    /// Cap on a percentage discount: money in `discount.currency` (required with it), a decimal
+    /// string with at most the currency's minor units as fraction digits, greater than 0;
+    /// refused on a fixed discount.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "30.00"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^(0*[1-9][0-9]*([.][0-9]+)?|0+[.][0-9]*[1-9][0-9]*)$", example = "30.00"))]
     pub max_discount_amount: Option<Decimal>,
-    /// Minimum order amount: money (a decimal string, at most 2 fraction digits), 0 or more.
+    /// Minimum order amount: money in `discount.currency` (required with it), a decimal string
+    /// with at most the currency's minor units as fraction digits, 0 or more.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "20.00"))]
     pub min_order_amount: Option<Decimal>,

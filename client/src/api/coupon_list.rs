@@ -18,15 +18,21 @@ pub enum CouponStatus {
     Exhausted,
 }
 
-/// Query of `GET /coupons`. With `code`, the lookup of one coupon (no other parameter but
-/// `consistency`); without, one page of the listing, oldest first by id.
+/// Query of `GET /coupons`. With `code`, the lookup of one coupon (the listing's filters still
+/// apply: a coupon they leave out is 404); without, one page of the listing, oldest first by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct CouponsQuery {
     /// Look up the coupon with this code, case-insensitively (trimmed, then upper-cased).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(example = "summer-2026"))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            pattern = "^[ \\t\\n\\f\\r]*[A-Za-z0-9_-]{3,64}[ \\t\\n\\f\\r]*$",
+            example = "summer-2026"
+        )
+    )]
     pub code: Option<String>,
     /// Only coupons in this status now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,7 +40,13 @@ pub struct CouponsQuery {
     pub status: Option<CouponStatus>,
     /// Only coupons whose code starts with this (case-insensitive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(example = "SUMMER-"))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            pattern = "^[ \\t\\n\\f\\r]*[A-Za-z0-9_-]{1,64}[ \\t\\n\\f\\r]*$",
+            example = "SUMMER-"
+        )
+    )]
     pub code_prefix: Option<String>,
     /// Only coupons created after this instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,7 +57,7 @@ pub struct CouponsQuery {
     pub campaign_id: Option<CampaignId>,
     /// The previous page's `next_after`; absent: from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0, example = 57))]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0, maximum = 9_223_372_036_854_775_807_u64, example = 57))]
     pub after: Option<CouponId>,
     /// Page size, 1 to 500; absent: 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]

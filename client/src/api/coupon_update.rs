@@ -11,7 +11,7 @@ use super::decimal::option_decimal_str;
 /// Body of `PATCH /coupons/{id}`. Every bound of create holds for the coupon after the change;
 /// `usage_limit` never falls below `times_redeemed` (409 `usage_limit_below_used`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(min_properties = 1))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCouponRequest {
     /// A new expiry, in the future.
@@ -30,7 +30,8 @@ pub struct UpdateCouponRequest {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, nullable, minimum = 1, maximum = 1_000_000_000))]
     pub per_user_limit: Option<Option<u64>>,
-    /// Minimum order amount (money as a decimal string); `null`: none.
+    /// Minimum order amount (money in the coupon's currency, to its minor unit, as a decimal
+    /// string); `null`: none. A percentage coupon without a currency cannot have one (422).
     #[serde(
         default,
         deserialize_with = "present_decimal",
@@ -38,13 +39,15 @@ pub struct UpdateCouponRequest {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, nullable, pattern = "^[0-9]+([.][0-9]+)?$"))]
     pub min_order_amount: Option<Option<Decimal>>,
-    /// Cap on a percentage discount (money as a decimal string); `null`: none.
+    /// Cap on a percentage discount (money in the coupon's currency, to its minor unit, as a
+    /// decimal string); `null`: none. Refused on a fixed discount and on a percentage without a
+    /// currency (422).
     #[serde(
         default,
         deserialize_with = "present_decimal",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, nullable, pattern = "^[0-9]+([.][0-9]+)?$"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, nullable, pattern = "^(0*[1-9][0-9]*([.][0-9]+)?|0+[.][0-9]*[1-9][0-9]*)$"))]
     pub max_discount_amount: Option<Option<Decimal>>,
     /// Low-stock alert threshold, 0 to 1,000,000,000; `null`: no alert.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]

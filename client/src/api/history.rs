@@ -17,7 +17,7 @@ const _: () = assert!(HISTORY_LIMIT_DEFAULT <= HISTORY_LIMIT_MAX);
 pub struct HistoryQuery {
     /// The last redemption id of the previous page (its `next_after`); absent: from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0, example = 17))]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0, maximum = 9_223_372_036_854_775_807_u64, example = 17))]
     pub after: Option<RedemptionId>,
     /// Page size, 1 to 500 (more is a 422); absent: 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]

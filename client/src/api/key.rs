@@ -25,7 +25,10 @@ pub struct CreateKeyRequest {
     pub role: KeyRole,
     /// Free text for the operator (at most 64 characters, no control characters).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = "web-eu"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]{0,64}$", example = "web-eu")
+    )]
     pub label: String,
 }
 

@@ -57,7 +57,7 @@ pub use error_code::ErrorCode;
 pub use external_id::ExternalId;
 pub use history::{HistoryPage, HistoryQuery, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX};
 pub use hold::{Hold, HoldRequest, HoldState};
-pub use id::{AlertId, CampaignId, CouponId, HoldId, JobId, NodeId, RedemptionId};
+pub use id::{AlertId, CampaignId, CouponId, HoldId, JobId, NodeId, RedemptionId, ID_MAX};
 pub use idempotency_key::{IdempotencyKey, InvalidIdempotencyKey, IDEMPOTENCY_KEY_LENGTH_MAX};
 pub use key::{ApiKey, CreateKeyRequest, CreatedKey, KeyList, KeyRole};
 pub use problem::{FieldError, Problem, ABOUT_BLANK, JSON_CONTENT_TYPE, PROBLEM_CONTENT_TYPE};

@@ -19,12 +19,15 @@ pub struct RedeemRequest {
     /// The order; a coupon redeems at most once per order (`order_already_redeemed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<ExternalId>,
-    /// Money (a decimal string, at most 2 fraction digits, 0 or more). Needed for a percentage
-    /// discount amount and for `min_order_amount`.
+    /// Money in `currency` (a decimal string, 0 or more, at most the currency's minor units as
+    /// fraction digits); needs `currency`. Needed for a percentage discount amount and for
+    /// `min_order_amount`.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "50.00"))]
     pub order_amount: Option<Decimal>,
-    /// Checked against a fixed discount's currency; absent: no check.
+    /// The order's currency: required with `order_amount`, and for a coupon whose money is in a
+    /// currency (a fixed discount, or a percentage with `discount.currency`: 422 without);
+    /// another one than the coupon's is `currency_mismatch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
 }
@@ -57,7 +60,8 @@ pub struct Redemption {
     /// When (the leader's clock).
     pub redeemed_at: DateTime<Utc>,
     /// The amount taken off; `null` when it could not be computed (a percentage without
-    /// `order_amount`). Money, a decimal string.
+    /// `order_amount`). Money in the order's currency, with exactly its minor units; a
+    /// percentage of the order is rounded half up to them.
     #[serde(with = "option_decimal_str", default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", required = true, example = "7.50"))]
     pub discount_amount: Option<Decimal>,

@@ -6,7 +6,8 @@
 use serde_json::json;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{
-    AdditionalProperties, KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
+    AdditionalProperties, KnownFormat, Object, ObjectBuilder, OneOfBuilder, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
@@ -46,6 +47,7 @@ fn positive_id(description: &str, example: u64) -> RefOr<Schema> {
         .schema_type(Type::Integer)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
         .minimum(Some(1))
+        .maximum(Some(super::ID_MAX))
         .description(Some(description))
         .examples([json!(example)])
         .into()
@@ -99,10 +101,20 @@ impl ToSchema for AlertId {}
 
 impl PartialSchema for ExternalId {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
+        let text = ObjectBuilder::new()
             .schema_type(Type::String)
             .min_length(Some(1))
             .max_length(Some(128))
+            // No control character (Unicode `Cc`), as the server checks.
+            .pattern(Some("^[^\\u0000-\\u001f\\u007f-\\u009f]*$"));
+        // A JSON integer is read as a signed or unsigned 64-bit one.
+        let integer = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(i64::MIN))
+            .maximum(Some(u64::MAX));
+        OneOfBuilder::new()
+            .item(text)
+            .item(integer)
             .description(Some(
                 "The caller's own id (`user_id`, `order_id`): 1 to 128 characters, no control \
                  characters. A JSON integer is also accepted and stored as its decimal string.",
@@ -117,8 +129,13 @@ impl PartialSchema for Currency {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some("^[A-Z]{3}$"))
-            .description(Some("An ISO 4217 currency code: three upper-case letters."))
+            .enum_values(Some(Currency::accepted_codes()))
+            .description(Some(
+                "An ISO 4217 currency code that has a minor unit. An amount in it has at most \
+                 that many fraction digits (EUR 2, JPY 0, KWD 3), and every amount the service \
+                 computes (a percentage of an order) is rounded half up to it: 15 % of EUR 0.10 \
+                 is EUR 0.02.",
+            ))
             .examples([json!("EUR")])
             .into()
     }

@@ -15,23 +15,28 @@ pub struct ValidateQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "openapi",
-        param(value_type = Option<String>, min_length = 1, max_length = 128, example = "u-1")
+        param(
+            value_type = Option<String>,
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+            example = "u-1"
+        )
     )]
     pub user_id: Option<ExternalId>,
-    /// Money (a decimal string, at most 2 fraction digits), for the discount amount and
-    /// `min_order_amount`.
+    /// Money in `currency` (a decimal string, at most the currency's minor units as fraction
+    /// digits), for the discount amount and `min_order_amount`; needs `currency`.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "openapi",
         param(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "50.00")
     )]
     pub order_amount: Option<Decimal>,
-    /// Checked against a fixed discount's currency when given (ISO 4217, e.g. `EUR`).
+    /// The order's currency (ISO 4217, e.g. `EUR`): required with `order_amount`, and for a
+    /// coupon whose money is in a currency (a fixed discount, or a percentage with
+    /// `discount.currency`); another one than the coupon's is `currency_mismatch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        param(value_type = Option<String>, pattern = "^[A-Z]{3}$", example = "EUR")
-    )]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<Currency>, example = "EUR"))]
     pub currency: Option<Currency>,
     /// `linearizable` (the default) or `local`, as on every `GET`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,7 +69,8 @@ pub struct ValidateResponse {
     #[cfg_attr(feature = "openapi", schema(example = 97))]
     pub remaining: Option<u64>,
     /// What a redeem would take off; absent when it cannot be computed (a percentage without
-    /// `order_amount`) or the coupon is not valid. Money, a decimal string.
+    /// `order_amount`) or the coupon is not valid. Money in the order's currency, a decimal
+    /// string with exactly its minor units; a percentage of the order is rounded half up to them.
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$", example = "7.50"))]
     pub discount_amount: Option<Decimal>,

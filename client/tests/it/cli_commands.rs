@@ -25,10 +25,17 @@ fn a_coupon_from_creation_to_rollback() {
 
     coupon(&cluster).args(["validate", "IT-CLI-1", "--currency", "EUR"]).assert().code(0);
     let redeem = ["--json", "redeem", "IT-CLI-1", "--user", "u-1", "--idempotency-key", "it-cli"];
+    let redeem = [&redeem[..], &["--currency", "EUR"]].concat();
+    let redeem = &redeem;
     let first = json_of(coupon(&cluster).args(redeem).assert().success().get_output());
     let again = json_of(coupon(&cluster).args(redeem).assert().success().get_output());
     assert_eq!(first["redemption"]["id"], again["redemption"]["id"], "replayed, not applied twice");
-    coupon(&cluster).args(["redeem", &id, "--user", "u-2", "--order", "o-2"]).assert().success();
+    let in_eur = ["--currency", "EUR"];
+    coupon(&cluster)
+        .args(["redeem", &id, "--user", "u-2", "--order", "o-2"])
+        .args(in_eur)
+        .assert()
+        .success();
 
     let history =
         coupon(&cluster).args(["--json", "history", &id, "--limit", "1", "--all"]).assert();
@@ -57,6 +64,7 @@ fn a_checkout_holds_then_confirms_or_releases() {
         .assert()
         .success();
     let hold = ["--json", "hold", "it-hold-1", "--user", "u-1", "--order-amount", "20.00"];
+    let hold = [&hold[..], &["--currency", "EUR"]].concat();
     let first = json_of(coupon(&cluster).args(hold).assert().success().get_output());
     assert_eq!(
         (first["state"].as_str(), first["discount_amount"].as_str()),
@@ -86,6 +94,53 @@ fn a_checkout_holds_then_confirms_or_releases() {
         (after["times_redeemed"].as_u64(), after["held"].as_u64(), after["remaining"].as_u64()),
         (Some(1), Some(0), Some(1))
     );
+}
+
+/// Goal: `list` pages and filters the catalogue and `edit` changes a coupon's terms. Steps: one
+/// node; three coupons, two with the prefix LIST-; list by prefix, a page of one with --all;
+/// edit one (limit, cap removed, metadata replaced) by code; an edit naming nothing exits 64;
+/// an edit below the uses taken exits 2.
+#[test]
+fn list_and_edit_the_catalogue() {
+    let cluster = LocalCluster::start(1);
+    for code in ["list-a", "list-b", "other-c"] {
+        coupon(&cluster)
+            .args(["generate", "--percent", "10", "--currency", "EUR", "--max-discount", "5"])
+            .args(["--expires-in", "1d", "--usage-limit", "3", "--code", code])
+            .assert()
+            .success();
+    }
+    let listed = coupon(&cluster)
+        .args(["--json", "list", "--code-prefix", "list-", "--limit", "1", "--all"])
+        .assert()
+        .success();
+    let listed = json_of(listed.get_output());
+    let codes: Vec<_> =
+        listed["coupons"].as_array().expect("coupons").iter().map(|c| c["code"].clone()).collect();
+    assert_eq!(codes, ["LIST-A", "LIST-B"], "{listed}");
+    assert_eq!(listed["next_after"], serde_json::Value::Null);
+    coupon(&cluster)
+        .args(["list", "--status", "active"])
+        .assert()
+        .success()
+        .stdout(contains("OTHER-C"));
+    coupon(&cluster).args(["list", "--status", "gone"]).assert().code(64);
+
+    let edited = coupon(&cluster)
+        .args(["--json", "edit", "list-b", "--usage-limit", "7", "--no-max-discount"])
+        .args(["--meta", "campaign=edited"])
+        .assert()
+        .success();
+    let edited = json_of(edited.get_output());
+    assert_eq!(edited["usage_limit"], 7);
+    assert_eq!(edited["max_discount_amount"], serde_json::Value::Null);
+    assert_eq!(edited["metadata"]["campaign"], "edited");
+    coupon(&cluster).args(["edit", "list-b"]).assert().code(64);
+    for user in ["u-1", "u-2"] {
+        let redeem = ["redeem", "list-a", "--user", user, "--currency", "EUR"];
+        coupon(&cluster).args(redeem).assert().success();
+    }
+    coupon(&cluster).args(["edit", "list-a", "--usage-limit", "1"]).assert().code(2);
 }
 
 /// Goal: bulk generation creates every coupon with the prefix. Steps: --count 25 with a code

@@ -30,6 +30,6 @@ pub fn client(nodes: Vec<String>) -> HttpCouponClient {
 
 /// A 10 % coupon with `usage_limit` uses, valid for a day.
 pub fn coupon_request(usage_limit: u64) -> CreateCouponRequest {
-    let discount = Discount::Percentage { value: Decimal::new(10, 0) };
+    let discount = Discount::Percentage { value: Decimal::new(10, 0), currency: None };
     CreateCouponRequest::new(discount, Utc::now() + chrono::Duration::days(1), usage_limit)
 }

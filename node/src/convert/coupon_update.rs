@@ -3,17 +3,22 @@
 use chrono::{DateTime, Utc};
 use coupon_client::api::UpdateCouponRequest;
 use raft_store::domain::{
-    parse_amount, parse_count, parse_positive_amount, CouponChanges, Invalid, Metadata, Timestamp,
+    check_amount_range, parse_cap, parse_count, parse_minimum, CouponChanges, Discount, Invalid,
+    Metadata, Timestamp,
 };
+use rust_decimal::Decimal;
 
 use super::{FieldErrors, InvalidFields};
 
-/// The changes `request` asks for, at wall-clock time `now` (a new expiry must be in the future).
-/// Bounds between terms (a start before the expiry, a cap only on a percentage) are checked by
-/// apply against the coupon as it is then.
+/// The changes `request` asks for, at wall-clock time `now` (a new expiry must be in the future),
+/// to a coupon whose discount is `discount` (`None`: the coupon is not known, and apply answers).
+/// A discount never changes, so the money bounds are checked here against its currency and kind;
+/// the bounds between terms that can change (a start before the expiry) are checked by apply
+/// against the coupon as it is then.
 pub fn coupon_changes(
     request: &UpdateCouponRequest,
     now: DateTime<Utc>,
+    discount: Option<&Discount>,
 ) -> Result<CouponChanges, InvalidFields> {
     let mut errors = FieldErrors::default();
     if request.is_empty() {
@@ -40,10 +45,16 @@ pub fn coupon_changes(
         threshold.and_then(|threshold| count(&mut errors, "low_stock_threshold", threshold, 0))
     });
     let min_order_amount = request.min_order_amount.map(|minimum| {
-        minimum.and_then(|minimum| errors.check("min_order_amount", parse_amount(minimum)))
+        let check =
+            |minimum| money_bound(minimum, discount, |currency| parse_minimum(minimum, currency));
+        minimum.and_then(|minimum| errors.check("min_order_amount", check(minimum)))
     });
     let max_discount_amount = request.max_discount_amount.map(|cap| {
-        cap.and_then(|cap| errors.check("max_discount_amount", parse_positive_amount(cap)))
+        let on_fixed_discount = matches!(discount, Some(Discount::Fixed { .. }));
+        let check = |cap| {
+            money_bound(cap, discount, |currency| parse_cap(cap, on_fixed_discount, currency))
+        };
+        cap.and_then(|cap| errors.check("max_discount_amount", check(cap)))
     });
     let metadata = request
         .metadata
@@ -62,14 +73,34 @@ pub fn coupon_changes(
     errors.finish(Some(changes))
 }
 
+/// A money bound by the coupon's rule (`parse`, given the discount's currency), or only its range
+/// while the coupon is unknown here.
+fn money_bound(
+    amount: Decimal,
+    discount: Option<&Discount>,
+    parse: impl FnOnce(Option<&raft_store::domain::Currency>) -> Result<Decimal, Invalid>,
+) -> Result<Decimal, Invalid> {
+    match discount {
+        Some(discount) => parse(discount.currency()),
+        None => check_amount_range(amount),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
 
+    fn changes_to(
+        discount: Option<&Discount>,
+        body: serde_json::Value,
+    ) -> Result<CouponChanges, InvalidFields> {
+        coupon_changes(&serde_json::from_value(body).unwrap(), Utc::now(), discount)
+    }
+
     fn changes(body: serde_json::Value) -> Result<CouponChanges, InvalidFields> {
-        coupon_changes(&serde_json::from_value(body).unwrap(), Utc::now())
+        changes_to(None, body)
     }
 
     #[test]
@@ -84,8 +115,30 @@ mod tests {
             ["expires_at", "usage_limit"]
         );
         assert_eq!(
-            fields(json!({"max_discount_amount": "0", "min_order_amount": "1.001"})),
+            fields(json!({"max_discount_amount": "-1", "min_order_amount": "-0.01"})),
             ["min_order_amount", "max_discount_amount"]
         );
+    }
+
+    #[test]
+    fn money_bounds_are_held_to_the_coupons_currency_and_kind() {
+        use raft_store::domain::Currency;
+        let currency = |code| Some(Currency::parse(code).unwrap());
+        let in_yen = Discount::percentage(Decimal::TEN, currency("JPY")).unwrap();
+        let anywhere = Discount::percentage(Decimal::TEN, None).unwrap();
+        let fixed = Discount::fixed(Decimal::ONE, currency("KWD").unwrap()).unwrap();
+        let fields = |discount, body| {
+            let refused = changes_to(Some(discount), body).unwrap_err().0;
+            refused.into_iter().map(|e| (e.field, e.message)).collect::<Vec<_>>()
+        };
+        assert!(changes_to(Some(&in_yen), json!({"min_order_amount": "2000"})).is_ok());
+        let refused = fields(&in_yen, json!({"min_order_amount": "20.50"}));
+        assert_eq!(refused[0].0, "min_order_amount");
+        assert!(refused[0].1.contains("0 fraction digits in JPY"), "{refused:?}");
+        let refused = fields(&anywhere, json!({"max_discount_amount": "5"}));
+        assert_eq!(refused[0].1, Invalid::NoCurrency.to_string());
+        assert!(changes_to(Some(&fixed), json!({"min_order_amount": "1.005"})).is_ok());
+        let refused = fields(&fixed, json!({"max_discount_amount": "1"}));
+        assert_eq!(refused[0].1, Invalid::CapOnFixedDiscount.to_string());
     }
 }

@@ -18,7 +18,7 @@ pub fn coupon_filter(
     let status = query.status.map(|status| (domain_status(status), now));
     // A prefix is a code's beginning: the code's characters, normalised the same way.
     let code_prefix = query.code_prefix.as_deref().and_then(|prefix| {
-        let normal = prefix.trim().to_ascii_uppercase();
+        let normal = prefix.trim_matches(|c: char| c.is_ascii_whitespace()).to_ascii_uppercase();
         let valid = !normal.is_empty()
             && normal.len() <= raft_store::limits::CODE_LENGTH_MAX
             && normal.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');

@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 use coupon_client::api::{CreateCouponRequest, Discount as WireDiscount};
 use raft_store::command::CodeChoice;
 use raft_store::domain::{
-    check_window, parse_amount, parse_cap, parse_count, parse_positive_amount, CouponCode,
-    CouponTerms, Currency, Discount, Invalid, Metadata, Timestamp,
+    check_window, parse_cap, parse_count, parse_minimum, CouponCode, CouponTerms, Currency,
+    Discount, Invalid, Metadata, Timestamp,
 };
 use raft_store::limits::GENERATED_CODE_LENGTH;
+use rust_decimal::Decimal;
 
 use super::{FieldErrors, InvalidFields};
 
@@ -25,14 +26,8 @@ pub fn new_coupon(
         Some(code) => errors.check("code", CouponCode::parse(code)).map(CodeChoice::Chosen),
         None => Some(CodeChoice::Generated(CouponCode::generate(entropy))),
     };
-    let discount = discount(&request.discount, &mut errors);
-    let max_discount_amount = request.max_discount_amount.and_then(|cap| {
-        let on_fixed_discount = matches!(request.discount, WireDiscount::Fixed { .. });
-        errors.check("max_discount_amount", parse_cap(cap, on_fixed_discount))
-    });
-    let min_order_amount = request
-        .min_order_amount
-        .and_then(|min| errors.check("min_order_amount", parse_amount(min)));
+    let (discount, currency) = discount(&request.discount, &mut errors);
+    let (max_discount_amount, min_order_amount) = money_bounds(request, currency, &mut errors);
     if request.expires_at <= now {
         errors.add("expires_at", Invalid::NotInFuture.to_string());
     }
@@ -69,17 +64,58 @@ pub fn new_coupon(
     errors.finish(code.zip(terms))
 }
 
-fn discount(wire: &WireDiscount, errors: &mut FieldErrors) -> Option<Discount> {
+/// The discount, and its currency: `Some(None)` when it names none, `None` when the one it names
+/// is refused (and recorded). A fixed amount is checked only in a currency the service takes.
+fn discount(
+    wire: &WireDiscount,
+    errors: &mut FieldErrors,
+) -> (Option<Discount>, Option<Option<Currency>>) {
+    let mut currency = |code: Option<&coupon_client::api::Currency>| match code {
+        Some(code) => errors.check("discount.currency", Currency::parse(code.as_str())).map(Some),
+        None => Some(None),
+    };
     match wire {
-        WireDiscount::Percentage { value } => {
-            errors.check("discount.value", Discount::percentage(*value))
+        WireDiscount::Percentage { value, currency: code } => {
+            let currency = currency(code.as_ref());
+            let discount = Discount::percentage(*value, currency.clone().flatten());
+            let discount = errors.check("discount.value", discount);
+            (discount.filter(|_| currency.is_some()), currency)
         }
-        WireDiscount::Fixed { value, currency } => {
-            let currency = errors.check("discount.currency", Currency::parse(currency.as_str()));
-            let amount = errors.check("discount.value", parse_positive_amount(*value));
-            Discount::fixed(amount?, currency?).ok()
+        WireDiscount::Fixed { value, currency: code } => {
+            let currency = currency(Some(code));
+            let discount = currency.clone().flatten().and_then(|currency| {
+                errors.check("discount.value", Discount::fixed(*value, currency))
+            });
+            (discount, currency)
         }
     }
+}
+
+/// `max_discount_amount` and `min_order_amount`, each in the discount's `currency` (see
+/// `discount`); a percentage that has either and names no currency is refused once, on
+/// `discount.currency`, and a bound is checked only in a currency the service takes.
+fn money_bounds(
+    request: &CreateCouponRequest,
+    currency: Option<Option<Currency>>,
+    errors: &mut FieldErrors,
+) -> (Option<Decimal>, Option<Decimal>) {
+    let has_bounds = request.max_discount_amount.is_some() || request.min_order_amount.is_some();
+    if has_bounds && currency == Some(None) {
+        errors.add("discount.currency", Invalid::BoundsNeedCurrency.to_string());
+    }
+    let currency = currency.flatten();
+    let on_fixed_discount = matches!(request.discount, WireDiscount::Fixed { .. });
+    let cap = request.max_discount_amount.and_then(|cap| {
+        // The kind rule holds whatever the currency.
+        let checkable = on_fixed_discount || currency.is_some();
+        let cap = checkable.then(|| parse_cap(cap, on_fixed_discount, currency.as_ref()))?;
+        errors.check("max_discount_amount", cap)
+    });
+    let minimum = request.min_order_amount.and_then(|minimum| {
+        let minimum = parse_minimum(minimum, Some(currency.as_ref()?));
+        errors.check("min_order_amount", minimum)
+    });
+    (cap, minimum)
 }
 
 #[cfg(test)]
@@ -100,7 +136,7 @@ mod tests {
     fn request() -> CreateCouponRequest {
         let expires_at = Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59).unwrap();
         CreateCouponRequest::new(
-            WireDiscount::Percentage { value: Decimal::new(15, 0) },
+            WireDiscount::Percentage { value: Decimal::new(15, 0), currency: None },
             expires_at,
             100,
         )
@@ -128,6 +164,10 @@ mod tests {
         bad.usage_limit = 0;
         bad.per_user_limit = Some(1_000_000_001);
         bad.expires_at = now();
+        bad.discount = WireDiscount::Percentage {
+            value: Decimal::new(15, 0),
+            currency: Some(WireCurrency::new("EUR")),
+        };
         bad.min_order_amount = Some(Decimal::new(-1, 0));
         assert_eq!(
             field_errors(&bad),
@@ -138,7 +178,7 @@ mod tests {
     #[test]
     fn discounts_are_checked_by_kind() {
         let mut bad = request();
-        bad.discount = WireDiscount::Percentage { value: Decimal::new(101, 0) };
+        bad.discount = WireDiscount::Percentage { value: Decimal::new(101, 0), currency: None };
         assert_eq!(field_errors(&bad), ["discount.value"]);
         bad.discount = WireDiscount::Fixed {
             value: Decimal::new(1000, 2),
@@ -168,5 +208,36 @@ mod tests {
         let mut too_long = request();
         too_long.metadata = json!({"k": {"deep": "x".repeat(257)}}).as_object().unwrap().clone();
         assert_eq!(field_errors(&too_long), ["metadata"]);
+    }
+
+    #[test]
+    fn money_is_held_to_the_coupons_currency() {
+        // Goal: amounts are checked to the minor unit of the coupon's currency, an unknown
+        // currency is refused, and a percentage with a money bound must name its currency.
+        let fixed = |value: i64, scale: u32, code: &str| {
+            let mut request = request();
+            let currency = WireCurrency::new(code);
+            request.discount = WireDiscount::Fixed { value: Decimal::new(value, scale), currency };
+            request
+        };
+        assert!(new_coupon(&fixed(500, 0, "JPY"), now(), [0; GENERATED_CODE_LENGTH]).is_ok());
+        assert_eq!(field_errors(&fixed(5005, 1, "JPY")), ["discount.value"]);
+        assert!(new_coupon(&fixed(5005, 3, "KWD"), now(), [0; GENERATED_CODE_LENGTH]).is_ok());
+        assert_eq!(field_errors(&fixed(5005, 3, "EUR")), ["discount.value"]);
+        assert_eq!(field_errors(&fixed(500, 2, "XYZ")), ["discount.currency"]);
+
+        let mut ambiguous = request();
+        ambiguous.max_discount_amount = Some(Decimal::new(3050, 2));
+        ambiguous.min_order_amount = Some(Decimal::new(2050, 2));
+        assert_eq!(field_errors(&ambiguous), ["discount.currency"], "reported once");
+        let WireDiscount::Percentage { currency, .. } = &mut ambiguous.discount else {
+            unreachable!()
+        };
+        *currency = Some(WireCurrency::new("JPY"));
+        assert_eq!(field_errors(&ambiguous), ["max_discount_amount", "min_order_amount"]);
+        ambiguous.max_discount_amount = Some(Decimal::new(30, 0));
+        ambiguous.min_order_amount = Some(Decimal::new(2000, 0));
+        let (_, terms) = new_coupon(&ambiguous, now(), [0; GENERATED_CODE_LENGTH]).unwrap();
+        assert_eq!(terms.discount.currency().map(Currency::as_str), Some("JPY"));
     }
 }

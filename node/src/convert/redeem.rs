@@ -2,15 +2,21 @@
 
 use coupon_client::api::{HoldRequest, RedeemRequest, ValidateQuery};
 use raft_store::command::{check_hold_ttl, Command, RedeemCommand};
-use raft_store::domain::{parse_amount, CouponId, Currency, OrderId, UserId};
+use raft_store::domain::{
+    check_amount_range, check_order_currency, parse_amount, CouponId, Currency, Discount, Invalid,
+    OrderId, UserId,
+};
 use raft_store::limits::HOLD_TTL_SECONDS_DEFAULT;
 use rust_decimal::Decimal;
 
 use super::{FieldErrors, InvalidFields};
 
+/// The redeem `request` asks for, of a coupon whose discount is `discount` (`None`: the coupon
+/// is not known, and apply answers `coupon_not_found`).
 pub fn redeem_command(
     coupon_id: CouponId,
     request: &RedeemRequest,
+    discount: Option<&Discount>,
 ) -> Result<RedeemCommand, InvalidFields> {
     let mut errors = FieldErrors::default();
     let user_id = errors.check("user_id", UserId::parse(request.user_id.as_str()));
@@ -18,8 +24,11 @@ pub fn redeem_command(
         Some(order) => errors.check("order_id", OrderId::parse(order.as_str())).map(Some),
         None => Some(None),
     };
-    let order_amount = checked_amount(request.order_amount, &mut errors);
-    let currency = checked_currency(request.currency.as_ref().map(|c| c.as_str()), &mut errors);
+    let (order_amount, currency) =
+        checked_money(request.order_amount, request.currency.as_ref(), &mut errors);
+    if let (Some(discount), Some(currency)) = (discount, &currency) {
+        errors.check("currency", check_order_currency(discount, currency.as_ref()));
+    }
     let command = (|| {
         Some(RedeemCommand {
             coupon_id,
@@ -32,8 +41,13 @@ pub fn redeem_command(
     errors.finish(command)
 }
 
-/// A hold: the redeem its body describes, and its time to live (the default when absent).
-pub fn hold_command(coupon_id: CouponId, request: &HoldRequest) -> Result<Command, InvalidFields> {
+/// A hold: the redeem its body describes (checked as `redeem_command` checks one), and its time
+/// to live (the default when absent).
+pub fn hold_command(
+    coupon_id: CouponId,
+    request: &HoldRequest,
+    discount: Option<&Discount>,
+) -> Result<Command, InvalidFields> {
     let redeem = RedeemRequest {
         user_id: request.user_id.clone(),
         order_id: request.order_id.clone(),
@@ -41,7 +55,7 @@ pub fn hold_command(coupon_id: CouponId, request: &HoldRequest) -> Result<Comman
         currency: request.currency.clone(),
     };
     let ttl = check_hold_ttl(request.ttl_seconds.unwrap_or(HOLD_TTL_SECONDS_DEFAULT));
-    match (redeem_command(coupon_id, &redeem), ttl) {
+    match (redeem_command(coupon_id, &redeem, discount), ttl) {
         (Ok(redeem), Ok(ttl_seconds)) => Ok(Command::PlaceHold { redeem, ttl_seconds }),
         (redeem, ttl) => {
             let mut errors = redeem.err().map(|InvalidFields(errors)| errors).unwrap_or_default();
@@ -61,31 +75,53 @@ pub struct OrderQuery {
     pub currency: Option<Currency>,
 }
 
+impl OrderQuery {
+    /// The query holds for a coupon with `discount`: it names a currency when the coupon's
+    /// money is in one (as `redeem_command` checks a redeem).
+    pub fn check_for(&self, discount: &Discount) -> Result<(), InvalidFields> {
+        let mut errors = FieldErrors::default();
+        errors.check("currency", check_order_currency(discount, self.currency.as_ref()));
+        errors.finish(Some(()))
+    }
+}
+
 pub fn order_facts_query(query: &ValidateQuery) -> Result<OrderQuery, InvalidFields> {
     let mut errors = FieldErrors::default();
     let user_id = match &query.user_id {
         Some(user) => errors.check("user_id", UserId::parse(user.as_str())).map(Some),
         None => Some(None),
     };
-    let order_amount = checked_amount(query.order_amount, &mut errors);
-    let currency = checked_currency(query.currency.as_ref().map(|c| c.as_str()), &mut errors);
+    let (order_amount, currency) =
+        checked_money(query.order_amount, query.currency.as_ref(), &mut errors);
     let parsed = (|| {
         Some(OrderQuery { user_id: user_id?, order_amount: order_amount?, currency: currency? })
     })();
     errors.finish(parsed)
 }
 
-/// `Some(None)` when absent, `None` after recording an error.
-fn checked_amount(amount: Option<Decimal>, errors: &mut FieldErrors) -> Option<Option<Decimal>> {
-    match amount {
-        Some(amount) => errors.check("order_amount", parse_amount(amount)).map(Some),
+/// The order's amount and currency, each `Some(None)` when absent and `None` after recording an
+/// error: a currency the service takes, and an amount in it, to its minor unit (an amount
+/// without a currency is refused: it could be neither checked nor rounded).
+fn checked_money(
+    amount: Option<Decimal>,
+    currency: Option<&coupon_client::api::Currency>,
+    errors: &mut FieldErrors,
+) -> (Option<Option<Decimal>>, Option<Option<Currency>>) {
+    let currency = match currency {
+        Some(currency) => errors.check("currency", Currency::parse(currency.as_str())).map(Some),
         None => Some(None),
-    }
-}
-
-fn checked_currency(currency: Option<&str>, errors: &mut FieldErrors) -> Option<Option<Currency>> {
-    match currency {
-        Some(currency) => errors.check("currency", Currency::parse(currency)).map(Some),
-        None => Some(None),
-    }
+    };
+    let amount = match (amount, &currency) {
+        (None, _) => Some(None),
+        (Some(amount), Some(Some(currency))) => {
+            errors.check("order_amount", parse_amount(amount, currency)).map(Some)
+        }
+        (Some(_), Some(None)) => {
+            errors.add("currency", Invalid::AmountNeedsCurrency.to_string());
+            None
+        }
+        // The currency is refused already: only the amount's range can be checked.
+        (Some(amount), None) => errors.check("order_amount", check_amount_range(amount)).map(Some),
+    };
+    (amount, currency)
 }

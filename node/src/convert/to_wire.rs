@@ -1,11 +1,11 @@
-//! Domain values into their wire form. Money is written with exactly two fraction digits,
-//! percentages without trailing zeros.
+//! Domain values into their wire form. Money is written with exactly its currency's minor units
+//! as fraction digits (EUR "10.00", JPY "500", KWD "1.250"), percentages without trailing zeros.
 
 use chrono::{DateTime, Utc};
 use coupon_client::api;
 use raft_store::domain::{
-    Alert, ApiKey, Campaign, CodeJob, Coupon, Discount, Hold, HoldState, JobState, Redemption,
-    Role, Timestamp,
+    Alert, ApiKey, Campaign, CodeJob, Coupon, Currency, Discount, Hold, HoldState, JobState,
+    Redemption, Role, Timestamp,
 };
 use rust_decimal::Decimal;
 
@@ -14,32 +14,42 @@ fn time(at: Timestamp) -> DateTime<Utc> {
     at.to_datetime().unwrap_or(DateTime::UNIX_EPOCH)
 }
 
-fn money(amount: Decimal) -> Decimal {
+/// Every stored amount has a currency (the bounds of the state require it), and fits its minor
+/// unit, so rescaling only pads.
+fn money(amount: Decimal, currency: Option<&Currency>) -> Decimal {
     let mut amount = amount;
-    amount.rescale(2);
+    if let Some(currency) = currency {
+        amount.rescale(currency.minor_units());
+    }
     amount
+}
+
+fn wire_currency(currency: &Currency) -> api::Currency {
+    api::Currency::new(currency.as_str())
 }
 
 fn discount(discount: &Discount) -> api::Discount {
     match discount {
-        Discount::Percentage { percent } => {
-            api::Discount::Percentage { value: percent.normalize() }
-        }
+        Discount::Percentage { percent, currency } => api::Discount::Percentage {
+            value: percent.normalize(),
+            currency: currency.as_ref().map(wire_currency),
+        },
         Discount::Fixed { amount, currency } => api::Discount::Fixed {
-            value: money(*amount),
-            currency: api::Currency::new(currency.as_str()),
+            value: money(*amount, Some(currency)),
+            currency: wire_currency(currency),
         },
     }
 }
 
 pub fn coupon(coupon: &Coupon) -> api::Coupon {
     let terms = &coupon.terms;
+    let in_currency = |amount| money(amount, terms.discount.currency());
     api::Coupon {
         id: api::CouponId(coupon.id.0),
         code: coupon.code.as_str().to_owned(),
         discount: discount(&terms.discount),
-        max_discount_amount: terms.max_discount_amount.map(money),
-        min_order_amount: terms.min_order_amount.map(money),
+        max_discount_amount: terms.max_discount_amount.map(in_currency),
+        min_order_amount: terms.min_order_amount.map(in_currency),
         starts_at: terms.starts_at.map(time),
         expires_at: time(terms.expires_at),
         usage_limit: u64::from(terms.usage_limit),
@@ -77,6 +87,7 @@ pub fn code_job(job: &CodeJob) -> api::CodeJob {
 /// A campaign; its terms are written as a coupon's are.
 pub fn campaign(campaign: &Campaign) -> api::Campaign {
     let terms = &campaign.terms;
+    let in_currency = |amount| money(amount, terms.discount.currency());
     api::Campaign {
         id: api::CampaignId(campaign.id.0),
         name: campaign.name.as_str().to_owned(),
@@ -85,8 +96,8 @@ pub fn campaign(campaign: &Campaign) -> api::Campaign {
         expires_at: time(terms.expires_at),
         usage_limit_per_code: u64::from(terms.usage_limit),
         per_user_limit: terms.per_user_limit.map(u64::from),
-        min_order_amount: terms.min_order_amount.map(money),
-        max_discount_amount: terms.max_discount_amount.map(money),
+        min_order_amount: terms.min_order_amount.map(in_currency),
+        max_discount_amount: terms.max_discount_amount.map(in_currency),
         budget: campaign.budget.map(|budget| api::Budget { redemptions: u64::from(budget) }),
         times_redeemed: campaign.times_redeemed,
         held: campaign.held,
@@ -114,7 +125,7 @@ pub fn hold(hold: &Hold) -> api::Hold {
         state,
         placed_at: time(hold.placed_at),
         expires_at: time(hold.expires_at),
-        discount_amount: hold.discount_amount.map(money),
+        discount_amount: hold.discount_amount.map(|amount| money(amount, hold.currency.as_ref())),
         redemption_id,
         ended_at,
     }
@@ -127,7 +138,9 @@ pub fn redemption(redemption: &Redemption) -> api::Redemption {
         user_id: api::ExternalId::new(redemption.user_id.as_str()),
         order_id: redemption.order_id.as_ref().map(|order| api::ExternalId::new(order.as_str())),
         redeemed_at: time(redemption.redeemed_at),
-        discount_amount: redemption.discount_amount.map(money),
+        discount_amount: redemption
+            .discount_amount
+            .map(|amount| money(amount, redemption.currency.as_ref())),
         rolled_back_at: redemption.rolled_back_at.map(time),
     }
 }

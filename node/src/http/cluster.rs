@@ -12,9 +12,9 @@ use raft_store::command::MembershipNote;
 use raft_store::NodeInfo;
 
 use super::app::{App, AppState};
-use super::extract::{JsonBody, PathId};
+use super::extract::{JsonBody, PathId, QueryParams};
 use super::problems::{
-    AddMemberProblems, InitClusterProblems, NotReadyProblems, RemoveMemberProblems,
+    AddMemberProblems, InitClusterProblems, NotReadyProblems, QueryProblems, RemoveMemberProblems,
 };
 use super::ApiError;
 use crate::cluster_admin::MembershipChange;
@@ -53,14 +53,20 @@ pub fn cluster_status(app: &App) -> ClusterStatus {
 
 /// This node's view of the cluster: its role, the leader it knows, its log, the members.
 ///
-/// Always the answering node's own view: `consistency` is accepted, as on every `GET`, and
-/// changes nothing here.
+/// Always the answering node's own view: `consistency` is checked, as on every `GET` (another
+/// value or parameter is 422), and changes nothing here.
 #[utoipa::path(
     get, path = "/cluster", tag = "cluster",
     params(ReadQuery),
-    responses((status = 200, description = "The answering node's view", body = ClusterStatus))
+    responses(
+        (status = 200, description = "The answering node's view", body = ClusterStatus),
+        QueryProblems,
+    )
 )]
-pub async fn get_cluster(State(app): State<AppState>) -> Json<ClusterStatus> {
+pub async fn get_cluster(
+    State(app): State<AppState>,
+    QueryParams(_): QueryParams<ReadQuery>,
+) -> Json<ClusterStatus> {
     Json(cluster_status(&app))
 }
 

@@ -86,7 +86,7 @@ pub async fn redeem_coupon(
 /// caller.
 #[utoipa::path(
     post, path = "/codes/{code}/redeem", tag = "coupons",
-    params(("code" = String, Path, description = "The coupon's code, in any case"), IdempotencyKey),
+    params(("code" = String, Path, description = "The coupon's code, in any case, blanks around it ignored", pattern = "^[ \\t\\n\\f\\r]*[A-Za-z0-9_-]{3,64}[ \\t\\n\\f\\r]*$"), IdempotencyKey),
     request_body = RedeemRequest,
     responses(
         (status = 201, description = "Redeemed: the new redemption and the coupon after it",
@@ -280,11 +280,13 @@ pub async fn get_coupon(
 
 /// List coupons, or look one up by its code.
 ///
-/// With `code` (case-insensitive): that coupon, or 404. Without: one page of the catalogue,
-/// oldest first by id, filtered by `status` (as of now), `code_prefix`, `created_after` and
-/// `campaign_id` (read through the campaign's own index). A
-/// filtered page examines at most 5000 coupons, so it may be short, or empty, with a
-/// `next_after`: page on until `next_after` is null.
+/// With `code` (case-insensitive): that coupon, or 404; the listing's filters (`status`,
+/// `code_prefix`, `created_after`, `campaign_id`, `after`) still apply, so a coupon they leave
+/// out is 404 too, and `limit` is checked and has nothing to cut. Without: one page of the
+/// catalogue, oldest first by id, filtered by `status` (as of now), `code_prefix`,
+/// `created_after` and `campaign_id` (read through the campaign's own index). A filtered page
+/// examines at most 5000 coupons, so it may be short, or empty, with a `next_after`: page on
+/// until `next_after` is null.
 #[utoipa::path(
     get, path = "/coupons", tag = "coupons",
     params(CouponsQuery),
@@ -299,25 +301,20 @@ pub async fn list_coupons(
     QueryParams(query): QueryParams<CouponsQuery>,
 ) -> Result<Json<CouponsAnswer>, ApiError> {
     let consistency = query.consistency.unwrap_or_default();
+    let filter = convert::coupon_filter(&query, Utc::now())?;
+    // Statuses at the later of this node's clock and the log time, as validate judges them.
+    let limit = page_limit(query.limit)?;
+    let after = query.after.map(|after| CouponId(after.0));
     if let Some(code) = &query.code {
-        let listing_parameter = query.status.is_some()
-            || query.code_prefix.is_some()
-            || query.created_after.is_some()
-            || query.campaign_id.is_some()
-            || query.after.is_some()
-            || query.limit.is_some();
-        if listing_parameter {
-            return Err(ApiError::invalid_field(
-                "code",
-                "a lookup by code takes no listing parameter",
-            ));
-        }
         let code = CouponCode::parse(code)
             .map_err(|invalid| ApiError::invalid_field("code", invalid.to_string()))?;
+        let listed = |coupon: &raft_store::domain::Coupon| {
+            filter.admits(coupon) && after.is_none_or(|after| coupon.id > after)
+        };
         let coupon = app
             .service
             .read(consistency, |state| match state.coupon_id_by_code(&code)? {
-                Some(id) => state.coupon(id),
+                Some(id) => Ok(state.coupon(id)?.filter(listed)),
                 None => Ok(None),
             })
             .await?;
@@ -329,10 +326,6 @@ pub async fn list_coupons(
             )),
         };
     }
-    let filter = convert::coupon_filter(&query, Utc::now())?;
-    // Statuses at the later of this node's clock and the log time, as validate judges them.
-    let limit = page_limit(query.limit)?;
-    let after = query.after.map(|after| CouponId(after.0));
     let page =
         app.service.read(consistency, |state| state.coupons_page(&filter, after, limit)).await?;
     Ok(Json(CouponsAnswer::Page(CouponList {
@@ -393,7 +386,7 @@ pub async fn validate(
 /// `coupon_not_found`. Rate limited per caller.
 #[utoipa::path(
     get, path = "/codes/{code}/validate", tag = "coupons",
-    params(("code" = String, Path, description = "The coupon's code, in any case"), ValidateQuery),
+    params(("code" = String, Path, description = "The coupon's code, in any case, blanks around it ignored", pattern = "^[ \\t\\n\\f\\r]*[A-Za-z0-9_-]{3,64}[ \\t\\n\\f\\r]*$"), ValidateQuery),
     responses(
         (status = 200, description = "The verdict, valid or not, with `reason` when not",
             body = ValidateResponse),

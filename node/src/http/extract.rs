@@ -63,9 +63,11 @@ fn malformed(error: &serde_json::Error) -> ApiError {
     ApiError::new(ErrorCode::MalformedRequest, format!("malformed JSON: {error}"))
 }
 
-/// A positive integer id from the path.
+/// A positive integer id from the path, at most `ID_MAX` (the schema's `int64`).
 #[derive(Clone, Copy, Debug)]
 pub struct PathId(pub u64);
+
+const PATH_ID_RULE: &str = "must be a positive integer, at most 9223372036854775807";
 
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
@@ -74,7 +76,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         let axum::extract::Path(raw) =
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
-                .map_err(|_| ApiError::invalid_field("id", "must be a positive integer"))?;
+                .map_err(|_| ApiError::invalid_field("id", PATH_ID_RULE))?;
         positive_id("id", &raw).map(PathId)
     }
 }
@@ -90,15 +92,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
         let axum::extract::Path((first, second)) =
             axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
                 .await
-                .map_err(|_| ApiError::invalid_field("id", "must be a positive integer"))?;
+                .map_err(|_| ApiError::invalid_field("id", PATH_ID_RULE))?;
         Ok(PathIds(positive_id("id", &first)?, positive_id("job", &second)?))
     }
 }
 
 fn positive_id(field: &str, raw: &str) -> Result<u64, ApiError> {
     match raw.parse::<u64>() {
-        Ok(id) if id > 0 => Ok(id),
-        _ => Err(ApiError::invalid_field(field, "must be a positive integer")),
+        Ok(id) if (1..=coupon_client::api::ID_MAX).contains(&id) => Ok(id),
+        _ => Err(ApiError::invalid_field(field, PATH_ID_RULE)),
     }
 }
 

@@ -71,7 +71,10 @@ pub async fn list_keys(State(app): State<AppState>) -> Result<Json<KeyList>, Api
 /// revoked key answers it again.
 #[utoipa::path(
     delete, path = "/keys/{id}", tag = "keys",
-    params(("id" = String, Path, description = "The key's id (`key_…`)"), IdempotencyKey),
+    params(
+        ("id" = String, Path, description = "The key's id (`key_…`)", pattern = "^key_[a-z0-9]{1,16}$"),
+        IdempotencyKey,
+    ),
     responses(
         (status = 200, description = "The key, revoked", body = api::ApiKey,
             headers(("Revocation-Unconfirmed" = String,

@@ -49,9 +49,43 @@ use super::routes;
 struct FixedParts;
 
 static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| {
-    let json = document().to_json().expect("an OpenAPI document always serialises to JSON");
-    Bytes::from(json)
+    let mut json = serde_json::to_value(document()).expect("an OpenAPI document is JSON");
+    add_field_rules(&mut json);
+    Bytes::from(json.to_string())
 });
+
+/// Rules between the fields of a body, which utoipa's schema model has no keyword for, added to
+/// the document's JSON: an order amount needs its currency (redeem), a coupon's cap (only on a
+/// percentage) and minimum need the discount's currency (create), as `if`/`then`; and a change
+/// names a field (`minProperties`, which utoipa does not write for a struct).
+/// The server holds requests to the same rules (`convert`), so the schema refuses what it does.
+fn add_field_rules(document: &mut serde_json::Value) {
+    let currency = serde_json::json!({"$ref": "#/components/schemas/Currency"});
+    let present = |field: &str| serde_json::json!({"required": [field], "properties": {field: {"type": "string"}}});
+    let schemas = &mut document["components"]["schemas"];
+    // A change names at least one field (`{}` is 422).
+    schemas["UpdateCouponRequest"]["minProperties"] = serde_json::json!(1);
+    schemas["RedeemRequest"]["allOf"] = serde_json::json!([{
+        "if": present("order_amount"),
+        "then": {"required": ["currency"], "properties": {"currency": currency}},
+    }]);
+    schemas["CreateCouponRequest"]["allOf"] = serde_json::json!([
+        {
+            "if": present("max_discount_amount"),
+            "then": {"properties": {"discount": {
+                "required": ["type", "currency"],
+                "properties": {"type": {"const": "percentage"}, "currency": currency},
+            }}},
+        },
+        {
+            "if": present("min_order_amount"),
+            "then": {"properties": {"discount": {
+                "required": ["currency"],
+                "properties": {"currency": currency},
+            }}},
+        },
+    ]);
+}
 
 /// This API's OpenAPI document.
 #[utoipa::path(

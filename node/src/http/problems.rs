@@ -96,6 +96,8 @@ problem_sets! {
     CouponReadProblems: [InvalidRequest, CouponNotFound, CodeMistyped, Unavailable];
     /// `GET /alerts`.
     ReadProblems: [InvalidRequest, Unavailable];
+    /// `GET /cluster`: the answering node's own view, so only its query can be refused.
+    QueryProblems: [InvalidRequest];
     /// `POST /cluster/init`.
     InitClusterProblems: [
         MalformedRequest, PayloadTooLarge, UnsupportedMediaType, InvalidRequest,

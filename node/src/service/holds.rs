@@ -20,7 +20,8 @@ impl CouponService {
         request: &HoldRequest,
     ) -> WriteResult {
         let route = format!("POST /coupons/{}/holds", coupon_id.0);
-        let command = || convert::hold_command(coupon_id, request);
+        let discount = self.coupon_discount(coupon_id).await?;
+        let command = || convert::hold_command(coupon_id, request, discount.as_ref());
         self.write(caller, key, &route, request, command).await
     }
 

@@ -77,6 +77,21 @@ impl CouponService {
         self.read(ReadConsistency::Linearizable, |state| state.coupon_id_by_code(code)).await
     }
 
+    /// The discount of coupon `id`, which no write changes: like a code's coupon, this node's own
+    /// state answers when it holds the coupon, and only a miss waits for a read barrier. `None`:
+    /// there is no such coupon.
+    pub async fn coupon_discount(
+        &self,
+        id: raft_store::domain::CouponId,
+    ) -> Result<Option<raft_store::domain::Discount>, ServiceError> {
+        let discount =
+            |state: &StateReader<'_>| Ok(state.coupon(id)?.map(|coupon| coupon.terms.discount));
+        if let Some(discount) = self.state.read(discount)? {
+            return Ok(Some(discount));
+        }
+        self.read(ReadConsistency::Linearizable, discount).await
+    }
+
     /// Writes this node holds now (queued or awaiting commit).
     pub fn proposals_in_flight(&self) -> usize {
         self.proposer.in_flight()

@@ -35,6 +35,7 @@ impl CouponService {
             })
             .await?;
         let Some((verdict, coupon)) = decided else { return Ok(None) };
+        order.check_for(&coupon.terms.discount)?;
         let mut response = api::ValidateResponse {
             valid: verdict.is_ok(),
             coupon_id: Some(api::CouponId(id.0)),
@@ -43,9 +44,7 @@ impl CouponService {
             reason: None,
         };
         match verdict {
-            Ok(Ok(discount)) => {
-                response.discount_amount = discount.map(|amount| amount.round_dp(2));
-            }
+            Ok(Ok(discount)) => response.discount_amount = discount,
             // Unreachable with an order amount the conversion accepted; refused all the same.
             Ok(Err(overflow)) => {
                 let field = FieldError::new("order_amount", overflow.to_string());

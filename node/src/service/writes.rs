@@ -52,7 +52,10 @@ impl CouponService {
         request: &RedeemRequest,
     ) -> WriteResult {
         let route = format!("POST /coupons/{}/redeem", coupon_id.0);
-        let command = || Ok(Command::Redeem(convert::redeem_command(coupon_id, request)?));
+        // Whether the order must name a currency is the coupon's (its discount never changes).
+        let discount = self.coupon_discount(coupon_id).await?;
+        let command =
+            || Ok(Command::Redeem(convert::redeem_command(coupon_id, request, discount.as_ref())?));
         self.write(caller, key, &route, request, command).await
     }
 
@@ -78,8 +81,10 @@ impl CouponService {
         request: &UpdateCouponRequest,
     ) -> WriteResult {
         let route = format!("PATCH /coupons/{}", id.0);
+        // The money bounds are held to the coupon's discount, which never changes.
+        let discount = self.coupon_discount(id).await?;
         let command = || {
-            let changes = convert::coupon_changes(request, Utc::now())?;
+            let changes = convert::coupon_changes(request, Utc::now(), discount.as_ref())?;
             Ok(Command::UpdateCoupon { coupon_id: id, changes })
         };
         self.write(caller, key, &route, request, command).await

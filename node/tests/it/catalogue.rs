@@ -75,15 +75,22 @@ async fn the_listing_filters_by_status_prefix_and_time_and_pages() {
         listed(api, &format!("&created_after={}", since.replace('+', "%2B")), 50).await,
         [other]
     );
-    assert_eq!(listed(api, &format!("&after={}", u64::MAX), 50).await, Vec::<u64>::new());
+    assert_eq!(listed(api, &format!("&after={}", i64::MAX), 50).await, Vec::<u64>::new());
 
     let one = get(api, "/coupons?code=list-active").await;
     assert_eq!((one.status, one.body["id"].as_u64()), (200, Some(active)));
+    // With a code, the filters still apply: the coupon, or 404 when they leave it out.
+    let kept = get(api, "/coupons?code=list-active&status=active&limit=5").await;
+    assert_eq!((kept.status, kept.body["id"].as_u64()), (200, Some(active)), "{}", kept.body);
+    let left_out = get(api, "/coupons?code=list-active&status=expired").await;
+    assert_eq!((left_out.status, left_out.code()), (404, "coupon_not_found"));
+    let passed = get(api, &format!("/coupons?code=list-active&after={active}")).await;
+    assert_eq!(passed.status, 404, "after its own id");
     for bad in [
         "status=gone",
         "limit=0",
         "limit=501",
-        "code=LIST-ACTIVE&status=active",
+        "code=LIST-ACTIVE&limit=0",
         "code_prefix=a%20b",
         "campaign=1",
     ] {
@@ -196,7 +203,7 @@ async fn limits_patched_during_a_race_stay_exact() {
 
 /// Goal: `GET /alerts` pages like history, and cursors at the edges are bounds. Steps: one node;
 /// three coupons whose one redeem each raises an alert; pages of 2 (`next_after`, then null);
-/// `after` past the last and at u64::MAX: empty pages; `limit` 0 and 501: 422.
+/// `after` past the last and at the int64 maximum: empty pages; `limit` 0 and 501: 422.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_are_paged_and_their_cursors_are_bounds() {
     let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
@@ -218,14 +225,14 @@ async fn alerts_are_paged_and_their_cursors_are_bounds() {
         (second["alerts"].as_array().map(Vec::len), &second["next_after"]),
         (Some(1), &Value::Null)
     );
-    for after in ["3", &u64::MAX.to_string()] {
+    for after in ["3", &i64::MAX.to_string()] {
         let page = get(api, &format!("/alerts?after={after}")).await.body;
         assert_eq!(
             (page["alerts"].as_array().map(Vec::len), &page["next_after"]),
             (Some(0), &Value::Null)
         );
     }
-    for bad in ["limit=0", "limit=501", "after=-1"] {
+    for bad in ["limit=0", "limit=501", "after=-1", "after=9223372036854775808"] {
         let reply = get(api, &format!("/alerts?{bad}")).await;
         assert_eq!((reply.status, reply.code()), (422, "invalid_request"), "{bad}");
     }

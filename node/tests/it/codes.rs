@@ -19,9 +19,14 @@ async fn routes_by_code_answer_as_the_id_routes() {
     let apis = cluster.api_addrs();
     let id = create_coupon(&apis[0], &coupon_body("SPRING-26", 5)).await;
 
-    let by_code = get(&apis[1], "/codes/spring-26/validate?user_id=u-1&order_amount=40.00").await;
-    let by_id =
-        get(&apis[2], &format!("/coupons/{id}/validate?user_id=u-1&order_amount=40.00")).await;
+    let by_code =
+        get(&apis[1], "/codes/spring-26/validate?user_id=u-1&order_amount=40.00&currency=EUR")
+            .await;
+    let by_id = get(
+        &apis[2],
+        &format!("/coupons/{id}/validate?user_id=u-1&order_amount=40.00&currency=EUR"),
+    )
+    .await;
     assert_eq!(by_code.status, 200, "{}", by_code.body);
     assert_eq!(by_code.body, by_id.body);
 
@@ -73,7 +78,9 @@ async fn racing_redeems_by_code_grant_exactly_the_limit() {
     let redeems = (0..120).map(|n| {
         let url = format!("http://{}/codes/race-by-code/redeem", apis[n % 3]);
         let request = client().post(url).header("Idempotency-Key", format!("race-{n}"));
-        send(request.json(&json!({"user_id": format!("u-{n}"), "order_amount": "10.00"})))
+        send(request.json(
+            &json!({"user_id": format!("u-{n}"), "order_amount": "10.00", "currency": "EUR"}),
+        ))
     });
     let replies = join_all(redeems).await;
     let granted = replies.iter().filter(|reply| reply.status == 201).count();

@@ -11,7 +11,9 @@ use crate::support::in_process::InProcessCluster;
 use crate::support::ONE_CLUSTER_AT_A_TIME;
 
 fn hold_body(user: &str, order: Option<&str>, ttl_seconds: u64) -> Value {
-    let mut body = json!({"user_id": user, "order_amount": "40.00", "ttl_seconds": ttl_seconds});
+    let mut body = json!({
+        "user_id": user, "order_amount": "40.00", "currency": "EUR", "ttl_seconds": ttl_seconds
+    });
     if let Some(order) = order {
         body["order_id"] = json!(order);
     }

@@ -82,6 +82,9 @@ async fn bad_bodies(api: &str, coupon_id: u64) {
         json!({"user_id": "u", "order_amount": "-1"}),
         json!({"user_id": "u", "order_amount": "1.234"}),
         json!({"user_id": "u", "currency": "euro"}),
+        json!({"user_id": "u", "currency": "XYZ"}),
+        json!({"user_id": "u", "order_amount": "1.00"}),
+        json!({"user_id": "u", "order_amount": "1.001", "currency": "EUR"}),
         json!({"user_id": "u", "surprise": true}),
         json!({"order_id": "o"}),
     ];
@@ -106,6 +109,9 @@ async fn bad_coupons(api: &str) {
         ("expires_at", json!("tomorrow")),
         ("discount", json!({"type": "percentage", "value": "0"})),
         ("discount", json!({"type": "fixed", "value": "5.00"})),
+        ("discount", json!({"type": "fixed", "value": "5.00", "currency": "XYZ"})),
+        ("discount", json!({"type": "fixed", "value": "5.5", "currency": "JPY"})),
+        ("max_discount_amount", json!("5.00")),
         ("metadata", json!([1, 2])),
     ];
     for (field, value) in changes {
@@ -122,7 +128,7 @@ async fn bad_coupons(api: &str) {
 }
 
 async fn bad_paths_and_queries(api: &str, coupon_id: u64) {
-    let bad_ids = ["abc", "0", "-1", "99999999999999999999999"];
+    let bad_ids = ["abc", "0", "-1", "9223372036854775808", "99999999999999999999999"];
     for id in bad_ids {
         let path = format!("/coupons/{id}/redeem");
         expect(
@@ -138,6 +144,10 @@ async fn bad_paths_and_queries(api: &str, coupon_id: u64) {
         format!("/coupons/{coupon_id}?colour=red"),
         format!("/coupons/{coupon_id}/validate?order_amount=ten"),
         "/coupons?code=no%20spaces".to_owned(),
+        "/coupons?code=%C2%A0ABC".to_owned(),
+        "/cluster?consistency=AAA".to_owned(),
+        "/audit?after=9223372036854775808".to_owned(),
+        "/coupons?after=9223372036854775808".to_owned(),
     ];
     for path in bad_queries {
         expect(&get(api, &path).await, 422, "invalid_request", &path);

@@ -20,8 +20,11 @@ async fn a_replay_after_expires_at_passed_gets_the_stored_201() {
     let cluster = InProcessCluster::start(1, &[]).await;
     let api = &cluster.nodes[0].api_addr;
     let expires_at = chrono::Utc::now() + chrono::Duration::seconds(3);
-    let mut request =
-        CreateCouponRequest::new(Discount::Percentage { value: Decimal::TEN }, expires_at, 5);
+    let mut request = CreateCouponRequest::new(
+        Discount::Percentage { value: Decimal::TEN, currency: None },
+        expires_at,
+        5,
+    );
     request.code = Some("SOON-GONE".to_owned());
     let body = serde_json::to_value(&request).expect("coupon body");
 

@@ -11,6 +11,7 @@ mod codes;
 mod holds;
 mod http_contract;
 mod http_replay;
+mod money;
 mod openapi;
 mod operations;
 mod support;

@@ -490,7 +490,7 @@ mod tests {
                 user_id: user(user_id),
                 order_id: Some(order(order_id)),
                 order_amount: Some(dec("50.00")),
-                currency: None,
+                currency: Some(eur()),
             })
         }
 
@@ -1090,7 +1090,7 @@ mod tests {
 
         #[derive(Clone, Debug, Serialize)]
         enum Disc {
-            Percentage { percent: Decimal },
+            Percentage { percent: Decimal, currency: Option<String> },
             Fixed { amount: Decimal, currency: String },
         }
 
@@ -1182,12 +1182,17 @@ mod tests {
         }
 
         fn currency() -> BoxedStrategy<String> {
-            prop_oneof![Just("EUR".to_owned()), Just("eur".to_owned()), text()].boxed()
+            let listed =
+                proptest::sample::select(vec!["EUR", "JPY", "KWD"]).prop_map(str::to_owned);
+            let unlisted =
+                proptest::sample::select(vec!["eur", "XYZ", "XAU"]).prop_map(str::to_owned);
+            prop_oneof![listed, unlisted, text()].boxed()
         }
 
         fn discount() -> BoxedStrategy<Disc> {
             prop_oneof![
-                decimal().prop_map(|percent| Disc::Percentage { percent }),
+                (decimal(), proptest::option::of(currency()))
+                    .prop_map(|(percent, currency)| Disc::Percentage { percent, currency }),
                 (decimal(), currency())
                     .prop_map(|(amount, currency)| Disc::Fixed { amount, currency }),
             ]
@@ -1226,7 +1231,7 @@ mod tests {
             (1u32..4, proptest::option::of(1u32..3), proptest::option::of(0u32..3), any::<bool>())
                 .prop_map(|(usage_limit, per_user_limit, low_stock_threshold, whole)| Terms {
                     discount: if whole {
-                        Disc::Percentage { percent: Decimal::ONE_HUNDRED }
+                        Disc::Percentage { percent: Decimal::ONE_HUNDRED, currency: None }
                     } else {
                         Disc::Fixed { amount: Decimal::new(500, 2), currency: "EUR".to_owned() }
                     },
@@ -1486,7 +1491,7 @@ mod tests {
         #[test]
         fn a_redeem_of_decimal_max_on_a_whole_discount_is_refused_not_a_panic() {
             let mut ledger = Ledger::default();
-            let whole = Discount::percentage(Decimal::ONE_HUNDRED).unwrap();
+            let whole = Discount::percentage(Decimal::ONE_HUNDRED, None).unwrap();
             let id = ledger.create("ALL-OFF", CouponTerms { discount: whole, ..terms() });
             let forged = Keyed {
                 idempotency: None,
@@ -1496,7 +1501,7 @@ mod tests {
                     user_id: "u-1".into(),
                     order_id: None,
                     order_amount: Some(Decimal::MAX),
-                    currency: None,
+                    currency: Some("EUR".into()),
                 }),
             };
             let command: KeyedCommand = decode(&bincode::serialize(&forged).unwrap()).unwrap();

@@ -2,7 +2,8 @@
 
 use crate::command::RedeemCommand;
 use crate::domain::{
-    check_redeem, Alert, AmountOverflow, Coupon, Redemption, RedemptionId, Timestamp,
+    check_order_currency, check_redeem, Alert, AmountOverflow, Coupon, Redemption, RedemptionId,
+    Timestamp,
 };
 use crate::error::Result;
 use crate::outcome::{Outcome, Rejection};
@@ -21,6 +22,10 @@ pub fn redeem(
     let Some(mut coupon) = state.coupon(command.coupon_id)? else {
         return Ok((Outcome::Rejected(Rejection::CouponNotFound), Vec::new(), counters));
     };
+    // The node refuses this before proposing (422); a command that skipped it changes nothing.
+    if check_order_currency(&coupon.terms.discount, command.currency.as_ref()).is_err() {
+        return Ok((Outcome::Rejected(Rejection::InvalidCommand), Vec::new(), counters));
+    }
     let counts_users = coupon.terms.per_user_limit.is_some();
     let facts = state.order_facts(
         &coupon,

@@ -17,7 +17,8 @@ pub struct CouponCode(String);
 impl CouponCode {
     /// Trims, upper-cases, then checks length (3 to 64) and characters (`A-Z 0-9 - _`).
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let normalized = raw.trim().to_ascii_uppercase();
+        // ASCII blanks only, as the OpenAPI pattern of a code says (`[ \t\n\f\r]`).
+        let normalized = raw.trim_matches(|c: char| c.is_ascii_whitespace()).to_ascii_uppercase();
         if !(CODE_LENGTH_MIN..=CODE_LENGTH_MAX).contains(&normalized.chars().count()) {
             return Err(Invalid::Length { min: CODE_LENGTH_MIN, max: CODE_LENGTH_MAX });
         }
@@ -84,6 +85,9 @@ mod tests {
     fn codes_are_trimmed_and_upper_cased() {
         assert_eq!(CouponCode::parse("  summer-2026 ").unwrap().as_str(), "SUMMER-2026");
         assert_eq!(CouponCode::parse("a_b").unwrap().as_str(), "A_B");
+        assert_eq!(CouponCode::parse("\t\n\x0c\rabc\r\n").unwrap().as_str(), "ABC");
+        // Only ASCII blanks are trimmed, as the OpenAPI pattern says.
+        assert_eq!(CouponCode::parse("\u{a0}ABC"), Err(Invalid::CodeCharacters));
     }
 
     #[test]

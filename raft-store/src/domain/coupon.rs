@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::money::{parse_amount, parse_positive_amount};
 use super::{
-    AlertId, BoundsError, CampaignId, CouponCode, CouponId, Discount, Invalid, Metadata, Timestamp,
+    AlertId, BoundsError, CampaignId, CouponCode, CouponId, Currency, Discount, Invalid, Metadata,
+    Timestamp,
 };
 use crate::limits::USAGE_LIMIT_MAX;
 
@@ -14,9 +15,10 @@ use crate::limits::USAGE_LIMIT_MAX;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CouponTerms {
     pub discount: Discount,
-    /// Cap on the amount a percentage discount takes off one order.
+    /// Cap on the amount a percentage discount takes off one order, in the discount's currency.
     pub max_discount_amount: Option<Decimal>,
-    /// Orders below this amount (or with no amount) cannot use the coupon.
+    /// Orders below this amount (or with no amount) cannot use the coupon; in the discount's
+    /// currency.
     pub min_order_amount: Option<Decimal>,
     /// `None`: valid from creation.
     pub starts_at: Option<Timestamp>,
@@ -34,12 +36,22 @@ impl CouponTerms {
     /// Every bound of the terms (`crate::limits`), the first one broken named by its field.
     pub fn check_bounds(&self) -> Result<(), BoundsError> {
         self.discount.check().map_err(BoundsError::at("discount"))?;
+        let currency = self.discount.currency();
+        let has_money_bounds =
+            self.max_discount_amount.is_some() || self.min_order_amount.is_some();
+        if has_money_bounds && currency.is_none() {
+            return Err(BoundsError {
+                field: "discount.currency",
+                invalid: Invalid::BoundsNeedCurrency,
+            });
+        }
         if let Some(cap) = self.max_discount_amount {
             let on_fixed_discount = matches!(self.discount, Discount::Fixed { .. });
-            parse_cap(cap, on_fixed_discount).map_err(BoundsError::at("max_discount_amount"))?;
+            parse_cap(cap, on_fixed_discount, currency)
+                .map_err(BoundsError::at("max_discount_amount"))?;
         }
         if let Some(minimum) = self.min_order_amount {
-            parse_amount(minimum).map_err(BoundsError::at("min_order_amount"))?;
+            parse_minimum(minimum, currency).map_err(BoundsError::at("min_order_amount"))?;
         }
         if let Some(starts_at) = self.starts_at {
             starts_at.check().map_err(BoundsError::at("starts_at"))?;
@@ -68,13 +80,24 @@ pub fn parse_count(value: u64, min: u64) -> Result<u32, Invalid> {
     }
 }
 
-/// `max_discount_amount`: a positive amount, and only on a percentage discount (the rule needs
-/// only the discount's kind, so the node reports it even when the discount's value is bad).
-pub fn parse_cap(cap: Decimal, on_fixed_discount: bool) -> Result<Decimal, Invalid> {
+/// `max_discount_amount`: a positive amount in the discount's `currency`, and only on a
+/// percentage discount (the kind rule needs only the discount's kind, so the node reports it even
+/// when the discount's value is bad). A percentage without a currency cannot say what its cap is
+/// in: `NoCurrency`.
+pub fn parse_cap(
+    cap: Decimal,
+    on_fixed_discount: bool,
+    currency: Option<&Currency>,
+) -> Result<Decimal, Invalid> {
     if on_fixed_discount {
         return Err(Invalid::CapOnFixedDiscount);
     }
-    parse_positive_amount(cap)
+    parse_positive_amount(cap, currency.ok_or(Invalid::NoCurrency)?)
+}
+
+/// `min_order_amount`: an amount in the discount's `currency` (`NoCurrency` without one).
+pub fn parse_minimum(minimum: Decimal, currency: Option<&Currency>) -> Result<Decimal, Invalid> {
+    parse_amount(minimum, currency.ok_or(Invalid::NoCurrency)?)
 }
 
 /// A coupon's window: it starts (if it names a start) before it expires.
@@ -151,7 +174,9 @@ mod tests {
             usage_limit: USAGE_LIMIT_MAX,
             per_user_limit: Some(1),
             low_stock_threshold: Some(0),
+            discount: Discount::percentage(dec("10"), Some(eur())).unwrap(),
             max_discount_amount: Some(dec("0.01")),
+            min_order_amount: Some(dec("0")),
             starts_at: Some(at(999)),
             ..terms()
         };
@@ -166,11 +191,20 @@ mod tests {
         assert_eq!(field(CouponTerms { per_user_limit: Some(0), ..terms() }), "per_user_limit");
         let threshold = CouponTerms { low_stock_threshold: Some(u32::MAX), ..terms() };
         assert_eq!(field(threshold), "low_stock_threshold");
-        let percent = Discount::Percentage { percent: Decimal::MAX };
+        let percent = Discount::Percentage { percent: Decimal::MAX, currency: None };
         assert_eq!(field(CouponTerms { discount: percent, ..terms() }), "discount");
-        let min = CouponTerms { min_order_amount: Some(Decimal::MAX), ..terms() };
+        let in_eur = Discount::percentage(dec("10"), Some(eur())).unwrap();
+        let min = CouponTerms {
+            discount: in_eur.clone(),
+            min_order_amount: Some(Decimal::MAX),
+            ..terms()
+        };
         assert_eq!(field(min), "min_order_amount");
-        let cap = CouponTerms { max_discount_amount: Some(Decimal::new(1, 28)), ..terms() };
+        let cap = CouponTerms {
+            discount: in_eur,
+            max_discount_amount: Some(Decimal::new(1, 28)),
+            ..terms()
+        };
         assert_eq!(field(cap), "max_discount_amount");
         let far = CouponTerms { expires_at: Timestamp::from_unix_millis(i64::MAX), ..terms() };
         assert_eq!(field(far), "expires_at");
@@ -179,9 +213,10 @@ mod tests {
 
     #[test]
     fn a_cap_only_goes_with_a_percentage() {
-        assert_eq!(parse_cap(dec("1"), true), Err(Invalid::CapOnFixedDiscount));
-        assert_eq!(parse_cap(dec("1"), false), Ok(dec("1")));
-        let fixed = Discount::fixed(dec("5"), eur()).unwrap();
+        let eur = eur();
+        assert_eq!(parse_cap(dec("1"), true, Some(&eur)), Err(Invalid::CapOnFixedDiscount));
+        assert_eq!(parse_cap(dec("1"), false, Some(&eur)), Ok(dec("1")));
+        let fixed = Discount::fixed(dec("5"), eur).unwrap();
         let capped =
             CouponTerms { discount: fixed, max_discount_amount: Some(dec("1")), ..terms() };
         assert_eq!(capped.check_bounds().unwrap_err().field, "max_discount_amount");
@@ -190,5 +225,24 @@ mod tests {
             parse_count(u64::MAX, 0),
             Err(Invalid::OutOfRange { min: 0, max: 1_000_000_000 })
         );
+    }
+
+    #[test]
+    fn money_bounds_are_in_the_discounts_currency_which_they_need() {
+        // Goal: a cap or minimum without a currency is ambiguous and refused; with one it is
+        // held to that currency's minor unit.
+        let bounds = |code: Option<&str>, minimum: &str| {
+            let currency = code.map(|code| Currency::parse(code).unwrap());
+            let discount = Discount::percentage(dec("10"), currency).unwrap();
+            let terms = CouponTerms { discount, min_order_amount: Some(dec(minimum)), ..terms() };
+            terms.check_bounds().map_err(|error| (error.field, error.invalid))
+        };
+        assert_eq!(bounds(None, "20"), Err(("discount.currency", Invalid::BoundsNeedCurrency)));
+        assert_eq!(bounds(Some("EUR"), "20.50"), Ok(()));
+        let in_yen = bounds(Some("JPY"), "20.50");
+        assert!(matches!(in_yen, Err(("min_order_amount", Invalid::MinorUnits { .. }))));
+        assert_eq!(bounds(Some("KWD"), "20.505"), Ok(()));
+        assert_eq!(parse_cap(dec("5"), false, None), Err(Invalid::NoCurrency));
+        assert_eq!(parse_minimum(dec("5"), None), Err(Invalid::NoCurrency));
     }
 }

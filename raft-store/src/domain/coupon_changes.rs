@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::money::parse_amount;
+use super::money::check_amount_range;
 use super::{parse_count, BoundsError, CouponTerms, Metadata, Timestamp};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +51,8 @@ impl CouponChanges {
         next
     }
 
-    /// The bounds each changed value keeps on its own (the combination is checked on the terms).
+    /// The bounds each changed value keeps on its own (the combination, an amount's fraction
+    /// digits in the coupon's currency among them, is checked on the terms).
     pub fn check_bounds(&self) -> Result<(), BoundsError> {
         if let Some(expires_at) = self.expires_at {
             expires_at.check().map_err(BoundsError::at("expires_at"))?;
@@ -69,10 +70,10 @@ impl CouponChanges {
             parse_count(u64::from(threshold), 0).map_err(BoundsError::at("low_stock_threshold"))?;
         }
         if let Some(Some(minimum)) = self.min_order_amount {
-            parse_amount(minimum).map_err(BoundsError::at("min_order_amount"))?;
+            check_amount_range(minimum).map_err(BoundsError::at("min_order_amount"))?;
         }
         if let Some(Some(cap)) = self.max_discount_amount {
-            parse_amount(cap).map_err(BoundsError::at("max_discount_amount"))?;
+            check_amount_range(cap).map_err(BoundsError::at("max_discount_amount"))?;
         }
         if let Some(metadata) = &self.metadata {
             metadata.check().map_err(BoundsError::at("metadata"))?;

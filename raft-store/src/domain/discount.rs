@@ -1,22 +1,24 @@
 //! `Discount`: what a coupon takes off an order, and how much that is for a given order.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::money::{parse_positive_amount, Currency};
-use super::Invalid;
-use crate::limits::{MONEY_SCALE_MAX, PERCENTAGE_SCALE_MAX};
+use super::money::{parse_positive_amount, round_to_minor_unit};
+use super::{Currency, Invalid};
+use crate::limits::PERCENTAGE_SCALE_MAX;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Discount {
-    /// A share of the order: more than 0, at most 100, up to four fraction digits.
-    Percentage { percent: Decimal },
-    /// A fixed amount off, in one currency.
+    /// A share of the order: more than 0, at most 100, up to four fraction digits. `currency`
+    /// is the currency of the coupon's money bounds (required when it has any); with one, the
+    /// coupon takes orders in that currency only.
+    Percentage { percent: Decimal, currency: Option<Currency> },
+    /// A fixed amount off, in one currency, to its minor unit.
     Fixed { amount: Decimal, currency: Currency },
 }
 
 impl Discount {
-    pub fn percentage(percent: Decimal) -> Result<Self, Invalid> {
+    pub fn percentage(percent: Decimal, currency: Option<Currency>) -> Result<Self, Invalid> {
         if percent <= Decimal::ZERO {
             return Err(Invalid::NotPositive);
         }
@@ -26,53 +28,57 @@ impl Discount {
         if percent.normalize().scale() > PERCENTAGE_SCALE_MAX {
             return Err(Invalid::Scale { max: PERCENTAGE_SCALE_MAX });
         }
-        Ok(Self::Percentage { percent })
+        Ok(Self::Percentage { percent, currency })
     }
 
     pub fn fixed(amount: Decimal, currency: Currency) -> Result<Self, Invalid> {
-        Ok(Self::Fixed { amount: parse_positive_amount(amount)?, currency })
+        Ok(Self::Fixed { amount: parse_positive_amount(amount, &currency)?, currency })
     }
 
     /// A discount from elsewhere (a decoded command) that `percentage` or `fixed` would accept.
     pub fn check(&self) -> Result<(), Invalid> {
         match self {
-            Self::Percentage { percent } => Self::percentage(*percent).map(drop),
-            Self::Fixed { amount, currency } => {
-                currency.check()?;
-                parse_positive_amount(*amount).map(drop)
+            Self::Percentage { percent, currency } => {
+                Self::percentage(*percent, currency.clone()).map(drop)
             }
+            Self::Fixed { amount, currency } => parse_positive_amount(*amount, currency).map(drop),
         }
     }
 
-    /// The currency a fixed discount is in; a percentage works in any currency.
+    /// The currency the coupon's money is in: a fixed discount's, or the one a percentage
+    /// names; `None` for a percentage that works in any currency.
     pub fn currency(&self) -> Option<&Currency> {
         match self {
-            Self::Percentage { .. } => None,
+            Self::Percentage { currency, .. } => currency.as_ref(),
             Self::Fixed { currency, .. } => Some(currency),
         }
     }
 
-    /// The amount taken off an order of `order_amount`, never more than the order itself nor
-    /// than `cap`, rounded half away from zero to cents. `None` when it cannot be known: a
-    /// percentage with no order amount. The arithmetic is checked: within the bounds (amounts
-    /// up to `AMOUNT_MAX`, percentages up to 100) it cannot overflow, and past them it is an
-    /// `AmountOverflow`, never a panic.
+    /// The amount taken off `order` (its amount and currency), never more than the order
+    /// itself nor than `cap`; a percentage is rounded half up to the order currency's minor
+    /// unit (`money::ROUNDING`). `None` when it cannot be known: a percentage with no order
+    /// amount. The arithmetic is checked: within the bounds (amounts up to `AMOUNT_MAX`,
+    /// percentages up to 100) it cannot overflow, and past them it is an `AmountOverflow`,
+    /// never a panic.
     pub fn amount_off(
         &self,
-        order_amount: Option<Decimal>,
+        order: Option<(Decimal, &Currency)>,
         cap: Option<Decimal>,
     ) -> Result<Option<Decimal>, AmountOverflow> {
-        let raw = match (self, order_amount) {
-            (Self::Percentage { percent }, Some(order)) => order
-                .checked_mul(*percent)
-                .and_then(|product| product.checked_div(Decimal::ONE_HUNDRED))
-                .ok_or(AmountOverflow)?,
+        let (raw, currency) = match (self, order) {
+            (Self::Percentage { percent, .. }, Some((amount, currency))) => {
+                let share = amount
+                    .checked_mul(*percent)
+                    .and_then(|product| product.checked_div(Decimal::ONE_HUNDRED))
+                    .ok_or(AmountOverflow)?;
+                (share, currency)
+            }
             (Self::Percentage { .. }, None) => return Ok(None),
-            (Self::Fixed { amount, .. }, _) => *amount,
+            (Self::Fixed { amount, currency }, _) => (*amount, currency),
         };
+        let order_amount = order.map(|(amount, _)| amount);
         let capped = [Some(raw), cap, order_amount].into_iter().flatten().min().unwrap_or(raw);
-        let rounding = RoundingStrategy::MidpointAwayFromZero;
-        Ok(Some(capped.round_dp_with_strategy(MONEY_SCALE_MAX, rounding)))
+        Ok(Some(round_to_minor_unit(capped, currency)))
     }
 }
 
@@ -97,51 +103,74 @@ mod tests {
         Currency::parse("EUR").unwrap()
     }
 
-    #[test]
-    fn percentages_are_in_zero_to_one_hundred() {
-        assert!(Discount::percentage(dec("100")).is_ok());
-        assert!(Discount::percentage(dec("0.0001")).is_ok());
-        assert_eq!(Discount::percentage(Decimal::ZERO), Err(Invalid::NotPositive));
-        assert!(Discount::percentage(dec("100.01")).is_err());
-        assert_eq!(Discount::percentage(dec("0.00001")), Err(Invalid::Scale { max: 4 }));
+    fn percent(value: &str) -> Discount {
+        Discount::percentage(dec(value), None).unwrap()
     }
 
     #[test]
-    fn a_percentage_is_rounded_to_cents_and_capped() {
-        let fifteen = Discount::percentage(dec("15")).unwrap();
-        assert_eq!(fifteen.amount_off(Some(dec("50.00")), None), Ok(Some(dec("7.50"))));
-        assert_eq!(
-            fifteen.amount_off(Some(dec("0.10")), None),
-            Ok(Some(dec("0.02"))),
-            "0.015 rounds up"
-        );
-        assert_eq!(
-            fifteen.amount_off(Some(dec("1000")), Some(dec("30.00"))),
-            Ok(Some(dec("30.00")))
-        );
+    fn percentages_are_in_zero_to_one_hundred() {
+        let percentage = |value: &str| Discount::percentage(dec(value), None);
+        assert!(percentage("100").is_ok());
+        assert!(percentage("0.0001").is_ok());
+        assert_eq!(percentage("0"), Err(Invalid::NotPositive));
+        assert!(percentage("100.01").is_err());
+        assert_eq!(percentage("0.00001"), Err(Invalid::Scale { max: 4 }));
+    }
+
+    #[test]
+    fn a_percentage_is_rounded_half_up_to_the_minor_unit_and_capped() {
+        let fifteen = percent("15");
+        let (eur, jpy, kwd) =
+            (eur(), Currency::parse("JPY").unwrap(), Currency::parse("KWD").unwrap());
+        let off = |order: &str, currency: &Currency, cap: Option<&str>| {
+            fifteen
+                .amount_off(Some((dec(order), currency)), cap.map(dec))
+                .unwrap()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(off("50.00", &eur, None), "7.50");
+        assert_eq!(off("0.10", &eur, None), "0.02", "0.015 rounds up");
+        assert_eq!(off("0.30", &eur, None), "0.05", "0.045 rounds up, not to the even 0.04");
+        assert_eq!(off("1000", &eur, Some("30.00")), "30.00");
+        assert_eq!(off("10", &jpy, None), "2", "JPY 1.5 rounds up to a whole yen");
+        assert_eq!(off("999", &jpy, None), "150", "149.85");
+        assert_eq!(off("1.003", &kwd, None), "0.150", "0.15045 to the fils");
         assert_eq!(fifteen.amount_off(None, Some(dec("30.00"))), Ok(None));
     }
 
     #[test]
     fn a_fixed_discount_never_exceeds_the_order() {
         let ten = Discount::fixed(dec("10.00"), eur()).unwrap();
+        let eur = eur();
         assert_eq!(ten.amount_off(None, None), Ok(Some(dec("10.00"))));
-        assert_eq!(ten.amount_off(Some(dec("4.99")), None), Ok(Some(dec("4.99"))));
-        assert_eq!(ten.amount_off(Some(dec("50")), None), Ok(Some(dec("10.00"))));
-        assert_eq!(ten.currency(), Some(&eur()));
+        assert_eq!(ten.amount_off(Some((dec("4.99"), &eur)), None), Ok(Some(dec("4.99"))));
+        assert_eq!(ten.amount_off(Some((dec("50"), &eur)), None), Ok(Some(dec("10.00"))));
+        assert_eq!(ten.currency(), Some(&eur));
+        assert_eq!(
+            Discount::fixed(dec("0.001"), eur.clone()),
+            Err(Invalid::MinorUnits { currency: eur })
+        );
+        let yen = Currency::parse("JPY").unwrap();
+        assert!(Discount::fixed(dec("500"), yen.clone()).is_ok());
+        assert_eq!(
+            Discount::fixed(dec("0.5"), yen.clone()),
+            Err(Invalid::MinorUnits { currency: yen })
+        );
     }
 
     #[test]
     fn an_amount_past_decimal_overflows_instead_of_panicking() {
-        let all = Discount::percentage(Decimal::ONE_HUNDRED).unwrap();
-        assert_eq!(all.amount_off(Some(Decimal::MAX), None), Err(AmountOverflow));
-        assert_eq!(all.amount_off(Some(AMOUNT_MAX), None), Ok(Some(AMOUNT_MAX)));
+        let all = percent("100");
+        let eur = eur();
+        assert_eq!(all.amount_off(Some((Decimal::MAX, &eur)), None), Err(AmountOverflow));
+        assert_eq!(all.amount_off(Some((AMOUNT_MAX, &eur)), None), Ok(Some(AMOUNT_MAX)));
     }
 
     #[test]
     fn a_decoded_discount_is_checked_like_a_new_one() {
-        assert!(Discount::Percentage { percent: dec("100") }.check().is_ok());
-        let too_much = Discount::Percentage { percent: Decimal::MAX };
+        assert!(Discount::Percentage { percent: dec("100"), currency: None }.check().is_ok());
+        let too_much = Discount::Percentage { percent: Decimal::MAX, currency: Some(eur()) };
         assert_eq!(too_much.check(), Err(Invalid::AboveMax { max: Decimal::ONE_HUNDRED }));
         let unbounded = Discount::Fixed { amount: Decimal::MAX, currency: eur() };
         assert_eq!(unbounded.check(), Err(Invalid::AboveMax { max: AMOUNT_MAX }));

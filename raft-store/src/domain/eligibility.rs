@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{AmountOverflow, Coupon, Currency, Timestamp};
+use super::{AmountOverflow, Coupon, Currency, Discount, Invalid, Timestamp};
 
 /// Why a redeem is refused (and what validate reports). The declaration order is the contract's
 /// precedence: when several apply, the first wins.
@@ -34,7 +34,20 @@ pub struct OrderFacts<'a> {
     pub campaign_budget_left: Option<u64>,
 }
 
-/// The discount a redeem at `now` would grant, or the first reason it is refused. The discount
+/// An order names its currency whenever the coupon's money is in one (a fixed discount, or a
+/// percentage with a currency): without it, neither the currency check nor the amounts can be
+/// weighed. Not one of the contract's reasons: a request without it is refused as invalid (422)
+/// before any of them.
+pub fn check_order_currency(discount: &Discount, order: Option<&Currency>) -> Result<(), Invalid> {
+    match (discount.currency(), order) {
+        (Some(coupon), None) => Err(Invalid::OrderCurrencyRequired { coupon: coupon.clone() }),
+        _ => Ok(()),
+    }
+}
+
+/// The discount a redeem at `now` would grant, or the first reason it is refused (the order's
+/// currency is `check_order_currency`'s, checked before; its amount is in its currency, which
+/// the bounds of a command require with an amount). The discount
 /// is itself a `Result`: an order amount past the bounds overflows (`AmountOverflow`), which the
 /// caller refuses as out of bounds; it is never one of the contract's reasons.
 pub fn check_redeem(
@@ -76,7 +89,8 @@ pub fn check_redeem(
             return Err(RedeemRejection::MinOrderNotMet);
         }
     }
-    Ok(terms.discount.amount_off(order.order_amount, terms.max_discount_amount))
+    let order_money = order.order_amount.zip(order.currency);
+    Ok(terms.discount.amount_off(order_money, terms.max_discount_amount))
 }
 
 #[cfg(test)]
@@ -95,8 +109,26 @@ mod tests {
 
     #[test]
     fn an_eligible_redeem_reports_the_discount() {
-        let order = OrderFacts { order_amount: Some(dec("50.00")), ..OrderFacts::default() };
+        let eur = eur();
+        let order = OrderFacts {
+            order_amount: Some(dec("50.00")),
+            currency: Some(&eur),
+            ..OrderFacts::default()
+        };
         assert_eq!(check(terms(), order, 10), Ok(Ok(Some(dec("5.00")))));
+    }
+
+    #[test]
+    fn an_order_names_its_currency_when_the_coupons_money_is_in_one() {
+        let eur = eur();
+        let fixed = Discount::fixed(dec("5"), eur.clone()).unwrap();
+        let required = Err(Invalid::OrderCurrencyRequired { coupon: eur.clone() });
+        assert_eq!(check_order_currency(&fixed, None), required);
+        assert_eq!(check_order_currency(&fixed, Some(&eur)), Ok(()));
+        let in_eur = Discount::percentage(dec("10"), Some(eur.clone())).unwrap();
+        assert_eq!(check_order_currency(&in_eur, None), required);
+        let anywhere = terms().discount;
+        assert_eq!(check_order_currency(&anywhere, None), Ok(()), "a percentage in any currency");
     }
 
     #[test]
@@ -148,15 +180,28 @@ mod tests {
     }
 
     #[test]
-    fn a_fixed_discount_checks_the_currency_only_when_one_is_sent() {
+    fn a_fixed_discount_checks_the_currency() {
         let usd = crate::domain::Currency::parse("USD").unwrap();
         let terms = CouponTerms { discount: Discount::fixed(dec("5"), eur()).unwrap(), ..terms() };
         let in_usd = OrderFacts { currency: Some(&usd), ..OrderFacts::default() };
         assert_eq!(check(terms.clone(), in_usd, 1), Err(RedeemRejection::CurrencyMismatch));
         let eur = eur();
         let in_eur = OrderFacts { currency: Some(&eur), ..OrderFacts::default() };
-        assert_eq!(check(terms.clone(), in_eur, 1), Ok(Ok(Some(dec("5.00")))));
-        assert_eq!(check(terms, OrderFacts::default(), 1), Ok(Ok(Some(dec("5.00")))));
+        assert_eq!(check(terms, in_eur, 1), Ok(Ok(Some(dec("5.00")))));
+    }
+
+    #[test]
+    fn a_percentage_in_a_currency_takes_orders_in_it_only() {
+        let (eur, usd) = (eur(), crate::domain::Currency::parse("USD").unwrap());
+        let discount = Discount::percentage(dec("10"), Some(eur.clone())).unwrap();
+        let terms = CouponTerms { discount, ..terms() };
+        let order = |currency| OrderFacts {
+            order_amount: Some(dec("50.00")),
+            currency: Some(currency),
+            ..OrderFacts::default()
+        };
+        assert_eq!(check(terms.clone(), order(&usd), 1), Err(RedeemRejection::CurrencyMismatch));
+        assert_eq!(check(terms, order(&eur), 1), Ok(Ok(Some(dec("5.00")))));
     }
 
     #[test]
@@ -168,9 +213,18 @@ mod tests {
 
     #[test]
     fn a_minimum_order_needs_an_amount_at_or_above_it() {
-        let terms = CouponTerms { min_order_amount: Some(dec("20.00")), ..terms() };
-        let below = OrderFacts { order_amount: Some(dec("19.99")), ..OrderFacts::default() };
-        let exact = OrderFacts { order_amount: Some(dec("20.00")), ..OrderFacts::default() };
+        let eur = eur();
+        let terms = CouponTerms {
+            discount: Discount::percentage(dec("10"), Some(eur.clone())).unwrap(),
+            min_order_amount: Some(dec("20.00")),
+            ..terms()
+        };
+        let amount = |value| OrderFacts {
+            order_amount: Some(dec(value)),
+            currency: Some(&eur),
+            ..OrderFacts::default()
+        };
+        let (below, exact) = (amount("19.99"), amount("20.00"));
         assert_eq!(check(terms.clone(), below, 1), Err(RedeemRejection::MinOrderNotMet));
         assert_eq!(
             check(terms.clone(), OrderFacts::default(), 1),
@@ -192,6 +246,7 @@ mod tests {
         });
         everything_wrong.times_redeemed = 1;
         everything_wrong.active = false;
+        let eur = eur();
         let order = OrderFacts {
             order_amount: Some(dec("1")),
             currency: Some(&usd),
@@ -223,7 +278,7 @@ mod tests {
                 RedeemRejection::CampaignBudgetReached => order.campaign_budget_left = Some(1),
                 RedeemRejection::PerUserLimitReached => order.user_redemptions = 0,
                 RedeemRejection::OrderAlreadyRedeemed => order.order_already_redeemed = false,
-                RedeemRejection::CurrencyMismatch => order.currency = None,
+                RedeemRejection::CurrencyMismatch => order.currency = Some(&eur),
                 RedeemRejection::MinOrderNotMet => order.order_amount = Some(dec("100")),
             }
         }

@@ -21,7 +21,7 @@ pub fn eur() -> Currency {
 /// 10 % off, 100 uses, valid until t = 1000 s, no other conditions.
 pub fn terms() -> CouponTerms {
     CouponTerms {
-        discount: Discount::percentage(dec("10")).expect("10 %"),
+        discount: Discount::percentage(dec("10"), None).expect("10 %"),
         max_discount_amount: None,
         min_order_amount: None,
         starts_at: None,

@@ -3,6 +3,8 @@
 
 use rust_decimal::Decimal;
 
+use super::Currency;
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Invalid {
     #[error("must be {min} to {max} characters long")]
@@ -15,8 +17,24 @@ pub enum Invalid {
     ControlCharacters,
     #[error("must be key_ followed by 1 to 16 lower-case letters or digits")]
     KeyId,
-    #[error("must be a three-letter upper-case ISO 4217 currency code")]
+    #[error("must be an ISO 4217 currency code that has a minor unit, such as EUR, JPY or KWD")]
     Currency,
+    #[error("may have at most {} fraction digits in {currency}", currency.minor_units())]
+    MinorUnits { currency: Currency },
+    #[error(
+        "is required when min_order_amount or max_discount_amount is set: the coupon's \
+             amounts are in it"
+    )]
+    BoundsNeedCurrency,
+    #[error(
+        "needs the coupon's currency, and this percentage coupon names none \
+             (discount.currency)"
+    )]
+    NoCurrency,
+    #[error("is required with order_amount: an amount is in a currency")]
+    AmountNeedsCurrency,
+    #[error("is required: this coupon's amounts are in {coupon}")]
+    OrderCurrencyRequired { coupon: Currency },
     #[error("must be greater than zero")]
     NotPositive,
     #[error("must not be negative")]

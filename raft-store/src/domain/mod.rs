@@ -9,6 +9,7 @@ mod code;
 mod code_job;
 mod coupon;
 mod coupon_changes;
+mod currency;
 mod discount;
 mod eligibility;
 mod hold;
@@ -29,10 +30,11 @@ pub use audit::{AuditAction, AuditRecord};
 pub use campaign::Campaign;
 pub use code::{CouponCode, CROCKFORD_ALPHABET};
 pub use code_job::{CodeJob, CodePattern, JobState};
-pub use coupon::{check_window, parse_cap, parse_count, Coupon, CouponTerms};
+pub use coupon::{check_window, parse_cap, parse_count, parse_minimum, Coupon, CouponTerms};
 pub use coupon_changes::CouponChanges;
+pub use currency::Currency;
 pub use discount::{AmountOverflow, Discount};
-pub use eligibility::{check_redeem, OrderFacts, RedeemRejection};
+pub use eligibility::{check_order_currency, check_redeem, OrderFacts, RedeemRejection};
 pub use hold::{Hold, HoldState};
 pub use ids::{
     AlertId, AuditId, CampaignId, CampaignName, CouponId, HoldId, JobId, OrderId, RedemptionId,
@@ -40,7 +42,10 @@ pub use ids::{
 };
 pub use invalid::{BoundsError, Invalid};
 pub use metadata::Metadata;
-pub use money::{parse_amount, parse_positive_amount, Currency, AMOUNT_MAX};
+pub use money::{
+    check_amount_range, parse_amount, parse_positive_amount, round_to_minor_unit, AMOUNT_MAX,
+    ROUNDING,
+};
 pub use redemption::Redemption;
 pub use status::CouponStatus;
 pub use time::Timestamp;

@@ -1,24 +1,24 @@
-//! Money: decimal amounts (never floats) and ISO 4217 currency codes.
+//! Money: decimal amounts (never floats), each held to its currency's minor unit, and how a
+//! computed amount is rounded to it.
 
-use std::fmt;
+use rust_decimal::{Decimal, RoundingStrategy};
 
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-
-use super::Invalid;
-use crate::limits::MONEY_SCALE_MAX;
+use super::{Currency, Invalid};
 
 /// The largest amount the service accepts: far above any real order, and low enough that a
 /// percentage of it can never overflow `Decimal`.
 pub const AMOUNT_MAX: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0); // 10^15
 
-/// A money amount of at most two fraction digits, from zero to `AMOUNT_MAX`.
-pub fn parse_amount(value: Decimal) -> Result<Decimal, Invalid> {
+/// How a computed amount (a percentage of an order) is rounded to its currency's minor unit:
+/// half up (a half is rounded away from zero, and amounts are never negative), as a shopper
+/// reckons it by hand: 15 % of EUR 0.10 is EUR 0.02, of JPY 5 is JPY 1.
+pub const ROUNDING: RoundingStrategy = RoundingStrategy::MidpointAwayFromZero;
+
+/// An amount from zero to `AMOUNT_MAX`, whatever its currency (how many fraction digits it may
+/// have is the currency's: `parse_amount`).
+pub fn check_amount_range(value: Decimal) -> Result<Decimal, Invalid> {
     if value.is_sign_negative() && !value.is_zero() {
         return Err(Invalid::Negative);
-    }
-    if value.normalize().scale() > MONEY_SCALE_MAX {
-        return Err(Invalid::Scale { max: MONEY_SCALE_MAX });
     }
     if value > AMOUNT_MAX {
         return Err(Invalid::AboveMax { max: AMOUNT_MAX });
@@ -26,47 +26,38 @@ pub fn parse_amount(value: Decimal) -> Result<Decimal, Invalid> {
     Ok(value)
 }
 
+/// An amount in `currency`: from zero to `AMOUNT_MAX`, with at most the currency's minor units
+/// as fraction digits (trailing zeros are not digits: "10.500" is EUR 10.50).
+pub fn parse_amount(value: Decimal, currency: &Currency) -> Result<Decimal, Invalid> {
+    let value = check_amount_range(value)?;
+    if value.normalize().scale() > currency.minor_units() {
+        return Err(Invalid::MinorUnits { currency: currency.clone() });
+    }
+    Ok(value)
+}
+
 /// Like `parse_amount`, and zero is refused too.
-pub fn parse_positive_amount(value: Decimal) -> Result<Decimal, Invalid> {
-    let value = parse_amount(value)?;
+pub fn parse_positive_amount(value: Decimal, currency: &Currency) -> Result<Decimal, Invalid> {
+    let value = parse_amount(value, currency)?;
     if value.is_zero() {
         return Err(Invalid::NotPositive);
     }
     Ok(value)
 }
 
-/// Three upper-case ASCII letters, as ISO 4217 writes them ("EUR").
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Currency(String);
-
-impl Currency {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(Invalid::Currency)
-        }
-    }
-
-    /// A currency from elsewhere (a decoded command) that `parse` would accept.
-    pub fn check(&self) -> Result<(), Invalid> {
-        Self::parse(&self.0).map(drop)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Currency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// `value` rounded (`ROUNDING`) to `currency`'s minor unit, and written with exactly that many
+/// fraction digits.
+pub fn round_to_minor_unit(value: Decimal, currency: &Currency) -> Decimal {
+    let mut rounded = value.round_dp_with_strategy(currency.minor_units(), ROUNDING);
+    rounded.rescale(currency.minor_units());
+    rounded
 }
 
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
+
+    use proptest::prelude::*;
 
     use super::*;
 
@@ -74,28 +65,91 @@ mod tests {
         Decimal::from_str(s).unwrap()
     }
 
+    fn currency(code: &str) -> Currency {
+        Currency::parse(code).unwrap()
+    }
+
     #[test]
-    fn amounts_have_at_most_two_fraction_digits() {
-        assert_eq!(parse_amount(dec("10.50")), Ok(dec("10.50")));
-        assert_eq!(parse_amount(dec("10.500")), Ok(dec("10.500")), "trailing zeros are not digits");
-        assert_eq!(parse_amount(dec("10.505")), Err(Invalid::Scale { max: 2 }));
+    fn amounts_have_at_most_the_currencys_fraction_digits() {
+        let (eur, jpy, kwd) = (currency("EUR"), currency("JPY"), currency("KWD"));
+        assert_eq!(parse_amount(dec("10.50"), &eur), Ok(dec("10.50")));
+        assert_eq!(parse_amount(dec("10.500"), &eur), Ok(dec("10.500")), "zeros are not digits");
+        assert_eq!(parse_amount(dec("10.505"), &eur), Err(Invalid::MinorUnits { currency: eur }));
+        assert_eq!(parse_amount(dec("500"), &jpy), Ok(dec("500")));
+        assert_eq!(parse_amount(dec("500.5"), &jpy), Err(Invalid::MinorUnits { currency: jpy }));
+        assert_eq!(parse_amount(dec("1.005"), &kwd), Ok(dec("1.005")));
+        assert_eq!(parse_amount(dec("1.0005"), &kwd), Err(Invalid::MinorUnits { currency: kwd }));
     }
 
     #[test]
     fn amounts_are_bounded() {
+        let eur = currency("EUR");
         assert_eq!(AMOUNT_MAX, dec("1000000000000000"));
-        assert!(parse_amount(AMOUNT_MAX).is_ok());
-        assert!(parse_amount(AMOUNT_MAX + Decimal::ONE).is_err());
-        assert_eq!(parse_amount(dec("-0.01")), Err(Invalid::Negative));
-        assert_eq!(parse_amount(Decimal::ZERO), Ok(Decimal::ZERO));
-        assert_eq!(parse_positive_amount(Decimal::ZERO), Err(Invalid::NotPositive));
+        assert!(parse_amount(AMOUNT_MAX, &eur).is_ok());
+        assert!(parse_amount(AMOUNT_MAX + Decimal::ONE, &eur).is_err());
+        assert_eq!(parse_amount(dec("-0.01"), &eur), Err(Invalid::Negative));
+        assert_eq!(parse_amount(Decimal::ZERO, &eur), Ok(Decimal::ZERO));
+        assert_eq!(parse_positive_amount(Decimal::ZERO, &eur), Err(Invalid::NotPositive));
     }
 
     #[test]
-    fn currencies_are_three_upper_case_letters() {
-        assert!(Currency::parse("EUR").is_ok());
-        for bad in ["eur", "EU", "EURO", "E1R", ""] {
-            assert_eq!(Currency::parse(bad), Err(Invalid::Currency), "{bad}");
+    fn computed_amounts_round_half_up_to_the_minor_unit() {
+        let round = |value: &str, code: &str| round_to_minor_unit(dec(value), &currency(code));
+        assert_eq!(round("0.015", "EUR").to_string(), "0.02");
+        assert_eq!(round("0.025", "EUR").to_string(), "0.03", "half up, not half even");
+        assert_eq!(round("0.0149", "EUR").to_string(), "0.01");
+        assert_eq!(round("7.5", "EUR").to_string(), "7.50");
+        assert_eq!(round("0.5", "JPY").to_string(), "1");
+        assert_eq!(round("2.5", "JPY").to_string(), "3");
+        assert_eq!(round("0.0005", "KWD").to_string(), "0.001");
+    }
+
+    /// Any currency the contract takes, drawn from the whole table.
+    fn any_currency() -> impl Strategy<Value = Currency> {
+        let codes = coupon_client::api::Currency::accepted_codes();
+        proptest::sample::select(codes).prop_map(currency)
+    }
+
+    /// Any amount from zero to `AMOUNT_MAX`, with up to 8 fraction digits.
+    fn any_amount() -> impl Strategy<Value = Decimal> {
+        (0..=AMOUNT_MAX.mantissa() * 100_000_000, 0..=8u32).prop_map(|(mantissa, scale)| {
+            let amount = Decimal::from_i128_with_scale(mantissa, 8);
+            amount.round_dp_with_strategy(scale, RoundingStrategy::ToZero)
+        })
+    }
+
+    proptest! {
+        /// Goal: an amount is accepted in a currency exactly when its fraction digits fit the
+        /// currency's minor unit, and rounding gives an accepted amount at most half a minor
+        /// unit away, rounding halves up.
+        #[test]
+        fn any_amount_in_any_currency_rounds_and_compares_by_its_minor_unit(
+            currency in any_currency(),
+            amount in any_amount(),
+        ) {
+            let units = currency.minor_units();
+            let fits = amount.normalize().scale() <= units;
+            prop_assert_eq!(parse_amount(amount, &currency).is_ok(), fits);
+            let rounded = round_to_minor_unit(amount, &currency);
+            prop_assert_eq!(rounded.scale(), units);
+            prop_assert!(parse_amount(rounded, &currency).is_ok() || rounded > AMOUNT_MAX);
+            let unit = Decimal::new(1, units);
+            let distance = rounded - amount;
+            prop_assert!(distance.abs() * Decimal::TWO <= unit, "{} to {}", amount, rounded);
+            if distance.abs() * Decimal::TWO == unit {
+                prop_assert!(rounded > amount, "a half rounds up: {} to {}", amount, rounded);
+            }
+            if fits {
+                prop_assert_eq!(rounded, amount, "an amount that fits is kept");
+            }
+            // A whole number of minor units, so accepted amounts order as those integers do.
+            let minor = rounded * Decimal::from(10u64.pow(units));
+            prop_assert!(minor.fract().is_zero(), "{} is whole minor units", rounded);
+            // Comparing is by value, not by spelling: the rounded amount equals the amount
+            // written with more zeros.
+            let mut padded = rounded;
+            padded.rescale(units + 2);
+            prop_assert_eq!(padded, rounded);
         }
     }
 }

@@ -62,7 +62,7 @@ pub fn entry(term: u64, index: u64, requests: Vec<KeyedCommand>) -> Entry {
 
 pub fn create(code: &str, usage_limit: u32) -> KeyedCommand {
     let terms = CouponTerms {
-        discount: Discount::percentage(Decimal::TEN).expect("10 %"),
+        discount: Discount::percentage(Decimal::TEN, None).expect("10 %"),
         max_discount_amount: None,
         min_order_amount: None,
         starts_at: None,

@@ -23,7 +23,7 @@ pub async fn create_coupon(
     let code = format!("SIM-{tag}");
     let mut metadata = Metadata::new();
     metadata.insert("marker".to_owned(), serde_json::Value::String(tag.to_owned()));
-    let discount = Discount::Percentage { value: Decimal::new(10, 0) };
+    let discount = Discount::Percentage { value: Decimal::new(10, 0), currency: None };
     // Far from expiring: expiry is not what these runs test.
     let expires_at = Utc::now() + TimeDelta::days(365);
     let mut request = CreateCouponRequest::new(discount, expires_at, u64::from(usage_limit));

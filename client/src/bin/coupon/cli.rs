@@ -12,10 +12,12 @@ use crate::bench::BenchArgs;
 use crate::campaign::CampaignCommand;
 use crate::cluster::ClusterCommand;
 use crate::duration_arg;
+use crate::edit::EditArgs;
 use crate::exit::{Done, EXIT_CODES_HELP};
 use crate::generate::GenerateArgs;
 use crate::holds::{HoldArgs, HoldRefArgs};
 use crate::keys::KeysCommand;
+use crate::list::ListArgs;
 use crate::lookup::{GetArgs, HistoryArgs};
 use crate::output::Output;
 use crate::redeem::{RedeemArgs, RollbackArgs, ValidateArgs};
@@ -78,6 +80,10 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Show a coupon, by id or by code.
     Get(GetArgs),
+    /// The catalogue: coupons oldest first, filtered and paged.
+    List(ListArgs),
+    /// Change a coupon's terms (expiry, limits, amounts, metadata).
+    Edit(EditArgs),
     /// Would a redeem succeed now? Exits 2 when it would not.
     Validate(ValidateArgs),
     /// Use a coupon once.
@@ -119,6 +125,8 @@ impl Cli {
         match self.command {
             Command::Generate(args) => args.run(&global.client()?, output).await,
             Command::Get(args) => args.run(&global.client()?, output).await,
+            Command::List(args) => args.run(&global.client()?, output).await,
+            Command::Edit(args) => args.run(&global.client()?, output).await,
             Command::Validate(args) => args.run(&global.client()?, output).await,
             Command::Redeem(args) => args.run(&global.client()?, output).await,
             Command::History(args) => args.run(&global.client()?, output).await,

@@ -40,8 +40,9 @@ pub struct TermsArgs {
     /// Fixed amount off, e.g. 10.00; needs --currency.
     #[arg(long, value_name = "AMOUNT", requires = "currency")]
     fixed: Option<Decimal>,
-    /// ISO 4217 currency of a fixed discount, e.g. EUR.
-    #[arg(long, requires = "fixed")]
+    /// ISO 4217 currency of the coupon, e.g. EUR: needed with --fixed, and with --min-order or
+    /// --max-discount (those amounts are in it).
+    #[arg(long)]
     currency: Option<String>,
     /// Not valid at or after this time (RFC 3339, e.g. 2026-12-31T23:59:59Z).
     #[arg(long, value_name = "TIME")]
@@ -114,11 +115,10 @@ impl GenerateArgs {
 impl TermsArgs {
     /// A create request with these terms (and no code); the service checks the bounds.
     pub fn request(&self) -> anyhow::Result<CreateCouponRequest> {
-        let discount = match (self.percent, self.fixed, &self.currency) {
-            (Some(value), None, None) => Discount::Percentage { value },
-            (None, Some(value), Some(currency)) => {
-                Discount::Fixed { value, currency: Currency::new(currency.trim().to_uppercase()) }
-            }
+        let currency = self.currency.as_ref().map(|code| Currency::new(code.trim().to_uppercase()));
+        let discount = match (self.percent, self.fixed, currency) {
+            (Some(value), None, currency) => Discount::Percentage { value, currency },
+            (None, Some(value), Some(currency)) => Discount::Fixed { value, currency },
             // clap's groups and `requires` rule out every other combination.
             _ => return Err(UsageError("give --percent, or --fixed with --currency".into()).into()),
         };
@@ -144,7 +144,7 @@ impl TermsArgs {
     }
 }
 
-fn parse_meta(text: &str) -> Result<(String, String), String> {
+pub fn parse_meta(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => {
             Ok((key.trim().to_owned(), value.to_owned()))

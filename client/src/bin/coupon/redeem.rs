@@ -22,10 +22,10 @@ pub struct ValidateArgs {
     /// Check the per-user limit for this user.
     #[arg(long = "user", value_name = "USER_ID")]
     user_id: Option<String>,
-    /// For the discount amount and the minimum order.
-    #[arg(long, value_name = "AMOUNT")]
+    /// For the discount amount and the minimum order; needs --currency.
+    #[arg(long, value_name = "AMOUNT", requires = "currency")]
     order_amount: Option<Decimal>,
-    /// Checked against a fixed discount's currency.
+    /// The order's currency: needed with --order-amount and for a coupon in a currency.
     #[arg(long)]
     currency: Option<String>,
     /// Read this node's possibly stale state instead of a linearizable read.
@@ -53,10 +53,10 @@ pub struct CheckoutArgs {
     /// The order; a coupon redeems at most once per order.
     #[arg(long = "order", value_name = "ORDER_ID")]
     order_id: Option<String>,
-    /// The order's amount (for percentage discounts and minimum orders).
-    #[arg(long, value_name = "AMOUNT")]
+    /// The order's amount (for percentage discounts and minimum orders); needs --currency.
+    #[arg(long, value_name = "AMOUNT", requires = "currency")]
     order_amount: Option<Decimal>,
-    /// The order's currency.
+    /// The order's currency: needed with --order-amount and for a coupon in a currency.
     #[arg(long)]
     currency: Option<String>,
 }

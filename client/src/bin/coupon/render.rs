@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use coupon_client::api::{
-    Coupon, Discount, HistoryPage, Hold, HoldState, RedeemResponse, Redemption,
+    Coupon, CouponList, Discount, HistoryPage, Hold, HoldState, RedeemResponse, Redemption,
 };
 use rust_decimal::Decimal;
 
@@ -34,12 +34,14 @@ pub fn coupon(coupon: &Coupon) -> String {
     text.trim_end().to_owned()
 }
 
-/// `15% (at most 30.00)` or `10.00 EUR`.
+/// `15% (at most 30.00 EUR)`, `15% (in EUR)`, `15%` or `10.00 EUR`.
 pub fn discount(discount: &Discount, cap: Option<Decimal>) -> String {
     match discount {
-        Discount::Percentage { value } => match cap {
-            Some(cap) => format!("{value}% (at most {cap})"),
-            None => format!("{value}%"),
+        Discount::Percentage { value, currency } => match (cap, currency) {
+            (Some(cap), Some(currency)) => format!("{value}% (at most {cap} {currency})"),
+            (Some(cap), None) => format!("{value}% (at most {cap})"),
+            (None, Some(currency)) => format!("{value}% (in {currency})"),
+            (None, None) => format!("{value}%"),
         },
         Discount::Fixed { value, currency } => format!("{value} {currency}"),
     }
@@ -77,6 +79,35 @@ pub fn hold(hold: &Hold, replayed: bool) -> String {
         hold.coupon_id,
         optional(hold.discount_amount)
     )
+}
+
+/// A page of the catalogue as a table.
+pub fn coupon_list(list: &CouponList) -> String {
+    let mut text = format!(
+        "{:<10} {:<24} {:<28} {:<15} {:<7} {}\n",
+        "ID", "CODE", "DISCOUNT", "REMAINING", "ACTIVE", "EXPIRES AT"
+    );
+    for coupon in &list.coupons {
+        let _ = writeln!(
+            text,
+            "{:<10} {:<24} {:<28} {:<15} {:<7} {}",
+            coupon.id.to_string(),
+            coupon.code,
+            discount(&coupon.discount, coupon.max_discount_amount),
+            format!("{} of {}", coupon.remaining, coupon.usage_limit),
+            yes_no(coupon.active),
+            time(coupon.expires_at),
+        );
+    }
+    match list.next_after {
+        Some(after) => {
+            let _ = write!(text, "more: --after {after}");
+        }
+        None => {
+            let _ = write!(text, "{} coupons", list.coupons.len());
+        }
+    }
+    text
 }
 
 /// A history page as a table.

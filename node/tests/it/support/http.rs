@@ -53,7 +53,7 @@ pub async fn post_json(api: &str, path: &str, body: &Value, key: Option<&str>) -
 pub fn coupon_body(code: &str, usage_limit: u64) -> Value {
     let expires_at = chrono::Utc::now() + chrono::Duration::days(365);
     let mut request = CreateCouponRequest::new(
-        Discount::Percentage { value: Decimal::TEN },
+        Discount::Percentage { value: Decimal::TEN, currency: None },
         expires_at,
         usage_limit,
     );

@@ -34,7 +34,7 @@ pub async fn run(bench: &Bench<'_>, hints: &[bool]) -> anyhow::Result<Vec<RunRep
 
 /// A coupon anyone may redeem often, valid for a day.
 pub fn bench_coupon(usage_limit: u64) -> CreateCouponRequest {
-    let discount = Discount::Percentage { value: Decimal::new(10, 0) };
+    let discount = Discount::Percentage { value: Decimal::new(10, 0), currency: None };
     CreateCouponRequest::new(discount, chrono::Utc::now() + chrono::Duration::days(1), usage_limit)
 }
 
