@@ -243,7 +243,7 @@ mod tests {
             user_id: user(user_id),
             order_id: order_id.map(order),
             order_amount: Some(dec("50.00")),
-            currency: None,
+            currency: Some(eur()),
         };
         Command::PlaceHold { redeem, ttl_seconds: ttl }
     }
