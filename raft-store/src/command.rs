@@ -264,10 +264,8 @@ impl RedeemCommand {
             order_id.check().map_err(BoundsError::at("order_id"))?;
         }
         if let Some(amount) = self.order_amount {
-            // An amount is in a currency: without one, its fraction digits cannot be checked
-            // nor a percentage of it rounded.
-            let currency = self.currency.as_ref().ok_or(Invalid::AmountNeedsCurrency);
-            let currency = currency.map_err(BoundsError::at("currency"))?;
+            // In the order's currency; without one, to the contract's two fraction digits.
+            let currency = self.currency.as_ref();
             parse_amount(amount, currency).map_err(BoundsError::at("order_amount"))?;
         }
         Ok(())
@@ -304,9 +302,12 @@ mod tests {
             (error.field, error.invalid),
             ("order_amount", Invalid::MinorUnits { currency: eur() })
         );
+        // An order that states no currency has the contract's two fraction digits.
         redeem.currency = None;
         let error = redeem.check_bounds().unwrap_err();
-        assert_eq!((error.field, error.invalid), ("currency", Invalid::AmountNeedsCurrency));
+        assert_eq!((error.field, error.invalid), ("order_amount", Invalid::Scale { max: 2 }));
+        redeem.order_amount = Some(dec("1.01"));
+        assert_eq!(redeem.check_bounds(), Ok(()));
     }
 
     #[test]

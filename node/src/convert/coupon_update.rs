@@ -135,8 +135,9 @@ mod tests {
         let refused = fields(&in_yen, json!({"min_order_amount": "20.50"}));
         assert_eq!(refused[0].0, "min_order_amount");
         assert!(refused[0].1.contains("0 fraction digits in JPY"), "{refused:?}");
-        let refused = fields(&anywhere, json!({"max_discount_amount": "5"}));
-        assert_eq!(refused[0].1, Invalid::NoCurrency.to_string());
+        assert!(changes_to(Some(&anywhere), json!({"max_discount_amount": "5.25"})).is_ok());
+        let refused = fields(&anywhere, json!({"max_discount_amount": "5.255"}));
+        assert_eq!(refused[0].1, Invalid::Scale { max: 2 }.to_string());
         assert!(changes_to(Some(&fixed), json!({"min_order_amount": "1.005"})).is_ok());
         let refused = fields(&fixed, json!({"max_discount_amount": "1"}));
         assert_eq!(refused[0].1, Invalid::CapOnFixedDiscount.to_string());

@@ -92,27 +92,25 @@ fn discount(
 }
 
 /// `max_discount_amount` and `min_order_amount`, each in the discount's `currency` (see
-/// `discount`); a percentage that has either and names no currency is refused once, on
-/// `discount.currency`, and a bound is checked only in a currency the service takes.
+/// `discount`; a percentage that names none has the contract's two fraction digits); a bound is
+/// checked only against a currency the service takes.
 fn money_bounds(
     request: &CreateCouponRequest,
     currency: Option<Option<Currency>>,
     errors: &mut FieldErrors,
 ) -> (Option<Decimal>, Option<Decimal>) {
-    let has_bounds = request.max_discount_amount.is_some() || request.min_order_amount.is_some();
-    if has_bounds && currency == Some(None) {
-        errors.add("discount.currency", Invalid::BoundsNeedCurrency.to_string());
-    }
-    let currency = currency.flatten();
+    // `currency` is `None` when the discount's currency was refused already (nothing to check
+    // the amounts against), `Some(None)` when the coupon names none (two fraction digits).
     let on_fixed_discount = matches!(request.discount, WireDiscount::Fixed { .. });
     let cap = request.max_discount_amount.and_then(|cap| {
         // The kind rule holds whatever the currency.
         let checkable = on_fixed_discount || currency.is_some();
-        let cap = checkable.then(|| parse_cap(cap, on_fixed_discount, currency.as_ref()))?;
+        let in_currency = currency.as_ref().and_then(Option::as_ref);
+        let cap = checkable.then(|| parse_cap(cap, on_fixed_discount, in_currency))?;
         errors.check("max_discount_amount", cap)
     });
     let minimum = request.min_order_amount.and_then(|minimum| {
-        let minimum = parse_minimum(minimum, Some(currency.as_ref()?));
+        let minimum = parse_minimum(minimum, currency.as_ref()?.as_ref());
         errors.check("min_order_amount", minimum)
     });
     (cap, minimum)

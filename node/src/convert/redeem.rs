@@ -113,12 +113,8 @@ fn checked_money(
     };
     let amount = match (amount, &currency) {
         (None, _) => Some(None),
-        (Some(amount), Some(Some(currency))) => {
-            errors.check("order_amount", parse_amount(amount, currency)).map(Some)
-        }
-        (Some(_), Some(None)) => {
-            errors.add("currency", Invalid::AmountNeedsCurrency.to_string());
-            None
+        (Some(amount), Some(currency)) => {
+            errors.check("order_amount", parse_amount(amount, currency.as_ref())).map(Some)
         }
         // The currency is refused already: only the amount's range can be checked.
         (Some(amount), None) => errors.check("order_amount", check_amount_range(amount)).map(Some),

@@ -62,9 +62,10 @@ async fn amounts_are_held_to_their_currencys_minor_unit() {
     assert_eq!(create_coupon(api, &coupon_body("NEXT", 1)).await, last + 1, "a refusal took an id");
 }
 
-/// Goal: a percentage coupon's cap and minimum are in its `discount.currency`, which it must
-/// name to have either; its orders then must name theirs. Steps: one node; a cap without a
-/// currency is 422 on `discount.currency`; in JPY a cap of 20.5 is 422, of 300 is created; an
+/// Goal: a percentage coupon's cap and minimum are in its `discount.currency` (two fraction
+/// digits when it names none, the contract's rule); its orders then must name theirs. Steps: one
+/// node; a cap in no currency of 300.255 is 422, of 300.25 is created, and an order in no
+/// currency gets its discount rounded to cents; in JPY a cap of 20.5 is 422, of 300 is created; an
 /// order without a currency or with an amount in cents is 422 and changes nothing; another
 /// currency is `currency_mismatch`; a JPY order is rounded half up to whole yen; a PATCH of the
 /// minimum in cents is 422, in yen 200.
@@ -73,12 +74,19 @@ async fn money_bounds_are_in_the_coupons_currency() {
     let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
     let cluster = InProcessCluster::start(1, &[]).await;
     let api = &cluster.nodes[0].api_addr;
-    let mut ambiguous = coupon_body("CAPPED", 10);
-    ambiguous["discount"] = json!({"type": "percentage", "value": "15"});
-    ambiguous["max_discount_amount"] = json!("300");
-    refused_at(&create(api, &ambiguous).await, "discount.currency", "a cap in no currency");
+    let mut anywhere = coupon_body("CAPPED", 10);
+    anywhere["discount"] = json!({"type": "percentage", "value": "15"});
+    anywhere["max_discount_amount"] = json!("300.255");
+    refused_at(&create(api, &anywhere).await, "max_discount_amount", "a cap in mills");
+    anywhere["max_discount_amount"] = json!("300.25");
+    let created = create(api, &anywhere).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let any_id = created.body["id"].as_u64().expect("an id");
+    let validated = get(api, &format!("/coupons/{any_id}/validate?order_amount=0.30")).await;
+    assert_eq!(validated.body["discount_amount"], "0.05", "{}", validated.body);
 
-    let mut in_yen = ambiguous.clone();
+    let mut in_yen = anywhere.clone();
+    in_yen["code"] = json!("CAPPED-JPY");
     in_yen["discount"]["currency"] = json!("JPY");
     in_yen["max_discount_amount"] = json!("20.5");
     refused_at(&create(api, &in_yen).await, "max_discount_amount", "a cap in sen");

@@ -37,14 +37,6 @@ impl CouponTerms {
     pub fn check_bounds(&self) -> Result<(), BoundsError> {
         self.discount.check().map_err(BoundsError::at("discount"))?;
         let currency = self.discount.currency();
-        let has_money_bounds =
-            self.max_discount_amount.is_some() || self.min_order_amount.is_some();
-        if has_money_bounds && currency.is_none() {
-            return Err(BoundsError {
-                field: "discount.currency",
-                invalid: Invalid::BoundsNeedCurrency,
-            });
-        }
         if let Some(cap) = self.max_discount_amount {
             let on_fixed_discount = matches!(self.discount, Discount::Fixed { .. });
             parse_cap(cap, on_fixed_discount, currency)
@@ -80,10 +72,10 @@ pub fn parse_count(value: u64, min: u64) -> Result<u32, Invalid> {
     }
 }
 
-/// `max_discount_amount`: a positive amount in the discount's `currency`, and only on a
+/// `max_discount_amount`: a positive amount in the discount's `currency` (`None`: a percentage
+/// that names none, whose amounts have the contract's two fraction digits), and only on a
 /// percentage discount (the kind rule needs only the discount's kind, so the node reports it even
-/// when the discount's value is bad). A percentage without a currency cannot say what its cap is
-/// in: `NoCurrency`.
+/// when the discount's value is bad).
 pub fn parse_cap(
     cap: Decimal,
     on_fixed_discount: bool,
@@ -92,12 +84,12 @@ pub fn parse_cap(
     if on_fixed_discount {
         return Err(Invalid::CapOnFixedDiscount);
     }
-    parse_positive_amount(cap, currency.ok_or(Invalid::NoCurrency)?)
+    parse_positive_amount(cap, currency)
 }
 
-/// `min_order_amount`: an amount in the discount's `currency` (`NoCurrency` without one).
+/// `min_order_amount`: an amount in the discount's `currency`, as `parse_cap` reads it.
 pub fn parse_minimum(minimum: Decimal, currency: Option<&Currency>) -> Result<Decimal, Invalid> {
-    parse_amount(minimum, currency.ok_or(Invalid::NoCurrency)?)
+    parse_amount(minimum, currency)
 }
 
 /// A coupon's window: it starts (if it names a start) before it expires.
@@ -228,21 +220,23 @@ mod tests {
     }
 
     #[test]
-    fn money_bounds_are_in_the_discounts_currency_which_they_need() {
-        // Goal: a cap or minimum without a currency is ambiguous and refused; with one it is
-        // held to that currency's minor unit.
+    fn money_bounds_are_in_the_discounts_currency() {
+        // Goal: a cap or minimum is held to the minor unit of the discount's currency, and
+        // without one to the contract's two fraction digits.
         let bounds = |code: Option<&str>, minimum: &str| {
             let currency = code.map(|code| Currency::parse(code).unwrap());
             let discount = Discount::percentage(dec("10"), currency).unwrap();
             let terms = CouponTerms { discount, min_order_amount: Some(dec(minimum)), ..terms() };
             terms.check_bounds().map_err(|error| (error.field, error.invalid))
         };
-        assert_eq!(bounds(None, "20"), Err(("discount.currency", Invalid::BoundsNeedCurrency)));
+        assert_eq!(bounds(None, "20.50"), Ok(()));
+        let in_mills = bounds(None, "20.505");
+        assert_eq!(in_mills, Err(("min_order_amount", Invalid::Scale { max: 2 })));
         assert_eq!(bounds(Some("EUR"), "20.50"), Ok(()));
         let in_yen = bounds(Some("JPY"), "20.50");
         assert!(matches!(in_yen, Err(("min_order_amount", Invalid::MinorUnits { .. }))));
         assert_eq!(bounds(Some("KWD"), "20.505"), Ok(()));
-        assert_eq!(parse_cap(dec("5"), false, None), Err(Invalid::NoCurrency));
-        assert_eq!(parse_minimum(dec("5"), None), Err(Invalid::NoCurrency));
+        assert_eq!(parse_cap(dec("5"), false, None), Ok(dec("5")));
+        assert_eq!(parse_minimum(dec("5"), None), Ok(dec("5")));
     }
 }

@@ -32,7 +32,7 @@ impl Discount {
     }
 
     pub fn fixed(amount: Decimal, currency: Currency) -> Result<Self, Invalid> {
-        Ok(Self::Fixed { amount: parse_positive_amount(amount, &currency)?, currency })
+        Ok(Self::Fixed { amount: parse_positive_amount(amount, Some(&currency))?, currency })
     }
 
     /// A discount from elsewhere (a decoded command) that `percentage` or `fixed` would accept.
@@ -41,7 +41,9 @@ impl Discount {
             Self::Percentage { percent, currency } => {
                 Self::percentage(*percent, currency.clone()).map(drop)
             }
-            Self::Fixed { amount, currency } => parse_positive_amount(*amount, currency).map(drop),
+            Self::Fixed { amount, currency } => {
+                parse_positive_amount(*amount, Some(currency)).map(drop)
+            }
         }
     }
 
@@ -54,27 +56,28 @@ impl Discount {
         }
     }
 
-    /// The amount taken off `order` (its amount and currency), never more than the order
-    /// itself nor than `cap`; a percentage is rounded half up to the order currency's minor
-    /// unit (`money::ROUNDING`). `None` when it cannot be known: a percentage with no order
+    /// The amount taken off `order` (its amount and currency, if it states one), never more
+    /// than the order itself nor than `cap`; a percentage is rounded half up (`money::ROUNDING`)
+    /// to the minor unit of the order's currency, else the coupon's, else two digits (no
+    /// currency stated at all). `None` when it cannot be known: a percentage with no order
     /// amount. The arithmetic is checked: within the bounds (amounts up to `AMOUNT_MAX`,
     /// percentages up to 100) it cannot overflow, and past them it is an `AmountOverflow`,
     /// never a panic.
     pub fn amount_off(
         &self,
-        order: Option<(Decimal, &Currency)>,
+        order: Option<(Decimal, Option<&Currency>)>,
         cap: Option<Decimal>,
     ) -> Result<Option<Decimal>, AmountOverflow> {
         let (raw, currency) = match (self, order) {
-            (Self::Percentage { percent, .. }, Some((amount, currency))) => {
+            (Self::Percentage { percent, currency }, Some((amount, order_currency))) => {
                 let share = amount
                     .checked_mul(*percent)
                     .and_then(|product| product.checked_div(Decimal::ONE_HUNDRED))
                     .ok_or(AmountOverflow)?;
-                (share, currency)
+                (share, order_currency.or(currency.as_ref()))
             }
             (Self::Percentage { .. }, None) => return Ok(None),
-            (Self::Fixed { amount, currency }, _) => (*amount, currency),
+            (Self::Fixed { amount, currency }, _) => (*amount, Some(currency)),
         };
         let order_amount = order.map(|(amount, _)| amount);
         let capped = [Some(raw), cap, order_amount].into_iter().flatten().min().unwrap_or(raw);
@@ -124,7 +127,7 @@ mod tests {
             (eur(), Currency::parse("JPY").unwrap(), Currency::parse("KWD").unwrap());
         let off = |order: &str, currency: &Currency, cap: Option<&str>| {
             fifteen
-                .amount_off(Some((dec(order), currency)), cap.map(dec))
+                .amount_off(Some((dec(order), Some(currency))), cap.map(dec))
                 .unwrap()
                 .unwrap()
                 .to_string()
@@ -137,6 +140,9 @@ mod tests {
         assert_eq!(off("999", &jpy, None), "150", "149.85");
         assert_eq!(off("1.003", &kwd, None), "0.150", "0.15045 to the fils");
         assert_eq!(fifteen.amount_off(None, Some(dec("30.00"))), Ok(None));
+        // No currency stated, by the order or the coupon: the contract's two digits.
+        let unstated = fifteen.amount_off(Some((dec("0.30"), None)), None).unwrap();
+        assert_eq!(unstated, Some(dec("0.05")));
     }
 
     #[test]
@@ -144,8 +150,8 @@ mod tests {
         let ten = Discount::fixed(dec("10.00"), eur()).unwrap();
         let eur = eur();
         assert_eq!(ten.amount_off(None, None), Ok(Some(dec("10.00"))));
-        assert_eq!(ten.amount_off(Some((dec("4.99"), &eur)), None), Ok(Some(dec("4.99"))));
-        assert_eq!(ten.amount_off(Some((dec("50"), &eur)), None), Ok(Some(dec("10.00"))));
+        assert_eq!(ten.amount_off(Some((dec("4.99"), Some(&eur))), None), Ok(Some(dec("4.99"))));
+        assert_eq!(ten.amount_off(Some((dec("50"), Some(&eur))), None), Ok(Some(dec("10.00"))));
         assert_eq!(ten.currency(), Some(&eur));
         assert_eq!(
             Discount::fixed(dec("0.001"), eur.clone()),
@@ -163,8 +169,8 @@ mod tests {
     fn an_amount_past_decimal_overflows_instead_of_panicking() {
         let all = percent("100");
         let eur = eur();
-        assert_eq!(all.amount_off(Some((Decimal::MAX, &eur)), None), Err(AmountOverflow));
-        assert_eq!(all.amount_off(Some((AMOUNT_MAX, &eur)), None), Ok(Some(AMOUNT_MAX)));
+        assert_eq!(all.amount_off(Some((Decimal::MAX, Some(&eur))), None), Err(AmountOverflow));
+        assert_eq!(all.amount_off(Some((AMOUNT_MAX, Some(&eur))), None), Ok(Some(AMOUNT_MAX)));
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub fn check_redeem(
             return Err(RedeemRejection::MinOrderNotMet);
         }
     }
-    let order_money = order.order_amount.zip(order.currency);
+    let order_money = order.order_amount.map(|amount| (amount, order.currency));
     Ok(terms.discount.amount_off(order_money, terms.max_discount_amount))
 }
 

@@ -21,18 +21,6 @@ pub enum Invalid {
     Currency,
     #[error("may have at most {} fraction digits in {currency}", currency.minor_units())]
     MinorUnits { currency: Currency },
-    #[error(
-        "is required when min_order_amount or max_discount_amount is set: the coupon's \
-             amounts are in it"
-    )]
-    BoundsNeedCurrency,
-    #[error(
-        "needs the coupon's currency, and this percentage coupon names none \
-             (discount.currency)"
-    )]
-    NoCurrency,
-    #[error("is required with order_amount: an amount is in a currency")]
-    AmountNeedsCurrency,
     #[error("is required: this coupon's amounts are in {coupon}")]
     OrderCurrencyRequired { coupon: Currency },
     #[error("must be greater than zero")]

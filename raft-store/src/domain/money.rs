@@ -26,18 +26,34 @@ pub fn check_amount_range(value: Decimal) -> Result<Decimal, Invalid> {
     Ok(value)
 }
 
-/// An amount in `currency`: from zero to `AMOUNT_MAX`, with at most the currency's minor units
-/// as fraction digits (trailing zeros are not digits: "10.500" is EUR 10.50).
-pub fn parse_amount(value: Decimal, currency: &Currency) -> Result<Decimal, Invalid> {
+/// Fraction digits of an amount whose currency is not stated (a percentage coupon that names no
+/// currency, and an order to it that names none): the contract's rule for money, two.
+pub const UNSTATED_CURRENCY_MINOR_UNITS: u32 = 2;
+
+/// The minor units of `currency`, or `UNSTATED_CURRENCY_MINOR_UNITS` when none is stated.
+pub fn minor_units(currency: Option<&Currency>) -> u32 {
+    currency.map_or(UNSTATED_CURRENCY_MINOR_UNITS, Currency::minor_units)
+}
+
+/// An amount in `currency` (`None`: not stated): from zero to `AMOUNT_MAX`, with at most the
+/// currency's minor units as fraction digits (trailing zeros are not digits: "10.500" is EUR
+/// 10.50).
+pub fn parse_amount(value: Decimal, currency: Option<&Currency>) -> Result<Decimal, Invalid> {
     let value = check_amount_range(value)?;
-    if value.normalize().scale() > currency.minor_units() {
-        return Err(Invalid::MinorUnits { currency: currency.clone() });
+    if value.normalize().scale() > minor_units(currency) {
+        return Err(match currency {
+            Some(currency) => Invalid::MinorUnits { currency: currency.clone() },
+            None => Invalid::Scale { max: UNSTATED_CURRENCY_MINOR_UNITS },
+        });
     }
     Ok(value)
 }
 
 /// Like `parse_amount`, and zero is refused too.
-pub fn parse_positive_amount(value: Decimal, currency: &Currency) -> Result<Decimal, Invalid> {
+pub fn parse_positive_amount(
+    value: Decimal,
+    currency: Option<&Currency>,
+) -> Result<Decimal, Invalid> {
     let value = parse_amount(value, currency)?;
     if value.is_zero() {
         return Err(Invalid::NotPositive);
@@ -45,11 +61,12 @@ pub fn parse_positive_amount(value: Decimal, currency: &Currency) -> Result<Deci
     Ok(value)
 }
 
-/// `value` rounded (`ROUNDING`) to `currency`'s minor unit, and written with exactly that many
-/// fraction digits.
-pub fn round_to_minor_unit(value: Decimal, currency: &Currency) -> Decimal {
-    let mut rounded = value.round_dp_with_strategy(currency.minor_units(), ROUNDING);
-    rounded.rescale(currency.minor_units());
+/// `value` rounded (`ROUNDING`) to `currency`'s minor unit (`None`: not stated), and written
+/// with exactly that many fraction digits.
+pub fn round_to_minor_unit(value: Decimal, currency: Option<&Currency>) -> Decimal {
+    let digits = minor_units(currency);
+    let mut rounded = value.round_dp_with_strategy(digits, ROUNDING);
+    rounded.rescale(digits);
     rounded
 }
 
@@ -72,29 +89,33 @@ mod tests {
     #[test]
     fn amounts_have_at_most_the_currencys_fraction_digits() {
         let (eur, jpy, kwd) = (currency("EUR"), currency("JPY"), currency("KWD"));
-        assert_eq!(parse_amount(dec("10.50"), &eur), Ok(dec("10.50")));
-        assert_eq!(parse_amount(dec("10.500"), &eur), Ok(dec("10.500")), "zeros are not digits");
-        assert_eq!(parse_amount(dec("10.505"), &eur), Err(Invalid::MinorUnits { currency: eur }));
-        assert_eq!(parse_amount(dec("500"), &jpy), Ok(dec("500")));
-        assert_eq!(parse_amount(dec("500.5"), &jpy), Err(Invalid::MinorUnits { currency: jpy }));
-        assert_eq!(parse_amount(dec("1.005"), &kwd), Ok(dec("1.005")));
-        assert_eq!(parse_amount(dec("1.0005"), &kwd), Err(Invalid::MinorUnits { currency: kwd }));
+        assert_eq!(parse_amount(dec("10.50"), Some(&eur)), Ok(dec("10.50")));
+        assert_eq!(parse_amount(dec("10.500"), Some(&eur)), Ok(dec("10.500")), "zeros are not digits");
+        assert_eq!(parse_amount(dec("10.505"), Some(&eur)), Err(Invalid::MinorUnits { currency: eur }));
+        assert_eq!(parse_amount(dec("500"), Some(&jpy)), Ok(dec("500")));
+        assert_eq!(parse_amount(dec("500.5"), Some(&jpy)), Err(Invalid::MinorUnits { currency: jpy }));
+        assert_eq!(parse_amount(dec("1.005"), Some(&kwd)), Ok(dec("1.005")));
+        assert_eq!(parse_amount(dec("1.0005"), Some(&kwd)), Err(Invalid::MinorUnits { currency: kwd }));
     }
 
     #[test]
     fn amounts_are_bounded() {
         let eur = currency("EUR");
         assert_eq!(AMOUNT_MAX, dec("1000000000000000"));
-        assert!(parse_amount(AMOUNT_MAX, &eur).is_ok());
-        assert!(parse_amount(AMOUNT_MAX + Decimal::ONE, &eur).is_err());
-        assert_eq!(parse_amount(dec("-0.01"), &eur), Err(Invalid::Negative));
-        assert_eq!(parse_amount(Decimal::ZERO, &eur), Ok(Decimal::ZERO));
-        assert_eq!(parse_positive_amount(Decimal::ZERO, &eur), Err(Invalid::NotPositive));
+        assert!(parse_amount(AMOUNT_MAX, Some(&eur)).is_ok());
+        assert!(parse_amount(AMOUNT_MAX + Decimal::ONE, Some(&eur)).is_err());
+        assert_eq!(parse_amount(dec("-0.01"), Some(&eur)), Err(Invalid::Negative));
+        assert_eq!(parse_amount(Decimal::ZERO, Some(&eur)), Ok(Decimal::ZERO));
+        assert_eq!(parse_positive_amount(Decimal::ZERO, Some(&eur)), Err(Invalid::NotPositive));
+        // An amount in no stated currency has the contract's two fraction digits.
+        assert_eq!(parse_amount(dec("10.25"), None), Ok(dec("10.25")));
+        assert_eq!(parse_amount(dec("10.255"), None), Err(Invalid::Scale { max: 2 }));
+        assert_eq!(round_to_minor_unit(dec("7.125"), None), dec("7.13"));
     }
 
     #[test]
     fn computed_amounts_round_half_up_to_the_minor_unit() {
-        let round = |value: &str, code: &str| round_to_minor_unit(dec(value), &currency(code));
+        let round = |value: &str, code: &str| round_to_minor_unit(dec(value), Some(&currency(code)));
         assert_eq!(round("0.015", "EUR").to_string(), "0.02");
         assert_eq!(round("0.025", "EUR").to_string(), "0.03", "half up, not half even");
         assert_eq!(round("0.0149", "EUR").to_string(), "0.01");
@@ -129,10 +150,10 @@ mod tests {
         ) {
             let units = currency.minor_units();
             let fits = amount.normalize().scale() <= units;
-            prop_assert_eq!(parse_amount(amount, &currency).is_ok(), fits);
-            let rounded = round_to_minor_unit(amount, &currency);
+            prop_assert_eq!(parse_amount(amount, Some(&currency)).is_ok(), fits);
+            let rounded = round_to_minor_unit(amount, Some(&currency));
             prop_assert_eq!(rounded.scale(), units);
-            prop_assert!(parse_amount(rounded, &currency).is_ok() || rounded > AMOUNT_MAX);
+            prop_assert!(parse_amount(rounded, Some(&currency)).is_ok() || rounded > AMOUNT_MAX);
             let unit = Decimal::new(1, units);
             let distance = rounded - amount;
             prop_assert!(distance.abs() * Decimal::TWO <= unit, "{} to {}", amount, rounded);
