@@ -29,7 +29,8 @@
 # few seconds one fault, held 2-4 s, then healed: the leader cut off from both others; a follower
 # (a minority) cut off; the leader's outgoing or incoming packets only (one way); a single link
 # one way; a flapping link (a pair cut and healed every half second, 8 times). The clients, on
-# 127.0.0.1, are never cut off. Needs root and the nft command (Debian: apt-get install nftables).
+# 127.0.0.1, are never cut off. Needs root and the nft command (Debian: apt-get install nftables):
+# without them it is skipped (exit 0), except under CI=true, where that is a failure (2).
 # The table is removed at the end, also on failure or interrupt, and any left by an earlier run
 # is removed first.
 #
@@ -438,7 +439,6 @@ NFT_TABLE=coupon_chaos
 
 # The script's own nftables table: one output chain, empty until a fault cuts a link.
 nft_setup() {
-    command -v nft >/dev/null || { say "error: --partitions needs the nft command (apt-get install nftables)"; return 1; }
     nft_remove
     nft add table inet "$NFT_TABLE" &&
         nft add chain inet "$NFT_TABLE" output '{ type filter hook output priority 0; policy accept; }'
@@ -499,7 +499,14 @@ partitions() {
 }
 
 partitions_main() {
-    [[ "$(id -u)" == 0 ]] || { say "error: --partitions needs root (nftables rules)"; exit 2; }
+    if [[ "$(id -u)" != 0 ]] || ! command -v nft >/dev/null; then
+        if [[ "${CI:-}" == true ]]; then
+            say "error: --partitions needs root and the nft command (apt-get install nftables); under CI=true that fails"
+            exit 2
+        fi
+        say "skipped: --partitions needs root and the nft command (apt-get install nftables)"
+        exit 0
+    fi
     nft_setup || exit 2
     setup
     say "seed $SEED: $WORKERS clients, $COUPONS coupons of $LIMIT to $((COUPONS * LIMIT)) uses, ${DURATION_S}s of partitions between ${API_ADDRS[*]}"
