@@ -3,6 +3,7 @@
 #
 #   scripts/chaos.sh [SECONDS]              default 60 seconds of faults: node kills
 #   scripts/chaos.sh --power-loss [CYCLES]  power cuts on LazyFS, CYCLES (default $CUTS or 12) times
+#   scripts/chaos.sh --partitions [SECONDS] default 40 seconds of network partitions (nftables)
 #
 # Clients redeem a few small-limit coupons as fast as they can, each redeem through the `coupon`
 # CLI (one Idempotency-Key per redeem, retried across nodes).
@@ -21,6 +22,18 @@
 # and the checks below run over every coupon of every cycle so far. The kinds take turns as KINDS
 # says (default all,majority,leader,all,majority,torn); SEED picks the victims and the moments.
 #
+# Partitions (--partitions): each node has a loopback address of its own (127.0.0.11, .12, .13:
+# cluster.sh with NODE_HOST_BASE=127.0.0.10), its listeners bound there and its own connections
+# made from there, and this script cuts links with nftables rules in a table of its own (inet
+# coupon_chaos, output hook) that drop the packets from one node's address to another's. Every
+# few seconds one fault, held 2-4 s, then healed: the leader cut off from both others; a follower
+# (a minority) cut off; the leader's outgoing or incoming packets only (one way); a single link
+# one way; a flapping link (a pair cut and healed every half second, 8 times). The clients, on
+# 127.0.0.1, are never cut off. Needs root and the nft command (Debian: apt-get install nftables):
+# without them it is skipped (exit 0), except under CI=true, where that is a failure (2).
+# The table is removed at the end, also on failure or interrupt, and any left by an earlier run
+# is removed first.
+#
 # The checks (at the end; with --power-loss after every cycle):
 #   - no coupon was redeemed more often than its limit, and its counter equals its live history;
 #   - every acknowledged redemption is in the history, for the user it was granted to;
@@ -37,11 +50,13 @@
 # coupons and one more that no cycle exhausts (1,000,000 uses), so that redeems are being granted,
 # and written, whenever the power goes.
 #
-# Environment: WORKERS=8, COUPONS=4 and LIMIT=100 (--power-loss: 3 and 20 per cycle), SEED (the
+# Environment: WORKERS=8, COUPONS=4 and LIMIT=100 (--power-loss: 3 and 20 per cycle; --partitions:
+# 4 and 25), SEED (the
 # choice of victims and moments; default: the clock), COUPON_NODE_BIN and COUPON_BIN (run these
 # node and CLI binaries instead of building target/release: e.g. a broken build elsewhere),
-# CLUSTER_DIR (default target/chaos, or target/chaos-power-loss), API_PORT_BASE/PEER_PORT_BASE
-# (8580/9580, or 8680/9680: their own ports, so they never meet a dev cluster).
+# CLUSTER_DIR (default target/chaos, target/chaos-power-loss or target/chaos-partitions),
+# API_PORT_BASE/PEER_PORT_BASE (8580/9580, 8680/9680 or 8780/9780: their own ports, so they never
+# meet a dev cluster).
 # --power-loss only: CUTS, KINDS, RUN_LIMIT_S=900 (bound on the cycles and checks, builds apart:
 # a cycle that would not fit is not started, and a run cut short fails), START_TIMEOUT_S=30 (bound
 # on a node's restart), DROP_UNSYNCED=1 (0: a control run whose cuts only SIGKILL, so unsynced
@@ -58,7 +73,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 say() { echo "chaos.sh: $*" >&2; }
 usage_error() {
     say "$*"
-    say "usage: scripts/chaos.sh [SECONDS] | scripts/chaos.sh --power-loss [CYCLES]"
+    say "usage: scripts/chaos.sh [SECONDS] | scripts/chaos.sh --power-loss [CYCLES] | scripts/chaos.sh --partitions [SECONDS]"
     exit 2
 }
 
@@ -69,6 +84,12 @@ case "${1:-}" in
     CYCLES="${2:-${CUTS:-12}}"
     [[ "$CYCLES" =~ ^[0-9]+$ ]] && ((CYCLES >= 1 && CYCLES <= 1000)) ||
         usage_error "CYCLES must be 1..1000, got '$CYCLES'"
+    ;;
+--partitions)
+    MODE=partitions
+    DURATION_S="${2:-40}"
+    [[ "$DURATION_S" =~ ^[0-9]+$ ]] && ((DURATION_S >= 1 && DURATION_S <= 3600)) ||
+        usage_error "SECONDS must be 1..3600, got '$DURATION_S'"
     ;;
 -h | --help)
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
@@ -83,6 +104,11 @@ WORKERS="${WORKERS:-8}"
 if [[ "$MODE" == power-loss ]]; then
     COUPONS="${COUPONS:-3}"
     LIMIT="${LIMIT:-20}"
+elif [[ "$MODE" == partitions ]]; then
+    # Small limits: the first coupons run out during the faults, so the race for the last uses
+    # happens under them.
+    COUPONS="${COUPONS:-4}"
+    LIMIT="${LIMIT:-25}"
 else
     COUPONS="${COUPONS:-4}"
     LIMIT="${LIMIT:-100}"
@@ -97,6 +123,11 @@ if [[ "$MODE" == power-loss ]]; then
     export PEER_PORT_BASE="${PEER_PORT_BASE:-9680}"
     export START_TIMEOUT_S="${START_TIMEOUT_S:-30}"
     export STOP_TIMEOUT_S="${STOP_TIMEOUT_S:-5}"
+elif [[ "$MODE" == partitions ]]; then
+    export CLUSTER_DIR="${CLUSTER_DIR:-$ROOT/target/chaos-partitions}"
+    export API_PORT_BASE="${API_PORT_BASE:-8780}"
+    export PEER_PORT_BASE="${PEER_PORT_BASE:-9780}"
+    export NODE_HOST_BASE=127.0.0.10
 else
     export CLUSTER_DIR="${CLUSTER_DIR:-$ROOT/target/chaos}"
     export API_PORT_BASE="${API_PORT_BASE:-8580}"
@@ -108,11 +139,19 @@ CLUSTER_DIR="$(cd "$CLUSTER_DIR" && pwd)"
 RUN="$CLUSTER_DIR/run"
 CLUSTER="$ROOT/scripts/cluster.sh"
 COUPON="${COUPON_BIN:-$ROOT/target/release/coupon}"
-NODE_LIST="$(for i in 1 2 3; do printf '127.0.0.1:%d,' $((API_PORT_BASE + i)); done)"
-export COUPON_NODES="${NODE_LIST%,}"
 RANDOM="$SEED"
 
-api() { echo "127.0.0.1:$((API_PORT_BASE + $1))"; }
+# The nodes' API addresses as cluster.sh laid them out; the clients use them all.
+API_ADDRS=()
+load_addresses() {
+    mapfile -t API_ADDRS < <("$CLUSTER" addresses)
+    ((${#API_ADDRS[@]} == 3)) || { say "error: cluster.sh gave ${#API_ADDRS[@]} addresses"; return 1; }
+    COUPON_NODES="$(IFS=,; echo "${API_ADDRS[*]}")"
+    export COUPON_NODES
+}
+api() { echo "${API_ADDRS[$(($1 - 1))]}"; }
+# Node I's IP address: what its packets come from and go to.
+node_ip() { local addr; addr="$(api "$1")"; echo "${addr%:*}"; }
 # GET PATH from node I with the cluster's admin key (cluster.sh keeps it in admin.key).
 api_get() { curl -sf --max-time 1 -H "Authorization: Bearer ${COUPON_API_KEY:-}" "http://$(api "$1")$2"; }
 # The CLI and api_get send the key of the cluster `cluster.sh start` just made.
@@ -146,6 +185,7 @@ cleanup() {
     kill_workers
     [[ -f "$CLUSTER_DIR/cluster.env" ]] && "$CLUSTER" stop >/dev/null 2>&1
     [[ "$MODE" != power-loss ]] || teardown_mounts
+    [[ "$MODE" != partitions ]] || nft_remove
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -171,6 +211,7 @@ setup() {
     rm -rf "$CLUSTER_DIR"
     mkdir -p "$RUN"
     "$CLUSTER" start 3 >/dev/null || exit 2
+    load_addresses || exit 2
     use_admin_key
     : >"$RUN/limits"
     new_coupons CHAOS- "$RUN/limits" || exit 2
@@ -390,6 +431,108 @@ kill_main() {
     worker_pids=()
     for i in 1 2 3; do "$CLUSTER" restart "$i" >/dev/null 2>&1 || true; done
     check
+}
+
+# --- network partitions -------------------------------------------------------------------------
+
+NFT_TABLE=coupon_chaos
+
+# The script's own nftables table: one output chain, empty until a fault cuts a link.
+nft_setup() {
+    nft_remove
+    nft add table inet "$NFT_TABLE" &&
+        nft add chain inet "$NFT_TABLE" output '{ type filter hook output priority 0; policy accept; }'
+}
+nft_remove() { nft delete table inet "$NFT_TABLE" 2>/dev/null || true; }
+
+# Drops every packet from node $1 to node $2 (one way).
+cut_link() { nft add rule inet "$NFT_TABLE" output ip saddr "$(node_ip "$1")" ip daddr "$(node_ip "$2")" drop; }
+# Cuts node $1 off from both others, both ways.
+cut_off() {
+    local other
+    for other in 1 2 3; do
+        ((other == $1)) && continue
+        cut_link "$1" "$other"
+        cut_link "$other" "$1"
+    done
+}
+heal_links() { nft flush chain inet "$NFT_TABLE" output; }
+
+# One fault of kind $1, held, then healed; counts it in FAULTS[$1].
+partition_fault() {
+    local kind=$1 started=$2 leader follower other hold=$((20 + RANDOM % 21)) flip
+    leader="$(leader_index)" || leader=$((1 + RANDOM % 3))
+    follower=$((leader % 3 + 1 + RANDOM % 2))
+    ((follower <= 3)) || follower=$((follower - 3))
+    case "$kind" in
+    leader) cut_off "$leader"; say "t=$((SECONDS - started))s cut off leader $leader" ;;
+    minority) cut_off "$follower"; say "t=$((SECONDS - started))s cut off follower $follower" ;;
+    one-way)
+        for other in 1 2 3; do
+            ((other == leader)) && continue
+            if ((RANDOM % 2)); then cut_link "$leader" "$other"; else cut_link "$other" "$leader"; fi
+        done
+        say "t=$((SECONDS - started))s leader $leader's links cut one way each"
+        ;;
+    link) cut_link "$leader" "$follower"; say "t=$((SECONDS - started))s link $leader -> $follower cut" ;;
+    flap)
+        say "t=$((SECONDS - started))s link $leader <-> $follower flapping"
+        for flip in 1 2 3 4 5 6 7 8; do
+            if ((flip % 2)); then cut_link "$leader" "$follower"; cut_link "$follower" "$leader"; else heal_links; fi
+            sleep 0.5
+        done
+        hold=0
+        ;;
+    esac
+    FAULTS[$kind]=$((FAULTS[$kind] + 1))
+    sleep_tenths "$hold"
+    heal_links
+}
+
+partitions() {
+    local deadline=$1 started=$SECONDS kinds=(leader minority one-way link flap)
+    declare -gA FAULTS=([leader]=0 [minority]=0 [one-way]=0 [link]=0 [flap]=0)
+    while ((SECONDS + 5 < deadline)); do
+        sleep_tenths $((10 + RANDOM % 11))
+        partition_fault "${kinds[$((RANDOM % ${#kinds[@]}))]}" "$started"
+    done
+}
+
+partitions_main() {
+    if [[ "$(id -u)" != 0 ]] || ! command -v nft >/dev/null; then
+        if [[ "${CI:-}" == true ]]; then
+            say "error: --partitions needs root and the nft command (apt-get install nftables); under CI=true that fails"
+            exit 2
+        fi
+        say "skipped: --partitions needs root and the nft command (apt-get install nftables)"
+        exit 0
+    fi
+    nft_setup || exit 2
+    setup
+    say "seed $SEED: $WORKERS clients, $COUPONS coupons of $LIMIT to $((COUPONS * LIMIT)) uses, ${DURATION_S}s of partitions between ${API_ADDRS[*]}"
+    local deadline=$((SECONDS + DURATION_S)) w failures=0 kind total=0 summary=""
+    for w in $(seq 1 "$WORKERS"); do
+        worker "$w" "$deadline" "$RUN/coupons" &
+        worker_pids+=("$!")
+    done
+    partitions "$deadline"
+    wait "${worker_pids[@]}"
+    worker_pids=()
+    heal_links
+    VERBOSE=1 verify || failures=$?
+    for kind in leader minority one-way link flap; do
+        total=$((total + FAULTS[$kind]))
+        summary+="${summary:+, }$kind ${FAULTS[$kind]}"
+    done
+    say "---- partitions: seed $SEED, ${DURATION_S}s"
+    say "faults injected: $total ($summary)"
+    say "acknowledged redeems: $V_GRANTED ($V_REJECTED refused, $V_UNKNOWN unknown outcome)"
+    say "redeems checked present: $V_PRESENT; lost: $V_LOST; duplicates: $V_DUPLICATES"
+    say "limit violations: $V_OVER_LIMIT (counters unlike their history: $V_MISCOUNTED; coupons unreadable: $V_UNREADABLE)"
+    say "replicas agree: $( ((V_AGREE)) && echo yes || echo NO)"
+    ((failures == 0)) && { say "every check passed"; exit 0; }
+    say "$failures checks FAILED (logs in $CLUSTER_DIR)"
+    exit 1
 }
 
 # --- power cuts ---------------------------------------------------------------------------------
@@ -713,6 +856,7 @@ power_loss_main() {
     done
     for i in "${pids[@]}"; do wait "$i" || exit 2; done
     "$CLUSTER" start 3 >/dev/null || exit 2
+    load_addresses || exit 2
     use_admin_key
     for i in 1 2 3; do
         [[ -n "$(find "$(pl_dir "$i")/root" -type f -print -quit)" ]] ||
@@ -765,4 +909,8 @@ power_loss_main() {
     exit 1
 }
 
-if [[ "$MODE" == power-loss ]]; then power_loss_main; else kill_main; fi
+case "$MODE" in
+power-loss) power_loss_main ;;
+partitions) partitions_main ;;
+*) kill_main ;;
+esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Manage a local coupon cluster of `coupon-node` processes on 127.0.0.1.
+# Manage a local coupon cluster of `coupon-node` processes on loopback (127.0.0.1 by default).
 #
 #   scripts/cluster.sh start [--tls] [N]
 #                                  start N nodes (default $NODES or 3), bootstrap, wait until every
@@ -10,11 +10,18 @@
 #   scripts/cluster.sh restart I   start node I again on its data; waits for /healthz and, while a
 #                                  majority of the nodes runs, for /readyz
 #   scripts/cluster.sh status      each node's pid, role, term and last applied index
+#   scripts/cluster.sh addresses   each node's API address, one per line, in node order
 #
 # Environment:
 #   NODES=3                 node count for `start`
 #   API_PORT_BASE=8080      node i serves its API on 127.0.0.1:$((API_PORT_BASE + i))
 #   PEER_PORT_BASE=9080     ... and Raft RPC on 127.0.0.1:$((PEER_PORT_BASE + i))
+#   NODE_HOST_BASE          e.g. 127.0.0.10: node i gets a loopback address of its own, 127.0.0.11,
+#                           .12, ...: its API and peer listeners are bound there, and its own
+#                           connections to peers are made from there (--source-addr), so that a
+#                           firewall rule on addresses can cut one link (scripts/chaos.sh
+#                           --partitions). Loopback (127.0.0.0/8) only; not with --tls (the
+#                           certificates name 127.0.0.1). Unset: every node on 127.0.0.1
 #   CLUSTER_DIR=./target/cluster   data, logs and pid files (node<i>/{data,node.log,node.pid})
 #   COUPON_NODE_BIN         use this binary instead of building target/release/coupon-node
 #   START_TIMEOUT_S=60      bound on `start` and `restart` waiting for health and readiness
@@ -60,8 +67,12 @@ usage() {
 }
 
 node_dir() { echo "$CLUSTER_DIR/node$1"; }
-api_addr() { echo "127.0.0.1:$((API_PORT_BASE + $1))"; }
-peer_addr() { echo "127.0.0.1:$((PEER_PORT_BASE + $1))"; }
+# Node I's address: its own under NODE_HOST_BASE, else 127.0.0.1.
+node_host() {
+    if [[ -n "${NODE_HOST_BASE:-}" ]]; then echo "${NODE_HOST_BASE%.*}.$((${NODE_HOST_BASE##*.} + $1))"; else echo 127.0.0.1; fi
+}
+api_addr() { echo "$(node_host "$1"):$((API_PORT_BASE + $1))"; }
+peer_addr() { echo "$(node_host "$1"):$((PEER_PORT_BASE + $1))"; }
 pid_file() { echo "$(node_dir "$1")/node.pid"; }
 admin_key_file() { echo "$CLUSTER_DIR/admin.key"; }
 tls_dir() { echo "$CLUSTER_DIR/tls"; }
@@ -146,7 +157,7 @@ curl_admin() {
 load_layout() {
     [[ -f "$CLUSTER_DIR/cluster.env" ]] ||
         die "no cluster in $CLUSTER_DIR (run: scripts/cluster.sh start)"
-    TLS=0
+    TLS=0 NODE_HOST_BASE=""
     # shellcheck disable=SC1091
     source "$CLUSTER_DIR/cluster.env"
 }
@@ -217,6 +228,7 @@ launch() {
     args=(--node-id "$index" --api-addr "$(api_addr "$index")" --peer-addr "$(peer_addr "$index")"
         --data-dir "$dir/data")
     if ((NODES > 1)); then args+=(--peers "$(peer_list "$index")"); fi
+    [[ -z "${NODE_HOST_BASE:-}" ]] || args+=(--source-addr "$(node_host "$index")")
     args+=("$@")
     # Nodes that share this machine each get their share of its cores (at least one worker
     # thread), unless COUPON_WORKER_THREADS says otherwise: oversubscribed workers cost CPU in
@@ -317,22 +329,29 @@ cmd_start() {
     API_PORT_BASE="${API_PORT_BASE:-8080}"
     PEER_PORT_BASE="${PEER_PORT_BASE:-9080}"
     [[ "$NODES" =~ ^[0-9]+$ ]] && ((1 <= NODES && NODES <= 99)) || die "N must be 1..99"
+    local requested_hosts="${NODE_HOST_BASE:-}"
+    if [[ -n "$requested_hosts" ]]; then
+        [[ "$requested_hosts" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.([0-9]{1,3})$ ]] &&
+            ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] + NODES <= 254)) ||
+            die "NODE_HOST_BASE must be a loopback address 127.x.y.z with room for $NODES nodes, got '$requested_hosts'"
+        ((requested_tls == 0)) || die "--tls names 127.0.0.1 in the certificates: not with NODE_HOST_BASE"
+    fi
     if [[ -f "$CLUSTER_DIR/cluster.env" ]]; then
         local requested_nodes="$NODES" requested_api="$API_PORT_BASE" requested_peer="$PEER_PORT_BASE"
         load_layout
         (("$(running_count)" == 0)) || die "a cluster is already running in $CLUSTER_DIR (stop it first)"
-        [[ "$requested_nodes/$requested_api/$requested_peer" == "$NODES/$API_PORT_BASE/$PEER_PORT_BASE" ]] ||
-            die "$CLUSTER_DIR holds a cluster of $NODES nodes on ports $API_PORT_BASE/$PEER_PORT_BASE; remove it for a new layout"
+        [[ "$requested_nodes/$requested_api/$requested_peer/$requested_hosts" == "$NODES/$API_PORT_BASE/$PEER_PORT_BASE/$NODE_HOST_BASE" ]] ||
+            die "$CLUSTER_DIR holds a cluster of $NODES nodes on ports $API_PORT_BASE/$PEER_PORT_BASE${NODE_HOST_BASE:+, hosts from $NODE_HOST_BASE}; remove it for a new layout"
         say "reusing the data in $CLUSTER_DIR"
     fi
-    TLS="$requested_tls"
+    TLS="$requested_tls" NODE_HOST_BASE="$requested_hosts"
     check_ports_free
     local binary i
     binary="$(node_binary build)"
     ensure_admin_key
     if [[ "$TLS" == 1 ]]; then ensure_tls; fi
-    printf 'NODES=%s\nAPI_PORT_BASE=%s\nPEER_PORT_BASE=%s\nTLS=%s\n' "$NODES" "$API_PORT_BASE" \
-        "$PEER_PORT_BASE" "$TLS" >"$CLUSTER_DIR/cluster.env"
+    printf 'NODES=%s\nAPI_PORT_BASE=%s\nPEER_PORT_BASE=%s\nTLS=%s\nNODE_HOST_BASE=%s\n' "$NODES" \
+        "$API_PORT_BASE" "$PEER_PORT_BASE" "$TLS" "$NODE_HOST_BASE" >"$CLUSTER_DIR/cluster.env"
     # Node 1 bootstraps the cluster of everyone (a no-op on data that is already initialised);
     # the others wait to hear from it.
     launch 1 "$binary" --bootstrap
@@ -479,6 +498,7 @@ stop) cmd_stop ;;
 kill) cmd_kill "${2:-}" ;;
 restart) cmd_restart "${2:-}" ;;
 status) cmd_status ;;
+addresses) load_layout; for ((i = 1; i <= NODES; i++)); do api_addr "$i"; done ;;
 -h | --help | help) usage ;;
 *) usage ;;
 esac

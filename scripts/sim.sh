@@ -5,14 +5,20 @@
 #
 #   SEEDS                 seeds per scenario (default 30: the CI run)
 #   --scenario NAME       only this scenario (repeatable): partitions, crashes,
-#                         snapshot_catch_up, membership, lossy_network, mixed
+#                         snapshot_catch_up, membership, lossy_network, mixed, truncation,
+#                         clock_skew
 #   --broken FEATURE      build the node deliberately broken: no-idempotency, ack-before-flush,
-#                         snapshot-without-idempotency, stale-follower-reads ("broken-" optional)
+#                         snapshot-without-idempotency, stale-follower-reads, blind-resend
+#                         ("broken-" optional)
 #   --detect              with --broken: report per scenario how many seeds caught the bug and
 #                         the first that did; exits 0 only if every scenario run caught it
 #   --no-determinism      skip the same-seed-twice check
 #   -j N                  seeds run at once (default: the number of cores)
 #   -v, --verbose         print every seed's plan, fault log and fingerprint
+#
+# Besides pass or fail it reports, per scenario, the failover latency (from each election to the
+# new leader's first committed write: p50, p99, max over every election of every seed) and how
+# far log time ran ahead of the true time of day at most.
 #
 # Environment: MADSIM_TEST_SEED is the first seed (default 1); seeds are consecutive.
 # Every seed runs in a process of its own: tokio's `select!` (used inside openraft) seeds its
@@ -24,7 +30,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-ALL_SCENARIOS=(partitions crashes snapshot_catch_up membership lossy_network mixed)
+ALL_SCENARIOS=(partitions crashes snapshot_catch_up membership lossy_network mixed truncation clock_skew)
 seeds=30
 scenarios=()
 broken=""
@@ -41,7 +47,7 @@ while [ $# -gt 0 ]; do
         --no-determinism) determinism=0; shift ;;
         -j) jobs="$2"; shift 2 ;;
         -v|--verbose) verbose=1; shift ;;
-        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         [0-9]*) seeds="$1"; shift ;;
         *) echo "sim.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
@@ -152,6 +158,42 @@ for scenario in "${scenarios[@]}"; do
         echo "sim.sh: $scenario passed $seeds seeds"
     fi
 done
+# p50, p99 and max of the numbers (ms) on stdin, labelled $1.
+percentiles() {
+    tr ' ' '\n' | grep . | sort -g | awk -v name="$1" '
+        { ms[NR] = $1 }
+        END {
+            if (NR == 0) { printf "sim.sh: %s: no election committed a write\n", name; exit }
+            p99 = int(NR * 0.99); if (p99 < NR * 0.99) p99++
+            printf "sim.sh: %s: %d elections, p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+                name, NR, ms[int((NR + 1) / 2)], ms[p99], ms[NR]
+        }'
+}
+
+# Failover latency and log-time lead of scenario $1, from the lines every passing seed prints.
+report_timing() {
+    for ((seed = first_seed; seed <= last_seed; seed++)); do
+        sed -n 's/^\[sim\] failover [a-z_]* [0-9]* without_write=[0-9]* ms://p' "$work/$1-$seed.out"
+    done | percentiles "$1 failover (election to first write committed)"
+    for ((seed = first_seed; seed <= last_seed; seed++)); do
+        sed -n 's/^\[sim\] quorum_to_write [a-z_]* [0-9]* ms://p' "$work/$1-$seed.out"
+    done | percentiles "$1 failover (first commit of the term to first write committed)"
+    for ((seed = first_seed; seed <= last_seed; seed++)); do
+        sed -n 's/^\[sim\] log_time_lead [a-z_]* \([0-9]*\) \(-\{0,1\}[0-9]*\) ms.*/\2 \1/p' "$work/$1-$seed.out"
+    done | sort -g | tail -1 | awk -v name="$1" \
+        '{ printf "sim.sh: %s log time at most %.1f s ahead of the true time (seed %s)\n", name, $1 / 1000, $2 }'
+}
+
+if [ "$detect" = 0 ]; then
+    for scenario in "${scenarios[@]}"; do report_timing "$scenario"; done
+    for kind in "failover [a-z_]* [0-9]* without_write=[0-9]*" "quorum_to_write [a-z_]* [0-9]*"; do
+        for scenario in "${scenarios[@]}"; do
+            for ((seed = first_seed; seed <= last_seed; seed++)); do
+                sed -n "s/^\\[sim\\] $kind ms://p" "$work/$scenario-$seed.out"
+            done
+        done | percentiles "every scenario: ${kind%% *} over $seeds seeds each"
+    done
+fi
 runs=$((seeds * ${#scenarios[@]}))
 echo "sim.sh: $runs runs in $(printf "%.1f" "$elapsed") s ($(echo "scale=2; $runs / $elapsed" | bc) seeds/s with $jobs at a time)"
 

@@ -137,6 +137,11 @@ pub struct Args {
     /// listen backlog until one closes.
     #[arg(long, env = "COUPON_MAX_CONNECTIONS", default_value_t = limits::CONNECTIONS_DEFAULT)]
     pub max_connections: usize,
+    /// The local IP address this node's own connections (Raft RPC, forwarded writes and reads,
+    /// probes, the webhook) are made from, e.g. its listeners' address, so that a firewall
+    /// rule on addresses sees which node sends; absent: the system chooses.
+    #[arg(long, env = "COUPON_SOURCE_ADDR")]
+    pub source_addr: Option<std::net::IpAddr>,
 }
 
 /// `ID=API_ADDR/PEER_ADDR`, e.g. `2=127.0.0.1:8082/127.0.0.1:9082`.
@@ -266,6 +271,8 @@ pub struct Config {
     pub tls: TlsFiles,
     /// Connections each listener holds at once.
     pub max_connections: usize,
+    /// Where outgoing connections are made from; `None`: the system chooses.
+    pub source_addr: Option<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -339,6 +346,7 @@ impl TryFrom<Args> for Config {
             },
             tls,
             max_connections: args.max_connections,
+            source_addr: args.source_addr,
         })
     }
 }
@@ -671,6 +679,13 @@ mod tests {
             };
             assert!(refused, "{case:?}");
         }
+    }
+
+    #[test]
+    fn outgoing_connections_have_no_source_address_unless_one_is_given() {
+        assert_eq!(Config::from_args(["coupon-node"]).unwrap().source_addr, None);
+        let bound = Config::from_args(["coupon-node", "--source-addr", "127.0.0.11"]).unwrap();
+        assert_eq!(bound.source_addr, Some(std::net::Ipv4Addr::new(127, 0, 0, 11).into()));
     }
 
     #[test]

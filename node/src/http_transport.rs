@@ -39,11 +39,18 @@ pub struct HttpOptions {
     pub trusted_ca: Option<TrustedCa>,
     /// Connections each listener holds at once.
     pub connections_max: usize,
+    /// The local address every outgoing connection is bound to; `None`: the system chooses.
+    pub source_addr: Option<std::net::IpAddr>,
 }
 
 impl Default for HttpOptions {
     fn default() -> Self {
-        Self { tls: None, trusted_ca: None, connections_max: limits::CONNECTIONS_DEFAULT }
+        Self {
+            tls: None,
+            trusted_ca: None,
+            connections_max: limits::CONNECTIONS_DEFAULT,
+            source_addr: None,
+        }
     }
 }
 
@@ -58,7 +65,8 @@ impl HttpTransport {
             .use_rustls_tls()
             .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_PEER_MAX)
             .connect_timeout(CONNECT_TIMEOUT)
-            .tcp_nodelay(true);
+            .tcp_nodelay(true)
+            .local_address(options.source_addr);
         for certificate in options.trusted_ca.into_iter().flat_map(|ca| ca.0) {
             builder = builder.add_root_certificate(certificate);
         }

@@ -20,7 +20,7 @@
 //! | operations  | `service`, `alert_webhook`, `convert` |
 //! | leader path | `write`, `read_barrier`, `cluster_admin`, `forward` |
 //! | outbound    | `raft_network`, `peer`, `http_transport`, `accept_loop`, `tls`, `transport` |
-//! | foundations | `metrics`, `shutdown`, `log_format`, `limits`, `entropy` |
+//! | foundations | `metrics`, `shutdown`, `log_format`, `limits`, `entropy`, `wall_clock` |
 //!
 //! - **wiring** starts and stops a node from its `Config`.
 //! - **inbound** serves the two listeners: the public API (`http`, the only place that chooses
@@ -60,6 +60,7 @@ pub mod shutdown;
 #[cfg(not(madsim))]
 pub mod tls;
 pub mod transport;
+pub mod wall_clock;
 pub mod write;
 
 pub use config::Config;
@@ -105,6 +106,7 @@ pub fn http_options(config: &Config) -> Result<http_transport::HttpOptions, tls:
         tls: server,
         trusted_ca,
         connections_max: config.max_connections,
+        source_addr: config.source_addr,
     })
 }
 

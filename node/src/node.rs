@@ -23,6 +23,7 @@ use crate::read_barrier::ReadBarrier;
 use crate::service::{CouponService, KeyService};
 use crate::shutdown::{shutdown_channel, Shutdown, ShutdownTrigger};
 use crate::transport::Transport;
+use crate::wall_clock::WallClock;
 use crate::write::{Proposer, Writer};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +51,8 @@ pub struct RunningNode {
     pub raft: Raft,
     pub state: StateHandle,
     pub metrics: Arc<Metrics>,
+    /// The node's time of day (the simulation skews it).
+    pub wall_clock: Arc<WallClock>,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<io::Result<()>>>,
 }
@@ -63,6 +66,7 @@ struct Parts {
     admin: ClusterAdmin,
     proposer: Proposer,
     metrics: Arc<Metrics>,
+    wall_clock: Arc<WallClock>,
 }
 
 /// Starts a node on `backend` with `transport`; returns once both listeners are bound.
@@ -94,8 +98,12 @@ async fn start_in_span<T: Transport>(
     if let Some(limit) = &rate_limit {
         tokio::spawn(limit.clone().prune_until(shutdown.clone()).in_current_span());
     }
-    let service =
-        CouponService::new(parts.proposer.clone(), parts.barrier.clone(), parts.state.clone());
+    let service = CouponService::new(
+        parts.proposer.clone(),
+        parts.barrier.clone(),
+        parts.state.clone(),
+        parts.wall_clock.clone(),
+    );
     let app = App {
         node_id: config.node_id,
         raft: parts.raft.clone(),
@@ -125,7 +133,7 @@ async fn start_in_span<T: Transport>(
 
     bootstrap(&config, &parts.raft, &parts.admin, api_addr, peer_addr).await?;
     tracing::info!(%api_addr, %peer_addr, "node started");
-    let Parts { raft, state, metrics, .. } = parts;
+    let Parts { raft, state, metrics, wall_clock, .. } = parts;
     Ok(RunningNode {
         node_id: config.node_id,
         api_addr,
@@ -133,6 +141,7 @@ async fn start_in_span<T: Transport>(
         raft,
         state,
         metrics,
+        wall_clock,
         trigger,
         servers,
     })
@@ -159,7 +168,8 @@ async fn assemble<T: Transport>(
     let timeout = config.request_timeout;
     let prober = Prober::new(rpc.clone(), config.cluster_secret.as_deref().map(Arc::from));
     let forwarder = Forwarder::new(raft.clone(), config.node_id, rpc.clone());
-    let writer = Writer::new(forwarder.clone(), timeout, metrics.clone());
+    let wall_clock = Arc::new(WallClock::default());
+    let writer = Writer::new(forwarder.clone(), timeout, wall_clock.clone(), metrics.clone());
     tokio::spawn(crate::write::tick_log_time(writer.clone(), shutdown.clone()).in_current_span());
     let jobs = crate::write::run_code_jobs(writer.clone(), state.clone(), shutdown.clone());
     tokio::spawn(jobs.in_current_span());
@@ -182,7 +192,7 @@ async fn assemble<T: Transport>(
         config.admin_key.as_deref(),
         timeout,
     );
-    Ok(Parts { raft, keys, state, barrier, admin, proposer, metrics })
+    Ok(Parts { raft, keys, state, barrier, admin, proposer, metrics, wall_clock })
 }
 
 fn spawn_background<T: Transport>(

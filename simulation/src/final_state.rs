@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use coupon_client::api::audit::{verify_chain, GENESIS_HASH};
 use raft_store::domain::{CouponId, RedemptionId};
 use raft_store::state_reader::StateReader;
 use raft_store::NodeId;
@@ -17,6 +18,7 @@ pub struct FinalCoupon {
     pub id: u64,
     pub code: String,
     pub usage_limit: u32,
+    pub per_user_limit: Option<u32>,
     pub times_redeemed: u32,
     /// The `marker` of its metadata, which names the logical create that made it.
     pub marker: Option<String>,
@@ -35,6 +37,16 @@ pub struct FinalRedemption {
 pub struct Replica {
     pub last_applied: Option<(u64, u64)>,
     pub digest: Option<String>,
+    pub audit: AuditChain,
+}
+
+/// A replica's audit trail, its chain recomputed as a client would (`verify_chain`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum AuditChain {
+    /// The chain holds: `records` of them, the last one's hash.
+    Whole { records: u64, last_hash: String },
+    /// Where the chain breaks, or why the trail could not be read.
+    Broken(String),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -108,6 +120,7 @@ impl FinalState {
                 id,
                 code: coupon.code.as_str().to_owned(),
                 usage_limit: coupon.terms.usage_limit,
+                per_user_limit: coupon.terms.per_user_limit,
                 times_redeemed: coupon.times_redeemed,
                 marker,
             };
@@ -135,11 +148,39 @@ impl Replica {
             .digest()
             .ok()
             .map(|digest| digest.iter().map(|byte| format!("{byte:02x}")).collect::<String>());
-        Replica { last_applied: applied.map(|id| (id.leader_id.term, id.index)), digest }
+        let audit = AuditChain::of(node);
+        Replica { last_applied: applied.map(|id| (id.leader_id.term, id.index)), digest, audit }
     }
 
     fn missing() -> Self {
-        Replica { last_applied: None, digest: None }
+        let audit = AuditChain::Broken("the member is not running".to_owned());
+        Replica { last_applied: None, digest: None, audit }
+    }
+}
+
+impl AuditChain {
+    fn of(node: &LiveNode) -> Self {
+        let records = match node.state.read(|reader| reader.audit_records(None, usize::MAX)) {
+            Ok(records) => records,
+            Err(error) => return AuditChain::Broken(format!("unreadable: {error}")),
+        };
+        let served: Vec<serde_json::Value> = records
+            .iter()
+            .map(|record| {
+                let mut served = record.body();
+                served["hash"] = serde_json::Value::from(record.hash.clone());
+                served
+            })
+            .collect();
+        match verify_chain(&served) {
+            Ok(count) => AuditChain::Whole {
+                records: count,
+                last_hash: records
+                    .last()
+                    .map_or_else(|| GENESIS_HASH.to_owned(), |r| r.hash.clone()),
+            },
+            Err(broken) => AuditChain::Broken(broken.to_string()),
+        }
     }
 }
 

@@ -32,6 +32,7 @@ pub fn broken_feature() -> Option<&'static str> {
             "broken-snapshot-without-idempotency",
         ),
         (cfg!(feature = "broken-stale-follower-reads"), "broken-stale-follower-reads"),
+        (cfg!(feature = "broken-blind-resend"), "broken-blind-resend"),
     ]
     .into_iter()
     .find_map(|(on, name)| on.then_some(name))

@@ -128,6 +128,24 @@ impl Record {
         for line in &self.log {
             println!("[sim]   {line}");
         }
+        // For sim.sh's reports: how far log time ever ran ahead of the true time of day, and
+        // from each election (and from the first commit of its term) to its first write.
+        let log_times = &self.observations.log_times;
+        println!(
+            "[sim] log_time_lead {name} {seed} {} ms after index {}",
+            log_times.lead_max_ms, log_times.lead_max_index
+        );
+        let elections = &self.observations.elections;
+        let latencies = elections.latencies_ms();
+        let listed = |pick: fn(&(f64, f64)) -> f64| -> String {
+            latencies.iter().map(|pair| format!("{:.1}", pick(pair))).collect::<Vec<_>>().join(" ")
+        };
+        let without_write = elections.without_write();
+        println!(
+            "[sim] failover {name} {seed} without_write={without_write} ms: {}",
+            listed(|p| p.0)
+        );
+        println!("[sim] quorum_to_write {name} {seed} ms: {}", listed(|p| p.1));
         println!("[sim] fingerprint {name} {seed} {fingerprint}");
     }
 
@@ -158,15 +176,17 @@ impl Run {
             let (low, high) = self.workload.usage_limit;
             let limit = self.rng.gen_range(low..=high);
             let tag = format!("race-{index}");
+            // The first race coupon holds the shared users to a per-user limit too.
+            let per_user = (index == 0).then_some(self.workload.per_user_limit);
+            let (history, limits) = (&self.history, (limit, per_user));
             if let Some(coupon) =
-                create_until_acknowledged(&admin, &self.history, ADMIN, &tag, limit, 5).await
+                create_until_acknowledged(&admin, history, ADMIN, &tag, limits, 5).await
             {
                 pool.add(coupon);
             }
         }
-        let live =
-            create_until_acknowledged(&admin, &self.history, ADMIN, "live", LIVENESS_LIMIT, 5)
-                .await;
+        let limits = (LIVENESS_LIMIT, None);
+        let live = create_until_acknowledged(&admin, &self.history, ADMIN, "live", limits, 5).await;
         let stop = Arc::new(AtomicBool::new(false));
         let racers = self.spawn_racers(&pool, &stop);
         let driver = FaultDriver {

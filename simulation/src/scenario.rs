@@ -25,16 +25,24 @@ pub enum Scenario {
     /// Any of the above faults, often two at once (a crash during a partition, a pause on a slow
     /// network).
     Mixed,
+    /// 5 voters; a leader's entries truncated on it while a follower keeps them and leads next
+    /// (`faults::truncation`), under many writes without an Idempotency-Key.
+    Truncation,
+    /// A node's clock leaps a day ahead (or an hour behind) and back, while it leads or while
+    /// the leader is cut off so that it may win.
+    ClockSkew,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Partitions,
         Scenario::Crashes,
         Scenario::SnapshotCatchUp,
         Scenario::Membership,
         Scenario::LossyNetwork,
         Scenario::Mixed,
+        Scenario::Truncation,
+        Scenario::ClockSkew,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,11 +53,18 @@ impl Scenario {
             Scenario::Membership => "membership",
             Scenario::LossyNetwork => "lossy_network",
             Scenario::Mixed => "mixed",
+            Scenario::Truncation => "truncation",
+            Scenario::ClockSkew => "clock_skew",
         }
     }
 
     pub fn plan(self, rng: &mut impl Rng) -> FaultPlan {
-        let voters = if self == Scenario::Membership || rng.gen_bool(0.6) { 3 } else { 5 };
+        let voters = match self {
+            Scenario::Truncation => 5,
+            Scenario::Membership => 3,
+            _ if rng.gen_bool(0.6) => 3,
+            _ => 5,
+        };
         let (snapshot_every, kept) = match self {
             Scenario::SnapshotCatchUp => ((50, 200), (0, 10)),
             _ => ((50, 1000), (0, 50)),
@@ -69,6 +84,8 @@ impl Scenario {
             Scenario::Membership => membership_steps(rng, &plan),
             Scenario::LossyNetwork => (0..step_count).map(|_| lossy_step(rng)).collect(),
             Scenario::Mixed => (0..step_count).map(|_| mixed_step(rng, &plan)).collect(),
+            Scenario::Truncation => (0..step_count).map(|_| truncation_step(rng)).collect(),
+            Scenario::ClockSkew => (0..step_count).map(|_| clock_step(rng, &plan)).collect(),
         };
         plan
     }
@@ -83,6 +100,13 @@ impl Scenario {
                 // Many small entries, so the log grows past the snapshot interval quickly.
                 spec.clients = rng.gen_range(10..=16);
                 spec.think_ms = (2, 30);
+            }
+            Scenario::Truncation => {
+                // Keyless writes are the ones a blind resend applies twice, and only while the
+                // coupon has uses left does the second application show.
+                spec.weights.keyless_redeem = 40;
+                spec.think_ms = (2, 60);
+                spec.usage_limit = (20, rng.gen_range(30..=60));
             }
             _ => {}
         }
@@ -176,6 +200,29 @@ fn lossy_step(rng: &mut impl Rng) -> Step {
         Fault::IsolateLeader
     };
     Step { gap: gap(rng), fault, hold: Duration::from_millis(rng.gen_range(1500..=5000)) }
+}
+
+fn truncation_step(rng: &mut impl Rng) -> Step {
+    let hold = Duration::from_millis(rng.gen_range(1000..=3000));
+    Step { gap: gap(rng), fault: Fault::TruncateOnOldLeader, hold }
+}
+
+/// A day ahead, or an hour behind.
+fn clock_leap(rng: &mut impl Rng, target: Target) -> Fault {
+    let ahead_ms = if rng.gen_bool(0.8) { 24 * 3600 * 1000 } else { -3600 * 1000 };
+    Fault::ClockLeap { target, ahead_ms }
+}
+
+fn clock_step(rng: &mut impl Rng, plan: &FaultPlan) -> Step {
+    let fault = match rng.gen_range(0..4) {
+        0 => clock_leap(rng, Target::Leader),
+        // The leader cut off, so that the node with the wrong clock may win the election.
+        1 => Fault::Combined(vec![clock_leap(rng, Target::Follower), Fault::IsolateLeader]),
+        2 => Fault::Combined(vec![clock_leap(rng, Target::Any), Fault::Pause(Target::Leader)]),
+        _ => partition_step(rng, plan).fault,
+    };
+    let hold = Duration::from_millis(rng.gen_range(1500..=4000));
+    Step { gap: gap(rng), fault, hold }
 }
 
 fn mixed_step<R: Rng>(rng: &mut R, plan: &FaultPlan) -> Step {

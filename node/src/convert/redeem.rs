@@ -3,8 +3,8 @@
 use coupon_client::api::{HoldRequest, RedeemRequest, ValidateQuery};
 use raft_store::command::{check_hold_ttl, Command, RedeemCommand};
 use raft_store::domain::{
-    check_amount_range, check_order_currency, parse_amount, CouponId, Currency, Discount, Invalid,
-    OrderId, UserId,
+    check_amount_range, check_order_currency, parse_amount, CouponId, Currency, Discount, OrderId,
+    UserId,
 };
 use raft_store::limits::HOLD_TTL_SECONDS_DEFAULT;
 use rust_decimal::Decimal;

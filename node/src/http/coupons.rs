@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Extension, Json};
-use chrono::Utc;
 use coupon_client::api::{
     self, Coupon, CouponId as WireCouponId, CouponList, CouponsAnswer, CouponsQuery,
     CreateCouponRequest, HistoryPage, HistoryQuery, IdempotencyKey, ReadQuery, RedeemRequest,
@@ -301,7 +300,7 @@ pub async fn list_coupons(
     QueryParams(query): QueryParams<CouponsQuery>,
 ) -> Result<Json<CouponsAnswer>, ApiError> {
     let consistency = query.consistency.unwrap_or_default();
-    let filter = convert::coupon_filter(&query, Utc::now())?;
+    let filter = convert::coupon_filter(&query, app.service.now())?;
     // Statuses at the later of this node's clock and the log time, as validate judges them.
     let limit = page_limit(query.limit)?;
     let after = query.after.map(|after| CouponId(after.0));

@@ -1,7 +1,6 @@
 //! The campaign operations: create one, give it codes (an import), read it, and read its codes
 //! page by page for an export.
 
-use chrono::Utc;
 use coupon_client::api::{CreateCampaignRequest, GenerateCodesRequest, ReadConsistency};
 use raft_store::command::Command;
 use raft_store::domain::{Campaign, CampaignId, CodeJob, Coupon, CouponCode, JobId};
@@ -21,7 +20,7 @@ impl CouponService {
         key: Option<IdempotencyKey>,
         request: &CreateCampaignRequest,
     ) -> WriteResult {
-        let command = || Ok(Command::CreateCampaign(convert::new_campaign(request, Utc::now())?));
+        let command = || Ok(Command::CreateCampaign(convert::new_campaign(request, self.now())?));
         self.write(caller, key, "POST /campaigns", request, command).await
     }
 

@@ -9,6 +9,9 @@ mod keys;
 mod validate;
 mod writes;
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use coupon_client::api::ReadConsistency;
 use raft_store::command::KeyedCommand;
 use raft_store::idempotency::{Fingerprint, IdempotencyKey, IdempotencyToken};
@@ -18,6 +21,7 @@ use raft_store::{StateHandle, StoreError};
 
 use crate::convert::InvalidFields;
 use crate::read_barrier::{ReadBarrier, ReadError};
+use crate::wall_clock::WallClock;
 use crate::write::{Proposer, WriteError};
 
 pub use keys::{Caller, Created, Denied, KeyService, Revoked};
@@ -27,6 +31,7 @@ pub struct CouponService {
     proposer: Proposer,
     barrier: ReadBarrier,
     state: StateHandle,
+    wall_clock: Arc<WallClock>,
 }
 
 /// Why an operation produced no outcome.
@@ -47,8 +52,18 @@ pub enum ServiceError {
 }
 
 impl CouponService {
-    pub fn new(proposer: Proposer, barrier: ReadBarrier, state: StateHandle) -> Self {
-        Self { proposer, barrier, state }
+    pub fn new(
+        proposer: Proposer,
+        barrier: ReadBarrier,
+        state: StateHandle,
+        wall_clock: Arc<WallClock>,
+    ) -> Self {
+        Self { proposer, barrier, state, wall_clock }
+    }
+
+    /// This node's time of day, what a request is checked against before it is proposed.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.wall_clock.now()
     }
 
     /// Runs `query` on this node's state: after a read barrier when linearizable, at once when

@@ -1,7 +1,6 @@
 //! Validate: would a redeem succeed now? Decided by the same rule as apply, on a read of the
 //! state; it never consumes a use.
 
-use chrono::Utc;
 use coupon_client::api::{self, FieldError, ValidateQuery};
 use raft_store::domain::{check_redeem, CouponId, Timestamp};
 
@@ -22,7 +21,7 @@ impl CouponService {
                 let Some(coupon) = state.coupon(id)? else { return Ok(None) };
                 // Never earlier than the log's own clock, so a coupon the log saw expire stays
                 // expired.
-                let now = Timestamp::from_datetime(Utc::now()).max(state.meta()?.log_time);
+                let now = Timestamp::from_datetime(self.now()).max(state.meta()?.log_time);
                 // Validate takes no order id: an order's earlier redeem is not weighed.
                 let facts = state.order_facts(
                     &coupon,

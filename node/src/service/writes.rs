@@ -10,7 +10,6 @@
 //! answered before any check that depends on time or on the node: a request that passed them
 //! once is never refused by them on its retry.
 
-use chrono::Utc;
 use coupon_client::api::ReadConsistency as Consistency;
 use coupon_client::api::{CreateCouponRequest, RedeemRequest, UpdateCouponRequest};
 use raft_store::apply::replay;
@@ -37,7 +36,7 @@ impl CouponService {
             // Drawn here, never in apply, so every replica applies the same code.
             let mut entropy = [0u8; GENERATED_CODE_LENGTH];
             crate::entropy::fill(&mut entropy);
-            let (code, terms) = convert::new_coupon(request, Utc::now(), entropy)?;
+            let (code, terms) = convert::new_coupon(request, self.now(), entropy)?;
             Ok(Command::CreateCoupon { code, terms })
         };
         self.write(caller, key, route, request, command).await
@@ -84,7 +83,7 @@ impl CouponService {
         // The money bounds are held to the coupon's discount, which never changes.
         let discount = self.coupon_discount(id).await?;
         let command = || {
-            let changes = convert::coupon_changes(request, Utc::now(), discount.as_ref())?;
+            let changes = convert::coupon_changes(request, self.now(), discount.as_ref())?;
             Ok(Command::UpdateCoupon { coupon_id: id, changes })
         };
         self.write(caller, key, &route, request, command).await

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::RaftMetrics;
 use raft_store::command::{Batch, KeyedCommand};
@@ -24,6 +23,7 @@ use crate::forward::{
 use crate::limits::{FORWARD_ATTEMPTS_MAX, FORWARD_TIMEOUT, LEADER_RETRY_BACKOFF};
 use crate::metrics::Metrics;
 use crate::peer::path;
+use crate::wall_clock::WallClock;
 
 #[derive(Clone)]
 pub struct Writer {
@@ -31,12 +31,18 @@ pub struct Writer {
     /// How long the leader waits for its entry to be committed and applied.
     commit_timeout: Duration,
     clock: Arc<LeaderClock>,
+    wall_clock: Arc<WallClock>,
     metrics: Arc<Metrics>,
 }
 
 impl Writer {
-    pub fn new(forwarder: Forwarder, commit_timeout: Duration, metrics: Arc<Metrics>) -> Self {
-        Self { forwarder, commit_timeout, clock: Arc::default(), metrics }
+    pub fn new(
+        forwarder: Forwarder,
+        commit_timeout: Duration,
+        wall_clock: Arc<WallClock>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self { forwarder, commit_timeout, clock: Arc::default(), wall_clock, metrics }
     }
 
     /// Writes `requests` through whichever node leads, following leader changes: one answer per
@@ -124,7 +130,7 @@ impl Writer {
         requests: Vec<KeyedCommand>,
     ) -> Result<Vec<AppliedOutcome>, WriteError> {
         let count = requests.len();
-        let (stamped_at, held_back) = self.clock.stamp(Utc::now());
+        let (stamped_at, held_back) = self.clock.stamp(self.wall_clock.now());
         if held_back {
             self.metrics.stamps_held_back.inc();
             tracing::warn!(

@@ -90,12 +90,25 @@ mod tests {
     fn amounts_have_at_most_the_currencys_fraction_digits() {
         let (eur, jpy, kwd) = (currency("EUR"), currency("JPY"), currency("KWD"));
         assert_eq!(parse_amount(dec("10.50"), Some(&eur)), Ok(dec("10.50")));
-        assert_eq!(parse_amount(dec("10.500"), Some(&eur)), Ok(dec("10.500")), "zeros are not digits");
-        assert_eq!(parse_amount(dec("10.505"), Some(&eur)), Err(Invalid::MinorUnits { currency: eur }));
+        assert_eq!(
+            parse_amount(dec("10.500"), Some(&eur)),
+            Ok(dec("10.500")),
+            "zeros are not digits"
+        );
+        assert_eq!(
+            parse_amount(dec("10.505"), Some(&eur)),
+            Err(Invalid::MinorUnits { currency: eur })
+        );
         assert_eq!(parse_amount(dec("500"), Some(&jpy)), Ok(dec("500")));
-        assert_eq!(parse_amount(dec("500.5"), Some(&jpy)), Err(Invalid::MinorUnits { currency: jpy }));
+        assert_eq!(
+            parse_amount(dec("500.5"), Some(&jpy)),
+            Err(Invalid::MinorUnits { currency: jpy })
+        );
         assert_eq!(parse_amount(dec("1.005"), Some(&kwd)), Ok(dec("1.005")));
-        assert_eq!(parse_amount(dec("1.0005"), Some(&kwd)), Err(Invalid::MinorUnits { currency: kwd }));
+        assert_eq!(
+            parse_amount(dec("1.0005"), Some(&kwd)),
+            Err(Invalid::MinorUnits { currency: kwd })
+        );
     }
 
     #[test]
@@ -115,7 +128,8 @@ mod tests {
 
     #[test]
     fn computed_amounts_round_half_up_to_the_minor_unit() {
-        let round = |value: &str, code: &str| round_to_minor_unit(dec(value), Some(&currency(code)));
+        let round =
+            |value: &str, code: &str| round_to_minor_unit(dec(value), Some(&currency(code)));
         assert_eq!(round("0.015", "EUR").to_string(), "0.02");
         assert_eq!(round("0.025", "EUR").to_string(), "0.03", "half up, not half even");
         assert_eq!(round("0.0149", "EUR").to_string(), "0.01");

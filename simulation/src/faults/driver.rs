@@ -53,6 +53,10 @@ impl FaultDriver {
                     self.lag_behind_snapshot(*crash, step.hold).await;
                     self.heal(&base_latency);
                 }
+                Fault::TruncateOnOldLeader => {
+                    self.truncate_on_old_leader(step.hold).await;
+                    self.heal(&base_latency);
+                }
                 fault => {
                     self.inject(fault);
                     madsim::time::sleep(step.hold).await;
@@ -116,8 +120,15 @@ impl FaultDriver {
                 cluster.set_network(millis(latency_ms.0)..millis(latency_ms.1), *loss_rate);
                 self.log.note(format!("slow network {latency_ms:?} ms, loss {loss_rate:.2}"));
             }
+            Fault::ClockLeap { target, ahead_ms } => {
+                let node = self.resolve(*target);
+                cluster.skew_clock(node, chrono::TimeDelta::milliseconds(*ahead_ms));
+                self.log.note(format!("clock of node {node} leaps {ahead_ms} ms"));
+            }
             Fault::Combined(faults) => faults.iter().for_each(|fault| self.inject(fault)),
-            Fault::LagBehindSnapshot { .. } | Fault::Membership { .. } => {
+            Fault::LagBehindSnapshot { .. }
+            | Fault::Membership { .. }
+            | Fault::TruncateOnOldLeader => {
                 self.log.note(format!("{fault:?} cannot be nested; skipped"));
             }
         }
@@ -164,7 +175,7 @@ impl FaultDriver {
     }
 
     /// The current voters, as the leader (or else any running node) sees them.
-    fn voters(&self) -> Vec<NodeId> {
+    pub(super) fn voters(&self) -> Vec<NodeId> {
         let registry = self.cluster.registry();
         let viewer = registry.leader().or_else(|| registry.ids().first().copied());
         let metrics = viewer.and_then(|id| registry.get(id)).map(|node| node.metrics());
@@ -178,7 +189,7 @@ impl FaultDriver {
         }
     }
 
-    fn resolve(&mut self, target: Target) -> NodeId {
+    pub(super) fn resolve(&mut self, target: Target) -> NodeId {
         let leader = self.cluster.registry().leader();
         let voters = self.voters();
         let up: Vec<NodeId> = voters

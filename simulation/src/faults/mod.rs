@@ -5,6 +5,7 @@ mod driver;
 mod log;
 mod membership;
 mod plan;
+mod truncation;
 
 pub use driver::FaultDriver;
 pub use log::FaultLog;

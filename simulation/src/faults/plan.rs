@@ -39,7 +39,13 @@ pub enum Fault {
     /// Cut a follower off (or crash it) and keep writing until the leader has purged the log
     /// past it, so that it must catch up from a snapshot when the fault heals.
     LagBehindSnapshot { crash: bool },
-    /// Several faults at once (none of them a lag or a membership change).
+    /// A node's clock reads `ahead_ms` ahead of the true time (negative: behind) until the fault
+    /// heals, when it is put right: a host whose clock was set wrong, then fixed.
+    ClockLeap { target: Target, ahead_ms: i64 },
+    /// With 5 voters, the leader's entries reach one follower only and are truncated on the
+    /// leader by a second leader, and that follower then leads with them (`faults::truncation`).
+    TruncateOnOldLeader,
+    /// Several faults at once (none of them a lag, a truncation or a membership change).
     Combined(Vec<Fault>),
     /// Change membership through the API while `during` holds.
     Membership { during: Box<Fault>, change: MembershipChange },

@@ -151,6 +151,14 @@ impl Cluster {
         self.clogged().insert((from, to));
     }
 
+    /// Lets traffic from `from` to `to` through again.
+    pub fn unclog(&self, from: NodeId, to: NodeId) {
+        let slots = self.slots();
+        let (Some(a), Some(b)) = (slots.get(&from), slots.get(&to)) else { return };
+        NetSim::current().unclog_link(a.madsim_id, b.madsim_id);
+        self.clogged().remove(&(from, to));
+    }
+
     /// Cuts every link between `side` and the other coupon nodes, both ways.
     pub fn partition(&self, side: &[NodeId]) {
         for other in self.ids().into_iter().filter(|id| !side.contains(id)) {
@@ -161,16 +169,21 @@ impl Cluster {
         }
     }
 
-    /// Undoes every clog and pause, and restarts every killed node.
+    /// Sets node `id`'s clock `skew` ahead of the simulated time (until it restarts or heals).
+    pub fn skew_clock(&self, id: NodeId, skew: chrono::TimeDelta) {
+        if let Some(node) = self.registry.get(id) {
+            node.wall_clock.set_skew(skew);
+        }
+    }
+
+    /// Undoes every clog, pause and clock skew, and restarts every killed node.
     pub fn heal(&self) {
+        for id in self.registry.ids() {
+            self.skew_clock(id, chrono::TimeDelta::zero());
+        }
         let links: Vec<_> = std::mem::take(&mut *self.clogged()).into_iter().collect();
-        {
-            let slots = self.slots();
-            for (from, to) in links {
-                if let (Some(a), Some(b)) = (slots.get(&from), slots.get(&to)) {
-                    NetSim::current().unclog_link(a.madsim_id, b.madsim_id);
-                }
-            }
+        for (from, to) in links {
+            self.unclog(from, to);
         }
         for id in self.ids() {
             self.resume(id);

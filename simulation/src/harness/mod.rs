@@ -3,11 +3,15 @@
 
 pub mod address;
 mod cluster;
+mod elections;
+mod log_times;
 mod node_spec;
 mod observer;
 mod registry;
 
 pub use cluster::{Cluster, Power};
+pub use elections::{Election, Elections};
+pub use log_times::LogTimes;
 pub use node_spec::{NodeSpec, Timing};
 pub use observer::{CommittedEntry, Observations, Observer};
 pub use registry::{LiveNode, Registry};

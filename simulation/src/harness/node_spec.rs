@@ -79,8 +79,13 @@ impl NodeSpec {
             Ok(node) => node,
             Err(error) => return observer.node_failed(self.id, format!("start failed: {error}")),
         };
-        registry.insert(self.id, LiveNode { raft: node.raft.clone(), state: node.state.clone() });
-        observer.watch(self.id, node.raft.clone(), self.disk.clone()).await;
+        let live = LiveNode {
+            raft: node.raft.clone(),
+            state: node.state.clone(),
+            wall_clock: node.wall_clock.clone(),
+        };
+        registry.insert(self.id, live);
+        observer.watch(self.id, node.raft.clone(), node.state.clone(), self.disk.clone()).await;
         // Raft stopped by itself (the observer recorded why); keep the node as it is, like a
         // process that hangs after a fatal error, so the run's checks see it.
         std::future::pending::<()>().await;

@@ -7,6 +7,9 @@
 //!   committed, so the (index, leader) pairs read from applied prefixes of every node's log must
 //!   agree, across nodes and across crashes and restarts.
 //!
+//! - When each leader was elected and first committed writes (`Elections`), and log time as every
+//!   node's state reports it (`LogTimes`).
+//!
 //! Each node runs its own watch loop in its own madsim task, so a kill stops it with the node.
 
 use std::cmp::Ordering;
@@ -14,12 +17,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use openraft::{RaftMetrics, ServerState};
+use openraft::{EntryPayload, RaftMetrics, ServerState};
 use raft_store::keyspace::{self, LogEntries};
 use raft_store::storage::{MemDisk, ScanOrder, Tree, TreeReader};
 use raft_store::type_config::Vote;
-use raft_store::{NodeId, NodeInfo, Raft};
+use raft_store::{NodeId, NodeInfo, Raft, StateHandle};
 use serde::Serialize;
+
+use super::elections::Elections;
+use super::log_times::LogTimes;
 
 /// The first node that applied a log index, and the leader (term, node) that wrote the entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -45,6 +51,8 @@ pub struct Observations {
     pub vote_regressions: Vec<String>,
     /// Nodes whose Raft stopped without the harness killing them, or that failed to start.
     pub node_failures: Vec<String>,
+    pub elections: Elections,
+    pub log_times: LogTimes,
 }
 
 #[derive(Clone, Default)]
@@ -60,7 +68,7 @@ impl Observer {
     }
 
     /// Follows node `id` until its Raft stops (or the node is killed, which drops this future).
-    pub async fn watch(&self, id: NodeId, raft: Raft, disk: Arc<MemDisk>) {
+    pub async fn watch(&self, id: NodeId, raft: Raft, state: StateHandle, disk: Arc<MemDisk>) {
         let mut metrics = raft.metrics();
         let mut scanned_to: Option<u64> = None;
         loop {
@@ -70,6 +78,7 @@ impl Observer {
                 return;
             }
             self.record(id, &current, &disk, &mut scanned_to);
+            self.record_log_time(id, &state);
             if metrics.changed().await.is_err() {
                 self.node_failed(id, "raft's metrics channel closed".to_owned());
                 return;
@@ -85,8 +94,10 @@ impl Observer {
         scanned_to: &mut Option<u64>,
     ) {
         let mut seen = self.lock();
+        let now_ns = now_ns();
         if metrics.state == ServerState::Leader {
             seen.leaders_by_term.entry(metrics.current_term).or_default().insert(id);
+            seen.elections.note_leading(metrics.current_term, id, now_ns);
         }
         seen.note_vote(id, metrics.vote);
         let Some(applied) = metrics.last_applied else { return };
@@ -106,12 +117,27 @@ impl Observer {
         match entries {
             Ok(entries) => {
                 for (index, entry) in entries {
-                    seen.note_committed(id, index, entry.log_id.leader_id);
+                    let leader = entry.log_id.leader_id;
+                    seen.note_committed(id, index, leader);
+                    let write = matches!(
+                        &entry.payload,
+                        EntryPayload::Normal(batch) if !batch.requests.is_empty()
+                    );
+                    let writer = (leader.term, leader.node_id);
+                    seen.elections.note_applied(writer, id, write, now_ns);
                 }
             }
             Err(error) => seen.node_failures.push(format!("node {id}: log unreadable: {error}")),
         }
         *scanned_to = Some(applied.index);
+    }
+
+    /// Log time after the last entry node `id`'s state applied, against the true time of day.
+    fn record_log_time(&self, id: NodeId, state: &StateHandle) {
+        let Ok(meta) = state.read(|reader| reader.meta()) else { return };
+        let Some(applied) = meta.last_applied else { return };
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        self.lock().log_times.note(id, applied.index, meta.log_time.unix_millis(), now_ms);
     }
 
     fn lock(&self) -> MutexGuard<'_, Observations> {
@@ -154,4 +180,10 @@ impl Observations {
             }
         }
     }
+}
+
+/// Simulated time since the run began.
+fn now_ns() -> u64 {
+    let elapsed = madsim::time::TimeHandle::current().elapsed();
+    u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use coupon_node::wall_clock::WallClock;
 use openraft::{RaftMetrics, ServerState};
 use raft_store::{NodeId, NodeInfo, Raft, StateHandle};
 
@@ -12,6 +13,8 @@ use raft_store::{NodeId, NodeInfo, Raft, StateHandle};
 pub struct LiveNode {
     pub raft: Raft,
     pub state: StateHandle,
+    /// The node's time of day, which the harness may set ahead or back.
+    pub wall_clock: Arc<WallClock>,
 }
 
 impl LiveNode {

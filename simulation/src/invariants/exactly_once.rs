@@ -1,8 +1,9 @@
 //! No idempotency key is applied twice: one logical write has at most one effect, and sending it
 //! again with its key is answered with its first answer.
 //!
-//! Every logical redeem has its own user and every logical create its own marker, so two
-//! redemptions of one user, or two coupons with one marker, are a write applied twice. A replay
+//! Every logical redeem has its own user (or a shared user and an order of its own) and every
+//! logical create its own marker, so two redemptions of one (user, order), or two coupons with
+//! one marker, are a write applied twice. A replay
 //! of an acknowledged redeem must come back as that redemption, flagged replayed. A definite
 //! answer that only a second application can produce (`order_already_redeemed` for an order
 //! used once, `already_rolled_back` for a rollback asked once, `code_already_exists` for a code
@@ -12,15 +13,16 @@
 use std::collections::BTreeMap;
 
 use super::Evidence;
+use crate::workload::spec::is_shared_user;
 use crate::workload::{Call, Outcome};
 
 pub fn check(evidence: &Evidence<'_>) -> Vec<String> {
     let mut problems = Vec::new();
-    for (user, found) in evidence.redemptions_by_user() {
+    for ((user, order), found) in evidence.redemptions_by_request() {
         if found.len() > 1 {
             let ids: Vec<u64> = found.iter().map(|r| r.id).collect();
             problems.push(format!(
-                "user {user}'s single redeem was applied {} times: {ids:?}",
+                "the single redeem of user {user} (order {order:?}) was applied {} times: {ids:?}",
                 found.len()
             ));
         }
@@ -45,7 +47,7 @@ pub fn check(evidence: &Evidence<'_>) -> Vec<String> {
 
 /// A duplicate's definite answer must be its twin's, and the final state's.
 fn twin_problems(evidence: &Evidence<'_>) -> Vec<String> {
-    let by_user = evidence.redemptions_by_user();
+    let by_request = evidence.redemptions_by_request();
     let mut problems = Vec::new();
     for op in evidence.ops {
         let (Call::Duplicate { user, key, .. }, Some(outcome)) = (&op.call, op.outcome.as_ref())
@@ -56,8 +58,12 @@ fn twin_problems(evidence: &Evidence<'_>) -> Vec<String> {
             matches!(&other.call, Call::Redeem { key: Some(other_key), .. } if other_key == key)
         });
         let twin_outcome = twin.and_then(|twin| twin.outcome.as_ref());
-        let applied: Vec<u64> = by_user
-            .get(user.as_str())
+        let order = match twin.map(|twin| &twin.call) {
+            Some(Call::Redeem { order, .. }) => order.as_deref(),
+            _ => None,
+        };
+        let applied: Vec<u64> = by_request
+            .get(&(user.as_str(), order))
             .map_or_else(Vec::new, |found| found.iter().map(|r| r.id).collect());
         let consistent = match (outcome, twin_outcome) {
             (Outcome::Unknown { .. }, _) => true,
@@ -99,12 +105,17 @@ fn answer_problem(call: &Call, outcome: Option<&Outcome>) -> Option<String> {
         )),
         // A rate limit refuses before proposing: nothing happened, nothing is wrong.
         (_, Outcome::Rejected { code, .. }) if code == "rate_limited" => None,
-        // Losing the race for the last use is the one refusal a redeem may get.
+        // Losing the race for the last use is the one refusal a redeem may get; a redeem of a
+        // shared user may also find that user's uses taken.
         (Call::Redeem { .. } | Call::Duplicate { .. }, Outcome::Rejected { code, .. })
             if code == "usage_limit_reached" =>
         {
             None
         }
+        (
+            Call::Redeem { user, .. } | Call::Duplicate { user, .. },
+            Outcome::Rejected { code, .. },
+        ) if code == "per_user_limit_reached" && is_shared_user(user) => None,
         (
             Call::Redeem { .. }
             | Call::Duplicate { .. }

@@ -2,9 +2,10 @@
 //! "a counter with a limit" (`checker::CounterWithLimit`).
 //!
 //! Operations with an unknown outcome are never taken as failed. The final state says whether
-//! they happened: an unanswered redeem whose (unique) user holds a redemption took a use at some
-//! point between its invocation and the final read; one whose user holds none took nothing and
-//! is left out, as are reads without an answer. The final state itself enters as a last read.
+//! they happened: an unanswered redeem whose (unique) user and order hold a redemption took a use
+//! at some point between its invocation and the final read; one that holds none took nothing and
+//! is left out, as are reads without an answer. A refusal for the per-user limit took nothing and
+//! says nothing about the count (`per_user_limit` judges it). The final state itself enters as a last read.
 
 use std::collections::BTreeMap;
 
@@ -43,7 +44,7 @@ pub fn check(evidence: &Evidence<'_>) -> Vec<String> {
 }
 
 fn coupon_history(evidence: &Evidence<'_>, coupon: u64) -> Vec<Timed<CounterOp>> {
-    let by_user = evidence.redemptions_by_user();
+    let by_request = evidence.redemptions_by_request();
     let redemptions: BTreeMap<u64, bool> = evidence
         .final_state
         .redemptions
@@ -55,9 +56,9 @@ fn coupon_history(evidence: &Evidence<'_>, coupon: u64) -> Vec<Timed<CounterOp>>
     let before_end = evidence.final_state.read_at_ns.saturating_sub(1);
     let mut history = Vec::new();
     for op in evidence.ops {
-        let found = |user: &str| {
-            by_user
-                .get(user)
+        let found = |user: &str, order: Option<&str>| {
+            by_request
+                .get(&(user, order))
                 .and_then(|found| found.iter().find(|r| r.coupon == coupon))
                 .map(|r| r.id)
         };
@@ -74,7 +75,7 @@ fn coupon_history(evidence: &Evidence<'_>, coupon: u64) -> Vec<Timed<CounterOp>>
             }
             // Unknown, or an answer this workload should never get (judged by `exactly_once`):
             // what happened is what the final state holds.
-            (Call::Redeem { user, .. }, _) => found(user)
+            (Call::Redeem { user, order, .. }, _) => found(user, order.as_deref())
                 .map(|redemption| (None, CounterOp::Take { redemption, remaining: None })),
             (Call::RollBack { coupon: c, .. }, _) if *c != coupon => None,
             (Call::RollBack { .. }, Some(Outcome::RolledBack)) => {

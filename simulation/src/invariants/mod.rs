@@ -3,14 +3,17 @@
 
 mod acknowledged_membership;
 mod acknowledged_writes_durable;
+mod audit_chain_agrees;
 mod committed_entries_kept;
 mod evidence_complete;
 mod exactly_once;
 mod linearizable_counter;
 mod liveness_after_heal;
+mod log_time_bounded;
 mod nodes_keep_running;
 mod one_leader_per_term;
 mod one_redemption_per_order;
+mod per_user_limit;
 mod replicas_converge;
 mod votes_never_regress;
 mod within_limit;
@@ -37,16 +40,21 @@ pub struct Evidence<'a> {
 }
 
 impl Evidence<'_> {
-    /// The final redemptions of each user. Every logical redeem has its own user, so a user with
-    /// two redemptions is a redeem applied twice.
-    pub fn redemptions_by_user(&self) -> BTreeMap<&str, Vec<&FinalRedemption>> {
-        let mut by_user: BTreeMap<&str, Vec<&FinalRedemption>> = BTreeMap::new();
+    /// The final redemptions of each logical redeem, named by its (user, order). A logical redeem
+    /// has a user of its own, or shares one (`workload::spec::is_shared_user`) and then has an
+    /// order of its own: either way, two redemptions under one name are a redeem applied twice.
+    pub fn redemptions_by_request(&self) -> BTreeMap<RequestName<'_>, Vec<&FinalRedemption>> {
+        let mut by_request: BTreeMap<RequestName<'_>, Vec<&FinalRedemption>> = BTreeMap::new();
         for redemption in &self.final_state.redemptions {
-            by_user.entry(redemption.user.as_str()).or_default().push(redemption);
+            let name = (redemption.user.as_str(), redemption.order.as_deref());
+            by_request.entry(name).or_default().push(redemption);
         }
-        by_user
+        by_request
     }
 }
+
+/// The (user, order) a logical redeem is known by.
+pub type RequestName<'a> = (&'a str, Option<&'a str>);
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Violation {
@@ -56,15 +64,18 @@ pub struct Violation {
 
 type Check = fn(&Evidence<'_>) -> Vec<String>;
 
-const CHECKS: [(&str, Check); 13] = [
+const CHECKS: [(&str, Check); 16] = [
     ("evidence_complete", evidence_complete::check),
     ("linearizable_counter", linearizable_counter::check),
     ("acknowledged_writes_durable", acknowledged_writes_durable::check),
     ("exactly_once", exactly_once::check),
     ("one_redemption_per_order", one_redemption_per_order::check),
     ("within_limit", within_limit::check),
+    ("per_user_limit", per_user_limit::check),
     ("liveness_after_heal", liveness_after_heal::check),
     ("replicas_converge", replicas_converge::check),
+    ("audit_chain_agrees", audit_chain_agrees::check),
+    ("log_time_bounded", log_time_bounded::check),
     ("one_leader_per_term", one_leader_per_term::check),
     ("votes_never_regress", votes_never_regress::check),
     ("committed_entries_kept", committed_entries_kept::check),

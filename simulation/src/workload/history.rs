@@ -14,8 +14,8 @@ pub enum Call {
     /// Create a coupon with a chosen code; `marker` (in its metadata) is unique per logical
     /// create, so a create applied twice shows up as two coupons with one marker.
     Create { marker: String, code: String, usage_limit: u32 },
-    /// One logical redeem. `user` is unique per logical redeem, so a redeem applied twice shows
-    /// up as two redemptions of one user. `key` is its Idempotency-Key (`None`: sent without
+    /// One logical redeem. Its `user`, or for a shared user its `order`, is unique per logical
+    /// redeem, so a redeem applied twice shows up as two redemptions of one (user, order). `key` is its Idempotency-Key (`None`: sent without
     /// one). `via` is how it was sent.
     Redeem { coupon: u64, user: String, order: Option<String>, key: Option<String>, via: Via },
     /// The same request and key as a `Redeem` sent with `Via::Twin`, sent to another node at the

@@ -1,5 +1,5 @@
 //! `CouponPool`: the coupons clients race for. A coupon joins once its creation is acknowledged;
-//! its usage limit is what the checkers hold it to.
+//! its limits are what the checkers hold it to.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -11,6 +11,7 @@ use serde::Serialize;
 pub struct PoolCoupon {
     pub id: u64,
     pub usage_limit: u32,
+    pub per_user_limit: Option<u32>,
 }
 
 #[derive(Clone, Default)]

@@ -148,7 +148,8 @@ impl Racer {
     async fn create(&mut self) {
         let tag = format!("{}-{}", self.index, self.sequence);
         let limit = self.rng.gen_range(self.spec.usage_limit.0..=self.spec.usage_limit.1);
-        let created = create_coupon(&self.client, &self.history, self.index, &tag, limit).await;
+        let limits = (limit, None);
+        let created = create_coupon(&self.client, &self.history, self.index, &tag, limits).await;
         if let Some(coupon) = created {
             self.pool.add(coupon);
         }

@@ -9,14 +9,23 @@ use super::history::{Call, Outcome, Via};
 use super::pinned::{client_error_outcome, redeem_at};
 use super::pool::PoolCoupon;
 use super::racer::{Acked, Racer};
+use super::spec::shared_user;
 
 impl Racer {
-    /// A fresh request whose user (and order, when there is one) no other redeem uses.
+    /// A fresh request whose user (and order, when there is one) no other redeem uses; or, now
+    /// and then, a shared user's with an order no other redeem uses.
     fn fresh_request(&mut self) -> RedeemRequest {
         let tag = format!("{}-{}", self.index, self.sequence);
+        let order = || Some(ExternalId::new(format!("o{tag}")));
+        if self.spec.shared_users > 0 && self.rng.gen_bool(self.spec.shared_user_chance) {
+            let user = shared_user(self.rng.gen_range(0..self.spec.shared_users));
+            let mut request = RedeemRequest::new(user);
+            request.order_id = order();
+            return request;
+        }
         let mut request = RedeemRequest::new(format!("u{tag}"));
         if self.rng.gen_bool(0.5) {
-            request.order_id = Some(ExternalId::new(format!("o{tag}")));
+            request.order_id = order();
         }
         request
     }

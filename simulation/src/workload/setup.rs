@@ -18,7 +18,7 @@ pub async fn create_coupon(
     history: &History,
     client_index: usize,
     tag: &str,
-    usage_limit: u32,
+    (usage_limit, per_user_limit): (u32, Option<u32>),
 ) -> Option<PoolCoupon> {
     let code = format!("SIM-{tag}");
     let mut metadata = Metadata::new();
@@ -29,6 +29,7 @@ pub async fn create_coupon(
     let mut request = CreateCouponRequest::new(discount, expires_at, u64::from(usage_limit));
     request.code = Some(code.clone());
     request.metadata = metadata;
+    request.per_user_limit = per_user_limit.map(u64::from);
     let call = Call::Create { marker: tag.to_owned(), code, usage_limit };
     let op = history.invoke(client_index, call);
     let outcome = match client.generate(&request).await {
@@ -37,7 +38,7 @@ pub async fn create_coupon(
     };
     history.complete(op, outcome.clone());
     match outcome {
-        Outcome::Created { coupon } => Some(PoolCoupon { id: coupon, usage_limit }),
+        Outcome::Created { coupon } => Some(PoolCoupon { id: coupon, usage_limit, per_user_limit }),
         _ => None,
     }
 }
@@ -49,13 +50,12 @@ pub async fn create_until_acknowledged(
     history: &History,
     client_index: usize,
     tag: &str,
-    usage_limit: u32,
+    limits: (u32, Option<u32>),
     tries: u32,
 ) -> Option<PoolCoupon> {
     for attempt in 0..tries {
         let tag = format!("{tag}-{attempt}");
-        if let Some(coupon) = create_coupon(client, history, client_index, &tag, usage_limit).await
-        {
+        if let Some(coupon) = create_coupon(client, history, client_index, &tag, limits).await {
             return Some(coupon);
         }
         madsim::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -56,6 +56,25 @@ pub struct WorkloadSpec {
     #[serde(serialize_with = "crate::faults::as_millis")]
     pub client_timeout: Duration,
     pub client_attempts: u32,
+    /// Users that many logical redeems share (each with an order of its own), and the chance
+    /// that a redeem is one of theirs: the per-user limit of the first race coupon binds them.
+    pub shared_users: u32,
+    pub shared_user_chance: f64,
+    /// The per-user limit of the first race coupon.
+    pub per_user_limit: u32,
+}
+
+/// Shared users are named so; every other user belongs to one logical redeem.
+const SHARED_USER_PREFIX: &str = "shared-";
+
+/// The name of shared user number `index`.
+pub fn shared_user(index: u32) -> String {
+    format!("{SHARED_USER_PREFIX}{index}")
+}
+
+/// Whether `user` is shared by several logical redeems (told apart by their orders).
+pub fn is_shared_user(user: &str) -> bool {
+    user.starts_with(SHARED_USER_PREFIX)
 }
 
 impl WorkloadSpec {
@@ -79,6 +98,9 @@ impl WorkloadSpec {
             weights,
             client_timeout: Duration::from_millis(rng.gen_range(600..=3000)),
             client_attempts: rng.gen_range(3..=6),
+            shared_users: rng.gen_range(2..=4),
+            shared_user_chance: rng.gen_range(0.1..0.4),
+            per_user_limit: rng.gen_range(1..=2),
         }
     }
 
