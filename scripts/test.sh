@@ -33,9 +33,14 @@ COUPON_NODE_BIN="${COUPON_NODE_BIN:-$PWD/target/debug/coupon-node}" COUPON_BIN="
   CUTS=8 RUN_LIMIT_S=300 scripts/chaos.sh --power-loss
 
 # Network partitions (scripts/chaos.sh --partitions, about 45 s with these binaries): each node on
-# its own loopback address, links cut by nftables rules, the same checks. Without root or nft it is
-# skipped, except under CI=true, where it fails.
+# its own loopback address, links cut by nftables rules, the same checks. Without root or nft (after
+# trying to install it) it is skipped, except under CI=true, where it fails.
 step "network partitions (nftables)"
+# nft is a Debian package: a fresh machine (CI's included) gets it here when it runs as root.
+if [[ "$(id -u)" == 0 ]] && ! command -v nft >/dev/null; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables; } >/dev/null ||
+    echo "could not install nftables"
+fi
 COUPON_NODE_BIN="${COUPON_NODE_BIN:-$PWD/target/debug/coupon-node}" COUPON_BIN="$PWD/target/debug/coupon" \
   scripts/chaos.sh --partitions
 
