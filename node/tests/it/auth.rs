@@ -268,17 +268,7 @@ async fn the_audit_trail_is_a_hash_chain_a_client_can_verify() {
     assert_eq!(call(api, "delete", &format!("/keys/{store_id}"), Some(ADMIN)).await.status, 200);
     assert_eq!(call(api, "get", "/audit", Some(&store)).await.status, 401, "a revoked key");
 
-    let mut records = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = call(api, "get", &format!("/audit?limit=2{after}"), Some(&reader)).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        records.extend(page.body["records"].as_array().unwrap().iter().cloned());
-        match page.body["next_after"].as_u64() {
-            Some(next) => after = format!("&after={next}"),
-            None => break,
-        }
-    }
+    let records = whole_trail(api, &reader).await;
     let actions: Vec<&str> = records.iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
@@ -312,4 +302,62 @@ async fn the_audit_trail_is_a_hash_chain_a_client_can_verify() {
     let mut removed = records.clone();
     removed.remove(2);
     assert_eq!(verify_chain(&removed), Err(ChainBreak::Gap { seq: 4, previous: 2 }));
+}
+
+/// The whole trail through `GET /audit`, in pages of 2, as `coupon audit verify` reads it.
+async fn whole_trail(api: &str, secret: &str) -> Vec<Value> {
+    let mut records = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = call(api, "get", &format!("/audit?limit=2{after}"), Some(secret)).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        records.extend(page.body["records"].as_array().unwrap().iter().cloned());
+        match page.body["next_after"].as_u64() {
+            Some(next) => after = format!("&after={next}"),
+            None => return records,
+        }
+    }
+}
+
+/// Goal: a record altered where it is stored (the node's state on its disk, as someone with the
+/// disk could) is named by the chain check that `coupon audit verify` runs. Steps: one node with
+/// an admin key; create two coupons; stop the node; rewrite the stored record of the first
+/// coupon's creation with another usage limit, its hash left as it was; start the node again;
+/// the trail read through `GET /audit` breaks at exactly that record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_altered_on_disk_is_named_by_the_chain_check() {
+    use coupon_client::api::audit::{verify_chain, ChainBreak};
+    use raft_store::domain::AuditId;
+    use raft_store::keyspace::{self, AuditLog};
+    use raft_store::storage::{Backend, Tree, TreeReader};
+
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let mut cluster = InProcessCluster::start(1, &[ADMIN_FLAG]).await;
+    for code in ["TAMPER-1", "TAMPER-2"] {
+        let api = &cluster.nodes[0].api_addr;
+        assert_eq!(post(api, "/coupons/generate", &coupon_body(code, 5), ADMIN).await.status, 201);
+    }
+    let records = whole_trail(&cluster.nodes[0].api_addr, ADMIN).await;
+    assert_eq!(verify_chain(&records), Ok(records.len() as u64));
+    let created = records.iter().find(|record| record["action"] == "coupon.create").unwrap();
+    let seq = created["seq"].as_u64().unwrap();
+
+    let node = &mut cluster.nodes[0];
+    node.stop().await;
+    node.alter_storage(|disk| {
+        let state = TreeReader { backend: disk, tree: Tree::StateMachine };
+        let mut record = keyspace::get::<AuditLog>(&state, &AuditId(seq)).unwrap().unwrap();
+        let after = record.after.take().unwrap();
+        assert!(after.contains(r#""usage_limit":5"#), "{after}");
+        record.after = Some(after.replace(r#""usage_limit":5"#, r#""usage_limit":500"#));
+        let write = keyspace::put::<AuditLog>(&AuditId(seq), &record).unwrap();
+        disk.commit(Tree::StateMachine, vec![write]).unwrap();
+        disk.flush(Tree::StateMachine).unwrap();
+    })
+    .await;
+    node.boot().await;
+    node.wait_ready().await;
+    let records = whole_trail(&node.api_addr, ADMIN).await;
+    assert_eq!(records[seq as usize - 1]["after"]["terms"]["usage_limit"], 500, "served as stored");
+    assert_eq!(verify_chain(&records), Err(ChainBreak::Hash { seq }));
 }

@@ -147,6 +147,12 @@ impl InProcessNode {
         self.running = Some(running);
     }
 
+    /// Runs `change` on the stopped node's storage, as someone with its disk could.
+    pub async fn alter_storage(&self, change: impl FnOnce(&DiskBackend)) {
+        assert!(self.running.is_none(), "node {} is running", self.id);
+        change(&open_disk(self.dir.path()).await);
+    }
+
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await;
