@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn money_is_held_to_the_coupons_currency() {
         // Goal: amounts are checked to the minor unit of the coupon's currency, an unknown
-        // currency is refused, and a percentage with a money bound must name its currency.
+        // currency is refused, and a percentage that names none has two fraction digits.
         let fixed = |value: i64, scale: u32, code: &str| {
             let mut request = request();
             let currency = WireCurrency::new(code);
@@ -224,18 +224,21 @@ mod tests {
         assert_eq!(field_errors(&fixed(5005, 3, "EUR")), ["discount.value"]);
         assert_eq!(field_errors(&fixed(500, 2, "XYZ")), ["discount.currency"]);
 
-        let mut ambiguous = request();
-        ambiguous.max_discount_amount = Some(Decimal::new(3050, 2));
-        ambiguous.min_order_amount = Some(Decimal::new(2050, 2));
-        assert_eq!(field_errors(&ambiguous), ["discount.currency"], "reported once");
-        let WireDiscount::Percentage { currency, .. } = &mut ambiguous.discount else {
+        let mut anywhere = request();
+        anywhere.max_discount_amount = Some(Decimal::new(3050, 2));
+        anywhere.min_order_amount = Some(Decimal::new(2050, 2));
+        assert!(new_coupon(&anywhere, now(), [0; GENERATED_CODE_LENGTH]).is_ok(), "in cents");
+        anywhere.min_order_amount = Some(Decimal::new(20505, 3));
+        assert_eq!(field_errors(&anywhere), ["min_order_amount"], "no stated currency: 2 digits");
+        anywhere.min_order_amount = Some(Decimal::new(2050, 2));
+        let WireDiscount::Percentage { currency, .. } = &mut anywhere.discount else {
             unreachable!()
         };
         *currency = Some(WireCurrency::new("JPY"));
-        assert_eq!(field_errors(&ambiguous), ["max_discount_amount", "min_order_amount"]);
-        ambiguous.max_discount_amount = Some(Decimal::new(30, 0));
-        ambiguous.min_order_amount = Some(Decimal::new(2000, 0));
-        let (_, terms) = new_coupon(&ambiguous, now(), [0; GENERATED_CODE_LENGTH]).unwrap();
+        assert_eq!(field_errors(&anywhere), ["max_discount_amount", "min_order_amount"]);
+        anywhere.max_discount_amount = Some(Decimal::new(30, 0));
+        anywhere.min_order_amount = Some(Decimal::new(2000, 0));
+        let (_, terms) = new_coupon(&anywhere, now(), [0; GENERATED_CODE_LENGTH]).unwrap();
         assert_eq!(terms.discount.currency().map(Currency::as_str), Some("JPY"));
     }
 }
