@@ -83,7 +83,7 @@ async fn bad_bodies(api: &str, coupon_id: u64) {
         json!({"user_id": "u", "order_amount": "1.234"}),
         json!({"user_id": "u", "currency": "euro"}),
         json!({"user_id": "u", "currency": "XYZ"}),
-        json!({"user_id": "u", "order_amount": "1.00"}),
+        json!({"user_id": "u", "order_amount": "0.5", "currency": "JPY"}),
         json!({"user_id": "u", "order_amount": "1.001", "currency": "EUR"}),
         json!({"user_id": "u", "surprise": true}),
         json!({"order_id": "o"}),
