@@ -111,7 +111,7 @@ async fn bad_coupons(api: &str) {
         ("discount", json!({"type": "fixed", "value": "5.00"})),
         ("discount", json!({"type": "fixed", "value": "5.00", "currency": "XYZ"})),
         ("discount", json!({"type": "fixed", "value": "5.5", "currency": "JPY"})),
-        ("max_discount_amount", json!("5.00")),
+        ("max_discount_amount", json!("5.005")),
         ("metadata", json!([1, 2])),
     ];
     for (field, value) in changes {
