@@ -9,16 +9,14 @@
 use std::time::Duration;
 
 use crate::command::RedeemCommand;
-use crate::domain::{
-    check_redeem, AmountOverflow, Coupon, Hold, HoldId, HoldState, Redemption, Timestamp,
-};
+use crate::domain::{Coupon, Hold, HoldId, HoldState, Redemption, Timestamp};
 use crate::error::Result;
 use crate::outcome::{Outcome, Rejection};
 use crate::state_meta::Counters;
 use crate::state_reader::StateReader;
 
 use super::campaigns::{count_use, UseMove};
-use super::redeem::raise_alert;
+use super::redeem::{check_use, next_redemption_id, raise_alert, EligibleUse};
 use super::Change;
 
 pub fn place(
@@ -28,25 +26,11 @@ pub fn place(
     mut counters: Counters,
     state: &StateReader<'_>,
 ) -> Result<(Outcome, Vec<Change>, Counters)> {
-    let Some(mut coupon) = state.coupon(command.coupon_id)? else {
-        return Ok((Outcome::Rejected(Rejection::CouponNotFound), Vec::new(), counters));
-    };
-    let facts = state.order_facts(
-        &coupon,
-        Some(&command.user_id),
-        command.order_id.as_ref(),
-        command.order_amount,
-        command.currency.as_ref(),
-    )?;
-    let discount_amount = match check_redeem(&coupon, &facts, now) {
-        Ok(Ok(amount)) => amount,
-        Ok(Err(AmountOverflow)) => {
-            return Ok((Outcome::Rejected(Rejection::InvalidCommand), Vec::new(), counters))
-        }
-        Err(reason) => {
-            return Ok((Outcome::Rejected(Rejection::Redeem(reason)), Vec::new(), counters))
-        }
-    };
+    let EligibleUse { mut coupon, user_uses, discount_amount } =
+        match check_use(command, now, state)? {
+            Ok(eligible) => eligible,
+            Err(rejection) => return Ok((Outcome::Rejected(rejection), Vec::new(), counters)),
+        };
     let ttl = Duration::from_secs(u64::from(ttl_seconds));
     let hold = Hold {
         id: counters.next_hold_id,
@@ -70,7 +54,7 @@ pub fn place(
 
     let mut changes = vec![Change::PutCoupon(coupon.clone()), Change::PutHold(hold.clone())];
     if coupon.terms.per_user_limit.is_some() {
-        let count = facts.user_redemptions + 1;
+        let count = user_uses + 1;
         let user_id = command.user_id.clone();
         changes.push(Change::SetUserRedemptions { coupon_id: coupon.id, user_id, count });
     }
@@ -114,7 +98,7 @@ pub fn confirm(
         HoldState::Held => {}
     }
     let redemption = Redemption {
-        id: counters.next_redemption_id,
+        id: next_redemption_id(&mut counters, state)?,
         coupon_id: coupon.id,
         user_id: hold.user_id.clone(),
         order_id: hold.order_id.clone(),
@@ -124,12 +108,6 @@ pub fn confirm(
         discount_amount: hold.discount_amount,
         rolled_back_at: None,
     };
-    assert!(
-        state.redemption(redemption.id)?.is_none(),
-        "redemption id {} is taken already",
-        redemption.id
-    );
-    counters.next_redemption_id = redemption.id.next();
     assert!(coupon.held > 0, "a live hold is counted");
     // The use moves from held to redeemed; the user's count already holds it.
     coupon.held -= 1;
@@ -398,6 +376,23 @@ mod tests {
             ledger.outcome(redeem_for_order(id, "u-1", "o-1"), at(4)),
             Outcome::Redeemed { .. }
         ));
+    }
+
+    #[test]
+    fn a_hold_is_checked_as_a_redeem_is_even_one_that_came_round_the_node() {
+        // A coupon in EUR: an order that names no currency is refused by the node before it is
+        // proposed; a command in the log without one is refused by apply, as a redeem is.
+        let mut ledger = Ledger::default();
+        let fixed = crate::domain::Discount::fixed(dec("5"), eur()).unwrap();
+        let id = ledger.create("HOLD-EUR", CouponTerms { discount: fixed, ..terms() });
+        let Command::PlaceHold { mut redeem, ttl_seconds } = hold_for(id, "u-1", None, 60) else {
+            unreachable!()
+        };
+        redeem.order_amount = None;
+        redeem.currency = None;
+        let forged = Command::PlaceHold { redeem, ttl_seconds };
+        assert_eq!(ledger.outcome(forged, at(1)), Outcome::Rejected(Rejection::InvalidCommand));
+        assert_eq!(coupon_counts(&ledger, id), (0, 0, 100), "nothing was set aside");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Deciding a redeem and a rollback: the two commands that move a coupon's counter.
 
 use crate::command::RedeemCommand;
+use rust_decimal::Decimal;
+
 use crate::domain::{
     check_order_currency, check_redeem, Alert, AmountOverflow, Coupon, Redemption, RedemptionId,
     Timestamp,
@@ -13,20 +15,29 @@ use crate::state_reader::StateReader;
 use super::campaigns::{count_use, UseMove};
 use super::Change;
 
-pub fn redeem(
+/// A use `command` may take at `now`, found eligible by the redeem's rule: the coupon, the uses
+/// its user has taken, and the discount the use grants.
+pub(super) struct EligibleUse {
+    pub coupon: Coupon,
+    pub user_uses: u32,
+    pub discount_amount: Option<Decimal>,
+}
+
+/// The one check of a use, for a redeem and a hold alike: the coupon exists, the order names a
+/// currency where the coupon's money is in one (the node refuses that before proposing, so a
+/// command here without it came round the node's checks: `InvalidCommand`), and the contract's
+/// reasons in their precedence (`check_redeem`).
+pub(super) fn check_use(
     command: &RedeemCommand,
     now: Timestamp,
-    mut counters: Counters,
     state: &StateReader<'_>,
-) -> Result<(Outcome, Vec<Change>, Counters)> {
-    let Some(mut coupon) = state.coupon(command.coupon_id)? else {
-        return Ok((Outcome::Rejected(Rejection::CouponNotFound), Vec::new(), counters));
+) -> Result<std::result::Result<EligibleUse, Rejection>> {
+    let Some(coupon) = state.coupon(command.coupon_id)? else {
+        return Ok(Err(Rejection::CouponNotFound));
     };
-    // The node refuses this before proposing (422); a command that skipped it changes nothing.
     if check_order_currency(&coupon.terms.discount, command.currency.as_ref()).is_err() {
-        return Ok((Outcome::Rejected(Rejection::InvalidCommand), Vec::new(), counters));
+        return Ok(Err(Rejection::InvalidCommand));
     }
-    let counts_users = coupon.terms.per_user_limit.is_some();
     let facts = state.order_facts(
         &coupon,
         Some(&command.user_id),
@@ -34,20 +45,41 @@ pub fn redeem(
         command.order_amount,
         command.currency.as_ref(),
     )?;
-    let user_redemptions = facts.user_redemptions;
-    let discount_amount = match check_redeem(&coupon, &facts, now) {
-        Ok(Ok(amount)) => amount,
+    Ok(match check_redeem(&coupon, &facts, now) {
+        Ok(Ok(discount_amount)) => {
+            Ok(EligibleUse { user_uses: facts.user_redemptions, coupon, discount_amount })
+        }
         // Past the bounds, which apply checked first: refused all the same, never a panic.
-        Ok(Err(AmountOverflow)) => {
-            return Ok((Outcome::Rejected(Rejection::InvalidCommand), Vec::new(), counters))
-        }
-        Err(reason) => {
-            return Ok((Outcome::Rejected(Rejection::Redeem(reason)), Vec::new(), counters))
-        }
-    };
+        Ok(Err(AmountOverflow)) => Err(Rejection::InvalidCommand),
+        Err(reason) => Err(Rejection::Redeem(reason)),
+    })
+}
 
+/// The id of a new redemption: the counter's, which moves past it (ids are never reused).
+pub(super) fn next_redemption_id(
+    counters: &mut Counters,
+    state: &StateReader<'_>,
+) -> Result<RedemptionId> {
+    let id = counters.next_redemption_id;
+    assert!(state.redemption(id)?.is_none(), "redemption id {id} is taken already");
+    counters.next_redemption_id = id.next();
+    Ok(id)
+}
+
+pub fn redeem(
+    command: &RedeemCommand,
+    now: Timestamp,
+    mut counters: Counters,
+    state: &StateReader<'_>,
+) -> Result<(Outcome, Vec<Change>, Counters)> {
+    let EligibleUse { mut coupon, user_uses, discount_amount } =
+        match check_use(command, now, state)? {
+            Ok(eligible) => eligible,
+            Err(rejection) => return Ok((Outcome::Rejected(rejection), Vec::new(), counters)),
+        };
+    let counts_users = coupon.terms.per_user_limit.is_some();
     let redemption = Redemption {
-        id: counters.next_redemption_id,
+        id: next_redemption_id(&mut counters, state)?,
         coupon_id: coupon.id,
         user_id: command.user_id.clone(),
         order_id: command.order_id.clone(),
@@ -57,13 +89,6 @@ pub fn redeem(
         discount_amount,
         rolled_back_at: None,
     };
-    // Ids are never reused: the counter is ahead of every id handed out.
-    assert!(
-        state.redemption(redemption.id)?.is_none(),
-        "redemption id {} is taken already",
-        redemption.id
-    );
-    counters.next_redemption_id = redemption.id.next();
     coupon.times_redeemed += 1;
     coupon.assert_within_limit();
 
@@ -76,7 +101,7 @@ pub fn redeem(
         changes.push(Change::SetUserRedemptions {
             coupon_id: coupon.id,
             user_id,
-            count: user_redemptions + 1,
+            count: user_uses + 1,
         });
     }
     if let Some(order_id) = &command.order_id {
