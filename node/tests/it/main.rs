@@ -15,3 +15,4 @@ mod money;
 mod openapi;
 mod operations;
 mod support;
+mod wan_relay;
