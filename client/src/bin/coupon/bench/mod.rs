@@ -2,6 +2,8 @@
 //!
 //! - `spread`: C clients redeem random coupons among N pre-created ones with huge limits for a
 //!   fixed time; reports successful redeems per second and latency quantiles.
+//! - `validate`: as `spread`, but the clients validate the coupons (linearizable reads, no use
+//!   consumed); its "redeems" are the validations answered.
 //! - `hot`: C clients race for one coupon with `usage_limit` L until it is exhausted; reports
 //!   the time to the L-th grant and checks that exactly L were granted (exit 1 if not).
 //!
@@ -22,6 +24,7 @@ use clap::{Args, ValueEnum};
 use coupon_client::{HttpCouponClient, ReqwestExchange};
 
 use self::report::RunReport;
+use self::spread::Operation;
 use crate::cli::Global;
 use crate::duration_arg;
 use crate::exit::Done;
@@ -29,7 +32,7 @@ use crate::output::Output;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Which workload to run (`all`: spread, then hot).
+    /// Which workload to run (`all`: spread, then hot; `validate`: spread's load as validations).
     #[arg(value_enum)]
     workload: Workload,
     /// How long `spread` measures (after the warm-up).
@@ -66,6 +69,7 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Workload {
     Spread,
+    Validate,
     Hot,
     All,
 }
@@ -100,7 +104,10 @@ impl BenchArgs {
         };
         let mut runs = Vec::new();
         if matches!(self.workload, Workload::Spread | Workload::All) {
-            runs.extend(spread::run(&bench, &hints).await?);
+            runs.extend(spread::run(&bench, &hints, Operation::Redeem).await?);
+        }
+        if self.workload == Workload::Validate {
+            runs.extend(spread::run(&bench, &hints, Operation::Validate).await?);
         }
         if matches!(self.workload, Workload::Hot | Workload::All) {
             for hint in &hints {

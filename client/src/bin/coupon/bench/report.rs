@@ -11,7 +11,7 @@ use super::recorder::Recorder;
 /// One workload run with one client setting.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
-    /// `spread` or `hot`.
+    /// `spread`, `validate` or `hot`.
     pub workload: &'static str,
     /// Whether clients sent writes to the leader the nodes named (`X-Coupon-Leader`), or
     /// spread them over every node (followers forward).
@@ -22,7 +22,7 @@ pub struct RunReport {
     pub seconds: f64,
     /// Requests that completed in the window, granted or not.
     pub requests: u64,
-    /// Successful redeems in the window.
+    /// Successful redeems in the window (`validate`: validations answered).
     pub redeems: u64,
     pub redeems_per_s: f64,
     pub p50_ms: f64,

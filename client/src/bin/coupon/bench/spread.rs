@@ -1,10 +1,11 @@
-//! The `spread` workload: many coupons with huge limits, redeemed at random for a fixed time.
+//! The `spread` workload: many coupons with huge limits, redeemed at random for a fixed time;
+//! and `validate`, the same with validations (linearizable reads, no use consumed) instead.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use coupon_client::api::{CouponId, CreateCouponRequest, Discount, RedeemRequest};
+use coupon_client::api::{CouponId, CreateCouponRequest, Discount, RedeemRequest, ValidateQuery};
 use coupon_client::HttpCouponClient;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -20,12 +21,33 @@ use super::Bench;
 /// Large enough that no coupon runs out during a run: every redeem is a grant.
 const SPREAD_USAGE_LIMIT: u64 = 1_000_000_000;
 
+/// What the clients do to each coupon they pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Redeem,
+    Validate,
+}
+
+impl Operation {
+    /// The workload's name in reports.
+    fn workload(self) -> &'static str {
+        match self {
+            Operation::Redeem => "spread",
+            Operation::Validate => "validate",
+        }
+    }
+}
+
 /// Pre-creates the coupons once, then measures once per leader-hint setting.
-pub async fn run(bench: &Bench<'_>, hints: &[bool]) -> anyhow::Result<Vec<RunReport>> {
+pub async fn run(
+    bench: &Bench<'_>,
+    hints: &[bool],
+    operation: Operation,
+) -> anyhow::Result<Vec<RunReport>> {
     let (coupons, setup) = prepare(bench).await?;
     let mut runs = Vec::new();
     for &hint in hints {
-        let mut report = measure(bench, Arc::clone(&coupons), hint).await?;
+        let mut report = measure(bench, Arc::clone(&coupons), hint, operation).await?;
         report.setup = Some(setup.clone());
         runs.push(report);
     }
@@ -69,28 +91,31 @@ async fn measure(
     bench: &Bench<'_>,
     coupons: Arc<Vec<CouponId>>,
     leader_hint: bool,
+    operation: Operation,
 ) -> anyhow::Result<RunReport> {
     let start = Instant::now() + bench.args.warmup;
     let end = start + bench.args.duration;
     let mut workers = JoinSet::new();
     for worker in 0..bench.concurrency {
         let client = bench.worker_client(worker, leader_hint)?;
-        workers.spawn(redeem_until(client, Arc::clone(&coupons), worker, (start, end)));
+        workers.spawn(load_until(client, Arc::clone(&coupons), worker, operation, (start, end)));
     }
     let mut total = Recorder::new()?;
     while let Some(joined) = workers.join_next().await {
         total.merge(&joined.context("a spread worker panicked")??)?;
     }
     let (concurrency, nodes) = (bench.concurrency, bench.nodes());
-    Ok(RunReport::new("spread", leader_hint, concurrency, nodes, bench.args.duration, &total))
+    let workload = operation.workload();
+    Ok(RunReport::new(workload, leader_hint, concurrency, nodes, bench.args.duration, &total))
 }
 
-/// Redeems random coupons until `window` ends; records the requests that both started and
-/// ended inside it, so warm-up and stragglers do not skew the rate.
-async fn redeem_until(
+/// Redeems (or validates) random coupons until `window` ends; records the requests that both
+/// started and ended inside it, so warm-up and stragglers do not skew the rate.
+async fn load_until(
     client: HttpCouponClient,
     coupons: Arc<Vec<CouponId>>,
     worker: usize,
+    operation: Operation,
     (start, end): (Instant, Instant),
 ) -> anyhow::Result<Recorder> {
     let mut recorder = Recorder::new()?;
@@ -98,10 +123,17 @@ async fn redeem_until(
     let mut sequence = 0_u64;
     while Instant::now() < end && !coupons.is_empty() {
         let coupon = coupons[rng.gen_range(0..coupons.len())];
-        let request = RedeemRequest::new(format!("spread-{worker}-{sequence}"));
-        sequence += 1;
         let sent = Instant::now();
-        let outcome = client.redeem(coupon, &request).await;
+        let outcome = match operation {
+            Operation::Redeem => {
+                let request = RedeemRequest::new(format!("spread-{worker}-{sequence}"));
+                sequence += 1;
+                client.redeem(coupon, &request).await.map(drop)
+            }
+            Operation::Validate => {
+                client.validate(coupon, &ValidateQuery::default()).await.map(drop)
+            }
+        };
         let done = Instant::now();
         if sent >= start && done <= end {
             recorder.record(done - sent, &outcome);
