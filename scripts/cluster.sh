@@ -22,6 +22,14 @@
 #                           firewall rule on addresses can cut one link (scripts/chaos.sh
 #                           --partitions). Loopback (127.0.0.0/8) only; not with --tls (the
 #                           certificates name 127.0.0.1). Unset: every node on 127.0.0.1
+#   NODE_REGIONS            e.g. eu,us,ap: node i is in the i-th region (--region), and the
+#                           other nodes' --peers name it with @REGION; one region per node.
+#                           Unset: no regions
+#   PEER_ADVERTISE_PORT_BASE  e.g. 10080: node i tells the others to reach its peer listener at
+#                           its host:$((PEER_ADVERTISE_PORT_BASE + i)) (--advertise-peer-addr; the
+#                           --peers lists name that address), while it still listens on its
+#                           peer address: a relay in between (scripts/regions.sh) must be
+#                           running there. Unset: the peer address itself
 #   CLUSTER_DIR=./target/cluster   data, logs and pid files (node<i>/{data,node.log,node.pid})
 #   COUPON_NODE_BIN         use this binary instead of building target/release/coupon-node
 #   START_TIMEOUT_S=60      bound on `start` and `restart` waiting for health and readiness
@@ -73,6 +81,22 @@ node_host() {
 }
 api_addr() { echo "$(node_host "$1"):$((API_PORT_BASE + $1))"; }
 peer_addr() { echo "$(node_host "$1"):$((PEER_PORT_BASE + $1))"; }
+# Where the other nodes reach node I's peer listener: a relay's front under
+# PEER_ADVERTISE_PORT_BASE, else the listener itself.
+advertised_peer_addr() {
+    if [[ -n "${PEER_ADVERTISE_PORT_BASE:-}" ]]; then
+        echo "$(node_host "$1"):$((PEER_ADVERTISE_PORT_BASE + $1))"
+    else
+        peer_addr "$1"
+    fi
+}
+# Node I's region under NODE_REGIONS (the I-th entry), else nothing.
+node_region() {
+    [[ -n "${NODE_REGIONS:-}" ]] || return 0
+    local regions
+    IFS=, read -r -a regions <<<"$NODE_REGIONS"
+    echo "${regions[$(($1 - 1))]}"
+}
 pid_file() { echo "$(node_dir "$1")/node.pid"; }
 admin_key_file() { echo "$CLUSTER_DIR/admin.key"; }
 tls_dir() { echo "$CLUSTER_DIR/tls"; }
@@ -157,7 +181,7 @@ curl_admin() {
 load_layout() {
     [[ -f "$CLUSTER_DIR/cluster.env" ]] ||
         die "no cluster in $CLUSTER_DIR (run: scripts/cluster.sh start)"
-    TLS=0 NODE_HOST_BASE=""
+    TLS=0 NODE_HOST_BASE="" NODE_REGIONS="" PEER_ADVERTISE_PORT_BASE=""
     # shellcheck disable=SC1091
     source "$CLUSTER_DIR/cluster.env"
 }
@@ -213,7 +237,10 @@ node_binary() {
 peer_list() {
     local i list=""
     for ((i = 1; i <= NODES; i++)); do
-        if ((i != $1)); then list+="${list:+,}$i=$(api_addr "$i")/$(peer_addr "$i")"; fi
+        if ((i != $1)); then
+            list+="${list:+,}$i=$(api_addr "$i")/$(advertised_peer_addr "$i")"
+            [[ -z "${NODE_REGIONS:-}" ]] || list+="@$(node_region "$i")"
+        fi
     done
     echo "$list"
 }
@@ -229,6 +256,9 @@ launch() {
         --data-dir "$dir/data")
     if ((NODES > 1)); then args+=(--peers "$(peer_list "$index")"); fi
     [[ -z "${NODE_HOST_BASE:-}" ]] || args+=(--source-addr "$(node_host "$index")")
+    [[ -z "${NODE_REGIONS:-}" ]] || args+=(--region "$(node_region "$index")")
+    [[ -z "${PEER_ADVERTISE_PORT_BASE:-}" ]] ||
+        args+=(--advertise-peer-addr "$(advertised_peer_addr "$index")")
     args+=("$@")
     # Nodes that share this machine each get their share of its cores (at least one worker
     # thread), unless COUPON_WORKER_THREADS says otherwise: oversubscribed workers cost CPU in
@@ -336,6 +366,15 @@ cmd_start() {
             die "NODE_HOST_BASE must be a loopback address 127.x.y.z with room for $NODES nodes, got '$requested_hosts'"
         ((requested_tls == 0)) || die "--tls names 127.0.0.1 in the certificates: not with NODE_HOST_BASE"
     fi
+    local requested_regions="${NODE_REGIONS:-}" requested_advertise="${PEER_ADVERTISE_PORT_BASE:-}"
+    if [[ -n "$requested_regions" ]]; then
+        local regions
+        IFS=, read -r -a regions <<<"$requested_regions"
+        ((${#regions[@]} == NODES)) ||
+            die "NODE_REGIONS names ${#regions[@]} regions for $NODES nodes: one per node"
+    fi
+    [[ -z "$requested_advertise" || "$requested_advertise" =~ ^[0-9]+$ ]] ||
+        die "PEER_ADVERTISE_PORT_BASE must be a port number, got '$requested_advertise'"
     if [[ -f "$CLUSTER_DIR/cluster.env" ]]; then
         local requested_nodes="$NODES" requested_api="$API_PORT_BASE" requested_peer="$PEER_PORT_BASE"
         load_layout
@@ -345,6 +384,7 @@ cmd_start() {
         say "reusing the data in $CLUSTER_DIR"
     fi
     TLS="$requested_tls" NODE_HOST_BASE="$requested_hosts"
+    NODE_REGIONS="$requested_regions" PEER_ADVERTISE_PORT_BASE="$requested_advertise"
     check_ports_free
     local binary i
     binary="$(node_binary build)"
@@ -352,6 +392,8 @@ cmd_start() {
     if [[ "$TLS" == 1 ]]; then ensure_tls; fi
     printf 'NODES=%s\nAPI_PORT_BASE=%s\nPEER_PORT_BASE=%s\nTLS=%s\nNODE_HOST_BASE=%s\n' "$NODES" \
         "$API_PORT_BASE" "$PEER_PORT_BASE" "$TLS" "$NODE_HOST_BASE" >"$CLUSTER_DIR/cluster.env"
+    printf 'NODE_REGIONS=%s\nPEER_ADVERTISE_PORT_BASE=%s\n' "$NODE_REGIONS" \
+        "$PEER_ADVERTISE_PORT_BASE" >>"$CLUSTER_DIR/cluster.env"
     # Node 1 bootstraps the cluster of everyone (a no-op on data that is already initialised);
     # the others wait to hear from it.
     launch 1 "$binary" --bootstrap
