@@ -8,6 +8,7 @@ mod cluster_membership;
 mod cluster_race;
 mod cluster_regions;
 mod cluster_snapshot;
+mod cluster_wan;
 mod codes;
 mod holds;
 mod http_contract;

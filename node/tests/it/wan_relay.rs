@@ -1,57 +1,22 @@
 //! `coupon-wan-relay` as a process: a round trip through it costs at least the delays it was
 //! given (a new connection its handshake too), and SIGTERM stops it and closes its connections.
 
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::support::relay::RelayProcess;
 use crate::support::wait::until;
 
 const ONE_WAY: Duration = Duration::from_millis(40);
 
-/// The relay, killed by pid when dropped.
-struct RelayProcess {
-    child: Child,
-    front: SocketAddr,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl RelayProcess {
-    /// Starts the relay with one route from a system-chosen port to `target`, and reads the
-    /// address it bound from its first line (`FRONT -> TARGET (REGION)`).
-    fn start(target: SocketAddr, flags: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coupon-wan-relay"))
-            .arg(format!("--route=127.0.0.1:0={target}@us"))
-            .args(flags)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("coupon-wan-relay starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("the relay names its front");
-        let front = line.split(' ').next().unwrap().parse().expect("FRONT -> TARGET (REGION)");
-        Self { child, front, _stdout: stdout }
-    }
-
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The relay with one route, from a port the system chooses to `target` in "us".
+fn relay_to(target: SocketAddr, flags: &[&str]) -> RelayProcess {
+    let mut args = vec![format!("--route=127.0.0.1:0={target}@us")];
+    args.extend(flags.iter().map(|flag| flag.to_string()));
+    RelayProcess::start(1, &args)
 }
 
 /// Echoes every connection's bytes back, for as long as the test runs.
@@ -86,12 +51,10 @@ async fn a_round_trip_through_the_relay_costs_at_least_its_delays() {
     // in "eu", 40 ms one way; time a first message on a new connection (3 one-way trips before
     // the bytes reach the server, one back) and a second on the same connection (one each way).
     // Only lower bounds: the machine is shared, so how much later the bytes come says nothing.
-    let relay = RelayProcess::start(
-        echo_server().await,
-        &["--source=127.0.0.1=eu", "--latency-ms=eu:us=40,eu:eu=1,us:us=1"],
-    );
+    let relay =
+        relay_to(echo_server().await, &["--source=127.0.0.1=eu", "--latency-ms=eu:us=40,us:us=1"]);
     let connecting = Instant::now();
-    let mut stream = TcpStream::connect(relay.front).await.unwrap();
+    let mut stream = TcpStream::connect(relay.fronts[0]).await.unwrap();
     round_trip(&mut stream, b"first").await;
     let first = connecting.elapsed();
     assert!(first >= 4 * ONE_WAY, "a new connection's first round trip took {first:?}");
@@ -117,11 +80,8 @@ async fn a_connection_from_a_source_of_no_region_is_closed() {
     // Goal: the relay delays only what it can place; a stranger is refused, not relayed at no
     // delay. Steps: the relay knows 127.0.0.2 only; this test connects from 127.0.0.1 and
     // finds the connection closed without an answer.
-    let relay = RelayProcess::start(
-        echo_server().await,
-        &["--source=127.0.0.2=eu", "--latency-ms=eu:us=40"],
-    );
-    let mut stream = TcpStream::connect(relay.front).await.unwrap();
+    let relay = relay_to(echo_server().await, &["--source=127.0.0.2=eu", "--latency-ms=eu:us=40"]);
+    let mut stream = TcpStream::connect(relay.fronts[0]).await.unwrap();
     let _ = stream.write_all(b"hello").await;
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;

@@ -4,6 +4,7 @@
 pub mod http;
 pub mod in_process;
 pub mod processes;
+pub mod relay;
 pub mod wait;
 pub mod webhook;
 

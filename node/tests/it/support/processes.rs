@@ -1,7 +1,9 @@
-//! `ProcessCluster`: `coupon-node` child processes on 127.0.0.1, so a test can SIGKILL one.
+//! `ProcessCluster`: `coupon-node` child processes on loopback (127.0.0.1 unless placed
+//! elsewhere), so a test can SIGKILL one.
 //! Every child is killed by pid when the cluster is dropped; on a failing test the nodes' logs
 //! are printed.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -22,45 +24,84 @@ pub struct ProcessCluster {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("bound").port()
+/// Where a node listens, and how the others reach it.
+#[derive(Clone, Debug)]
+pub struct NodePlace {
+    pub api_addr: String,
+    pub peer_addr: String,
+    /// The peer address the others are told (`--advertise-peer-addr` when it differs).
+    pub advertised_peer_addr: String,
+    /// The node's own address for its outgoing connections (`--source-addr`).
+    pub source_addr: Option<IpAddr>,
+    pub region: Option<String>,
+}
+
+impl NodePlace {
+    /// Listeners on free ports of `host`, reached there; no region.
+    pub fn on(host: IpAddr) -> Self {
+        let peer_addr = free_addr(host);
+        Self {
+            api_addr: free_addr(host),
+            advertised_peer_addr: peer_addr.clone(),
+            peer_addr,
+            source_addr: None,
+            region: None,
+        }
+    }
+
+    /// This node's entry in another's `--peers`.
+    fn peer_entry(&self, id: u64) -> String {
+        let region = self.region.as_ref().map(|region| format!("@{region}")).unwrap_or_default();
+        format!("{id}={}/{}{region}", self.api_addr, self.advertised_peer_addr)
+    }
+
+    fn flags(&self) -> Vec<String> {
+        let mut flags = vec![format!("--api-addr={}", self.api_addr)];
+        flags.push(format!("--peer-addr={}", self.peer_addr));
+        if self.advertised_peer_addr != self.peer_addr {
+            flags.push(format!("--advertise-peer-addr={}", self.advertised_peer_addr));
+        }
+        flags.extend(self.source_addr.map(|source| format!("--source-addr={source}")));
+        flags.extend(self.region.as_ref().map(|region| format!("--region={region}")));
+        flags
+    }
+}
+
+fn free_addr(host: IpAddr) -> String {
+    let listener = std::net::TcpListener::bind((host, 0)).expect("a free port");
+    listener.local_addr().expect("bound").to_string()
 }
 
 impl ProcessCluster {
-    /// Starts `size` nodes (node 1 bootstraps the cluster) and waits until all are ready.
+    /// Starts `size` nodes on 127.0.0.1 (node 1 bootstraps the cluster) and waits until all are
+    /// ready.
     pub async fn start(size: u64, extra_flags: &[&str]) -> Self {
+        let places = (0..size).map(|_| NodePlace::on(Ipv4Addr::LOCALHOST.into())).collect();
+        Self::start_placed(places, extra_flags).await
+    }
+
+    /// Starts a node at each of `places` (node 1, the first, bootstraps the cluster) and waits
+    /// until all are ready.
+    pub async fn start_placed(places: Vec<NodePlace>, extra_flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("cluster dir");
-        let addrs: Vec<(String, String)> = (0..size)
-            .map(|_| (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port())))
-            .collect();
-        let nodes = (1..=size)
+        let nodes = (1..=places.len() as u64)
             .map(|id| {
-                let (api_addr, peer_addr) = addrs[id as usize - 1].clone();
-                let peers: Vec<String> = (1..=size)
+                let place = &places[id as usize - 1];
+                let peers: Vec<String> = (1..=places.len() as u64)
                     .filter(|other| *other != id)
-                    .map(|other| {
-                        format!(
-                            "{other}={}/{}",
-                            addrs[other as usize - 1].0,
-                            addrs[other as usize - 1].1
-                        )
-                    })
+                    .map(|other| places[other as usize - 1].peer_entry(other))
                     .collect();
                 let data = dir.path().join(format!("node-{id}"));
-                let mut args = vec![
-                    format!("--node-id={id}"),
-                    format!("--api-addr={api_addr}"),
-                    format!("--peer-addr={peer_addr}"),
-                    format!("--data-dir={}", data.display()),
-                    format!("--peers={}", peers.join(",")),
-                ];
+                let mut args = vec![format!("--node-id={id}")];
+                args.extend(place.flags());
+                args.push(format!("--data-dir={}", data.display()));
+                args.push(format!("--peers={}", peers.join(",")));
                 if id == 1 {
                     args.push("--bootstrap".to_owned());
                 }
                 args.extend(extra_flags.iter().map(|flag| flag.to_string()));
                 let log = dir.path().join(format!("node-{id}.log"));
-                ProcessNode { id, api_addr, args, log, child: None }
+                ProcessNode { id, api_addr: place.api_addr.clone(), args, log, child: None }
             })
             .collect();
         let mut cluster = Self { nodes, _dir: dir };
