@@ -185,9 +185,14 @@ start_relay() {
     done
     echo "=== $(date -u +%FT%TZ) start: ${args[*]}" >"$CLUSTER_DIR/relay.log"
     setsid "$RELAY_BIN" "${args[@]}" </dev/null >"$CLUSTER_DIR/relay.out" 2>>"$CLUSTER_DIR/relay.log" &
-    echo $! >"$RELAY_PID_FILE"
+    local pid=$! deadline=$((SECONDS + 10))
+    echo "$pid" >"$RELAY_PID_FILE"
+    # Until the exec, the child still looks like this shell.
+    until relay_pid >/dev/null; do
+        [[ -e "/proc/$pid" ]] && ((SECONDS < deadline)) || break
+        sleep 0.02
+    done
     # It prints a line per front once every front is bound.
-    local deadline=$((SECONDS + 10))
     until (($(wc -l <"$CLUSTER_DIR/relay.out") >= VOTERS)); do
         relay_pid >/dev/null || { cat "$CLUSTER_DIR/relay.log" >&2; die "the relay did not start"; }
         ((SECONDS < deadline)) || die "the relay did not bind its fronts within 10 s"
