@@ -71,7 +71,7 @@ pub enum Change {
     /// The codes every job admitted so far asked of `pattern`.
     CountPatternCodes {
         pattern: CodePattern,
-        requested: u64,
+        codes: u64,
     },
 }
 
@@ -140,14 +140,7 @@ pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<(
             pending.push(keyspace::put::<CampaignCodes>(&(campaign_id, coupon_id), &())?);
         }
         Change::PutJob(job) => put_job(&job, pending)?,
-        Change::CountPatternCodes { pattern, requested } => {
-            // Paired with the admission rule that reads it back (`code_jobs::start`).
-            assert!(
-                u128::from(requested) * 2 <= pattern.capacity(),
-                "pattern {pattern:?} is asked for more than half its codes"
-            );
-            pending.push(keyspace::put::<PatternCodes>(&pattern, &requested)?);
-        }
+        Change::CountPatternCodes { pattern, codes } => count_codes(&pattern, codes, pending)?,
         Change::RecordAudit(record) => {
             assert!(record.id.0 > 0, "ids are positive");
             pending.push(keyspace::put::<AuditLog>(&record.id, &record)?);
@@ -173,6 +166,17 @@ fn put_hold(hold: &Hold, pending: &mut PendingWrites<'_>) -> Result<()> {
         }
     }
     pending.push(keyspace::put::<Holds>(&hold.id, hold)?);
+    Ok(())
+}
+
+/// The codes asked of a pattern, never more than half of it. Paired with the admission rule that
+/// reads it back (`code_jobs::start`).
+fn count_codes(pattern: &CodePattern, codes: u64, pending: &mut PendingWrites<'_>) -> Result<()> {
+    assert!(
+        u128::from(codes) * 2 <= pattern.capacity(),
+        "pattern {pattern:?} is asked for more than half its codes"
+    );
+    pending.push(keyspace::put::<PatternCodes>(pattern, &codes)?);
     Ok(())
 }
 

@@ -44,7 +44,7 @@ pub fn start(
     };
     assert!(state.code_job(job.id)?.is_none(), "job id {} is taken already", job.id);
     counters.next_job_id = job.id.next();
-    let counted = Change::CountPatternCodes { pattern: pattern.clone(), requested };
+    let counted = Change::CountPatternCodes { pattern: pattern.clone(), codes: requested };
     Ok((Outcome::CodeJob(job.clone()), vec![Change::PutJob(job), counted], counters))
 }
 
