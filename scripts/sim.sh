@@ -8,7 +8,8 @@
 #                         snapshot_catch_up, membership, lossy_network, mixed, truncation,
 #                         clock_skew
 #   --broken FEATURE      build the node deliberately broken: no-idempotency, ack-before-flush,
-#                         snapshot-without-idempotency, stale-follower-reads, blind-resend
+#                         snapshot-without-idempotency, stale-follower-reads, blind-resend,
+#                         confirm-after-expiry
 #                         ("broken-" optional)
 #   --detect              with --broken: report per scenario how many seeds caught the bug and
 #                         the first that did; exits 0 only if every scenario run caught it
@@ -47,7 +48,7 @@ while [ $# -gt 0 ]; do
         --no-determinism) determinism=0; shift ;;
         -j) jobs="$2"; shift 2 ;;
         -v|--verbose) verbose=1; shift ;;
-        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         [0-9]*) seeds="$1"; shift ;;
         *) echo "sim.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac

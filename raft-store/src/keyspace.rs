@@ -8,9 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::{
-    Alert, AlertId, ApiKey, AuditId, AuditRecord, Campaign, CampaignId, CodeJob, Coupon,
-    CouponCode, CouponId, Hold, HoldId, JobId, KeyDigest, KeyId, OrderId, Redemption, RedemptionId,
-    Timestamp, UserId,
+    Alert, AlertId, ApiKey, AuditId, AuditRecord, Campaign, CampaignId, CodeJob, CodePattern,
+    Coupon, CouponCode, CouponId, Hold, HoldId, JobId, KeyDigest, KeyId, OrderId, Redemption,
+    RedemptionId, Timestamp, UserId,
 };
 use crate::error::{Result, StoreError};
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
@@ -98,6 +98,9 @@ key_space!(/// Code generation jobs by id, finished ones included.
     CodeJobs in StateMachine at 0x14: JobId => CodeJob);
 key_space!(/// Jobs still running, for the leader's runner to go on with.
     RunningJobs in StateMachine at 0x15: JobId => ());
+key_space!(/// Codes asked of each pattern by every job admitted (`apply::code_jobs`), the count that
+    /// keeps a pattern at most half full.
+    PatternCodes in StateMachine at 0x16: CodePattern => u64);
 
 key_space!(/// The stored snapshot's metadata; it lives beside the state but is not part of it.
     StoredSnapshotMeta in StateMachine at 0x40: () => SnapshotManifest);
@@ -110,7 +113,7 @@ const SNAPSHOT_PREFIXES: std::ops::Range<u8> = 0x40..0x42;
 
 const LOG_PREFIXES: [u8; 4] =
     [LogEntries::PREFIX, Votes::PREFIX, Committed::PREFIX, LastPurged::PREFIX];
-const STATE_MACHINE_PREFIXES: [u8; 23] = [
+const STATE_MACHINE_PREFIXES: [u8; 24] = [
     Meta::PREFIX,
     Coupons::PREFIX,
     CodeIndex::PREFIX,
@@ -132,6 +135,7 @@ const STATE_MACHINE_PREFIXES: [u8; 23] = [
     CampaignCodes::PREFIX,
     CodeJobs::PREFIX,
     RunningJobs::PREFIX,
+    PatternCodes::PREFIX,
     StoredSnapshotMeta::PREFIX,
     SnapshotChunks::PREFIX,
 ];
@@ -229,6 +233,19 @@ macro_rules! string_key {
     )*};
 }
 string_key!(CouponCode, UserId, OrderId, KeyId);
+
+/// Its length first (one byte), then its prefix: the string is last, so it needs no length.
+impl KeyCodec for CodePattern {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.length);
+        out.extend_from_slice(self.prefix.as_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let (&length, prefix) = bytes.split_first()?;
+        let pattern = CodePattern { prefix: std::str::from_utf8(prefix).ok()?.to_owned(), length };
+        pattern.check().is_ok().then_some(pattern)
+    }
+}
 
 impl KeyCodec for KeyDigest {
     fn encode(&self, out: &mut Vec<u8>) {

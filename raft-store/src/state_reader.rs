@@ -6,8 +6,8 @@ use std::ops::Bound;
 use rust_decimal::Decimal;
 
 use crate::domain::{
-    Alert, AlertId, ApiKey, AuditId, AuditRecord, Campaign, CampaignId, CodeJob, Coupon,
-    CouponCode, CouponId, CouponStatus, Currency, Hold, HoldId, JobId, KeyDigest, KeyId,
+    Alert, AlertId, ApiKey, AuditId, AuditRecord, Campaign, CampaignId, CodeJob, CodePattern,
+    Coupon, CouponCode, CouponId, CouponStatus, Currency, Hold, HoldId, JobId, KeyDigest, KeyId,
     OrderFacts, OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
@@ -15,8 +15,8 @@ use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::keyspace::{
     self, Alerts, ApiKeys, AuditLog, CampaignCodes, Campaigns, CodeIndex, CodeJobs,
     CouponRedemptions, Coupons, HoldExpiry, Holds, IdempotencyExpiry, IdempotencyRecords,
-    KeyDigests, KeySpace, Meta, OrderHolds, OrderRedemptions, Redemptions, RunningJobs,
-    UndeliveredAlerts, UserRedemptionCounts,
+    KeyDigests, KeySpace, Meta, OrderHolds, OrderRedemptions, PatternCodes, Redemptions,
+    RunningJobs, UndeliveredAlerts, UserRedemptionCounts,
 };
 use crate::limits::LISTING_SCAN_MAX;
 use crate::state_meta::StateMeta;
@@ -264,6 +264,23 @@ impl<'a> StateReader<'a> {
     /// Up to `limit` jobs (every job, finished ones too) with ids above `after`, oldest first.
     pub fn code_jobs(&self, after: Option<JobId>, limit: usize) -> Result<Vec<CodeJob>> {
         self.values_after::<CodeJobs>(after.as_ref(), limit)
+    }
+
+    /// The codes every job admitted so far asked of `pattern` (made or not yet).
+    pub fn pattern_codes(&self, pattern: &CodePattern) -> Result<u64> {
+        Ok(keyspace::get::<PatternCodes>(self.tree, pattern)?.unwrap_or(0))
+    }
+
+    /// Up to `limit` patterns that jobs were admitted for, in key order.
+    pub fn code_patterns(&self, limit: usize) -> Result<Vec<CodePattern>> {
+        let patterns = keyspace::scan::<PatternCodes>(
+            self.tree,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            ScanOrder::Ascending,
+            limit,
+        )?;
+        Ok(patterns.into_iter().map(|(pattern, _)| pattern).collect())
     }
 
     pub fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {

@@ -1,12 +1,13 @@
-//! `FinalState`: the cluster after the faults healed and every member caught up: every coupon
-//! and redemption (read from the leader's state machine), and each member's applied log id and
-//! state digest, taken at one instant.
+//! `FinalState`: the cluster after the faults healed and every member caught up: every coupon,
+//! redemption, hold and campaign (read from the leader's state machine), and each member's
+//! applied log id, state digest and confirms made at or after their hold's expiry, taken at one
+//! instant.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use coupon_client::api::audit::{verify_chain, GENESIS_HASH};
-use raft_store::domain::{CouponId, RedemptionId};
+use raft_store::domain::{CampaignId, CouponId, HoldId, HoldState, RedemptionId};
 use raft_store::state_reader::StateReader;
 use raft_store::NodeId;
 use serde::Serialize;
@@ -20,6 +21,8 @@ pub struct FinalCoupon {
     pub usage_limit: u32,
     pub per_user_limit: Option<u32>,
     pub times_redeemed: u32,
+    pub held: u32,
+    pub campaign: Option<u64>,
     /// The `marker` of its metadata, which names the logical create that made it.
     pub marker: Option<String>,
 }
@@ -34,10 +37,42 @@ pub struct FinalRedemption {
 }
 
 #[derive(Clone, Debug, Serialize)]
+pub struct FinalHold {
+    pub id: u64,
+    pub coupon: u64,
+    pub user: String,
+    /// Log time, Unix ms.
+    pub expires_at_ms: i64,
+    pub state: FinalHoldState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum FinalHoldState {
+    Held,
+    /// With its redemption, and the log time that redemption was made at (Unix ms).
+    Confirmed {
+        redemption: u64,
+        redeemed_at_ms: Option<i64>,
+    },
+    Released,
+    Expired,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FinalCampaign {
+    pub id: u64,
+    pub budget: Option<u32>,
+    pub times_redeemed: u64,
+    pub held: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
 pub struct Replica {
     pub last_applied: Option<(u64, u64)>,
     pub digest: Option<String>,
     pub audit: AuditChain,
+    /// Holds this replica has confirmed at or after their expiry (or whose state it cannot read).
+    pub late_confirms: Vec<String>,
 }
 
 /// A replica's audit trail, its chain recomputed as a client would (`verify_chain`).
@@ -61,6 +96,8 @@ pub struct FinalState {
     pub replicas: BTreeMap<NodeId, Replica>,
     pub coupons: BTreeMap<u64, FinalCoupon>,
     pub redemptions: Vec<FinalRedemption>,
+    pub holds: Vec<FinalHold>,
+    pub campaigns: Vec<FinalCampaign>,
     /// Why the state could not be read, if it could not.
     pub read_error: Option<String>,
 }
@@ -96,6 +133,8 @@ impl FinalState {
             replicas,
             coupons: BTreeMap::new(),
             redemptions: Vec::new(),
+            holds: Vec::new(),
+            campaigns: Vec::new(),
             read_error: None,
         };
         match leader.and_then(|id| registry.get(id)) {
@@ -122,6 +161,8 @@ impl FinalState {
                 usage_limit: coupon.terms.usage_limit,
                 per_user_limit: coupon.terms.per_user_limit,
                 times_redeemed: coupon.times_redeemed,
+                held: coupon.held,
+                campaign: coupon.campaign_id.map(|id| id.0),
                 marker,
             };
             self.coupons.insert(id, final_coupon);
@@ -136,8 +177,70 @@ impl FinalState {
                 rolled_back: !redemption.is_live(),
             });
         }
+        self.holds = read_holds(reader)?;
+        for id in 1..counters.next_campaign_id.0 {
+            let Some(campaign) = reader.campaign(CampaignId(id))? else { continue };
+            self.campaigns.push(FinalCampaign {
+                id,
+                budget: campaign.budget,
+                times_redeemed: campaign.times_redeemed,
+                held: campaign.held,
+            });
+        }
         Ok(())
     }
+}
+
+/// Every hold, with the log time of its confirm's redemption.
+fn read_holds(reader: &StateReader<'_>) -> raft_store::Result<Vec<FinalHold>> {
+    let mut holds = Vec::new();
+    for id in 1..reader.meta()?.counters.next_hold_id.0 {
+        let Some(hold) = reader.hold(HoldId(id))? else { continue };
+        let state = match hold.state {
+            HoldState::Held => FinalHoldState::Held,
+            HoldState::Confirmed { redemption_id } => FinalHoldState::Confirmed {
+                redemption: redemption_id.0,
+                redeemed_at_ms: reader
+                    .redemption(redemption_id)?
+                    .map(|redemption| redemption.redeemed_at.unix_millis()),
+            },
+            HoldState::Released { .. } => FinalHoldState::Released,
+            HoldState::Expired => FinalHoldState::Expired,
+        };
+        holds.push(FinalHold {
+            id,
+            coupon: hold.coupon_id.0,
+            user: hold.user_id.as_str().to_owned(),
+            expires_at_ms: hold.expires_at.unix_millis(),
+            state,
+        });
+    }
+    Ok(holds)
+}
+
+/// The holds `node` confirmed into a redemption made at or after the hold's expiry, or without
+/// one.
+fn late_confirms(node: &LiveNode) -> Vec<String> {
+    let holds = match node.state.read(read_holds) {
+        Ok(holds) => holds,
+        Err(error) => return vec![format!("holds unreadable: {error}")],
+    };
+    holds
+        .iter()
+        .filter_map(|hold| match hold.state {
+            FinalHoldState::Confirmed { redeemed_at_ms: Some(at), .. }
+                if at < hold.expires_at_ms =>
+            {
+                None
+            }
+            FinalHoldState::Confirmed { redemption, redeemed_at_ms } => Some(format!(
+                "hold {} (expires at {} ms) confirmed into redemption {redemption} made at \
+                 {redeemed_at_ms:?} ms",
+                hold.id, hold.expires_at_ms
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 impl Replica {
@@ -149,12 +252,13 @@ impl Replica {
             .ok()
             .map(|digest| digest.iter().map(|byte| format!("{byte:02x}")).collect::<String>());
         let audit = AuditChain::of(node);
-        Replica { last_applied: applied.map(|id| (id.leader_id.term, id.index)), digest, audit }
+        let last_applied = applied.map(|id| (id.leader_id.term, id.index));
+        Replica { last_applied, digest, audit, late_confirms: late_confirms(node) }
     }
 
     fn missing() -> Self {
         let audit = AuditChain::Broken("the member is not running".to_owned());
-        Replica { last_applied: None, digest: None, audit }
+        Replica { last_applied: None, digest: None, audit, late_confirms: Vec::new() }
     }
 }
 

@@ -23,7 +23,7 @@ use crate::net::SimExchange;
 use crate::report;
 use crate::scenario::Scenario;
 use crate::workload::setup::create_until_acknowledged;
-use crate::workload::{CouponPool, History, Racer, WorkloadSpec};
+use crate::workload::{Checkout, CouponPool, History, Racer, WorkloadSpec};
 
 /// The history's client number of the harness's own client (setup, liveness, membership).
 const ADMIN: usize = 0;
@@ -185,10 +185,12 @@ impl Run {
                 pool.add(coupon);
             }
         }
+        let checkout =
+            Checkout::prepare(&admin, &self.history, ADMIN, &self.workload.checkout).await;
         let limits = (LIVENESS_LIMIT, None);
         let live = create_until_acknowledged(&admin, &self.history, ADMIN, "live", limits, 5).await;
         let stop = Arc::new(AtomicBool::new(false));
-        let racers = self.spawn_racers(&pool, &stop);
+        let racers = self.spawn_racers((&pool, &checkout), &stop);
         let driver = FaultDriver {
             cluster: self.cluster.clone(),
             admin: admin.clone(),
@@ -227,7 +229,7 @@ impl Run {
 
     fn spawn_racers(
         &mut self,
-        pool: &CouponPool,
+        (pool, checkout): (&CouponPool, &Checkout),
         stop: &Arc<AtomicBool>,
     ) -> Vec<madsim::task::JoinHandle<()>> {
         let handle = Handle::current();
@@ -236,7 +238,7 @@ impl Run {
                 let client_seed = self.rng.gen();
                 let client = self.client(client_seed);
                 let rng = StdRng::seed_from_u64(self.rng.gen());
-                let shared = (self.history.clone(), pool.clone());
+                let shared = (self.history.clone(), pool.clone(), checkout.clone());
                 let racer = Racer::new(
                     index + 1,
                     client,

@@ -9,7 +9,7 @@ use raft_store::idempotency::IdempotencyKey;
 use super::{Caller, CouponService, ServiceError, WriteResult};
 use crate::convert;
 
-/// Jobs whose patterns a miss by code is checked against.
+/// Patterns (each listed once, however many jobs used it) a miss by code is checked against.
 const PATTERNS_CHECKED_MAX: usize = 1000;
 
 impl CouponService {
@@ -61,8 +61,8 @@ impl CouponService {
     /// Whether `code` (which names no coupon) has the shape of a generation job's codes but a
     /// wrong check character. Read from this node's state: jobs' patterns never change.
     pub fn is_mistyped(&self, code: &CouponCode) -> Result<bool, ServiceError> {
-        let jobs = self.state().read(|state| state.code_jobs(None, PATTERNS_CHECKED_MAX))?;
-        Ok(jobs.iter().any(|job| job.pattern.is_mistyped(code)))
+        let patterns = self.state().read(|state| state.code_patterns(PATTERNS_CHECKED_MAX))?;
+        Ok(patterns.iter().any(|pattern| pattern.is_mistyped(code)))
     }
 
     /// The job, if it is one of the campaign's.

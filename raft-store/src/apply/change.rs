@@ -2,16 +2,16 @@
 //! key-value writes (with the invariants asserted on the way in).
 
 use crate::domain::{
-    Alert, ApiKey, AuditRecord, Campaign, CampaignId, CodeJob, Coupon, CouponCode, CouponId, Hold,
-    HoldState, JobState, OrderId, Redemption, RedemptionId, Timestamp, UserId,
+    Alert, ApiKey, AuditRecord, Campaign, CampaignId, CodeJob, CodePattern, Coupon, CouponCode,
+    CouponId, Hold, HoldState, JobState, OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::keyspace::{
     self, Alerts, ApiKeys, AuditLog, CampaignCodes, Campaigns, CodeIndex, CodeJobs,
     CouponRedemptions, Coupons, HoldExpiry, Holds, IdempotencyExpiry, IdempotencyRecords,
-    KeyDigests, OrderHolds, OrderRedemptions, Redemptions, RunningJobs, UndeliveredAlerts,
-    UserRedemptionCounts,
+    KeyDigests, OrderHolds, OrderRedemptions, PatternCodes, Redemptions, RunningJobs,
+    UndeliveredAlerts, UserRedemptionCounts,
 };
 use crate::storage::PendingWrites;
 
@@ -68,6 +68,11 @@ pub enum Change {
     },
     /// Stores a job; a running one is also listed for the runner.
     PutJob(CodeJob),
+    /// The codes every job admitted so far asked of `pattern`.
+    CountPatternCodes {
+        pattern: CodePattern,
+        codes: u64,
+    },
 }
 
 pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<()> {
@@ -135,6 +140,7 @@ pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<(
             pending.push(keyspace::put::<CampaignCodes>(&(campaign_id, coupon_id), &())?);
         }
         Change::PutJob(job) => put_job(&job, pending)?,
+        Change::CountPatternCodes { pattern, codes } => count_codes(&pattern, codes, pending)?,
         Change::RecordAudit(record) => {
             assert!(record.id.0 > 0, "ids are positive");
             pending.push(keyspace::put::<AuditLog>(&record.id, &record)?);
@@ -160,6 +166,17 @@ fn put_hold(hold: &Hold, pending: &mut PendingWrites<'_>) -> Result<()> {
         }
     }
     pending.push(keyspace::put::<Holds>(&hold.id, hold)?);
+    Ok(())
+}
+
+/// The codes asked of a pattern, never more than half of it. Paired with the admission rule that
+/// reads it back (`code_jobs::start`).
+fn count_codes(pattern: &CodePattern, codes: u64, pending: &mut PendingWrites<'_>) -> Result<()> {
+    assert!(
+        u128::from(codes) * 2 <= pattern.capacity(),
+        "pattern {pattern:?} is asked for more than half its codes"
+    );
+    pending.push(keyspace::put::<PatternCodes>(pattern, &codes)?);
     Ok(())
 }
 

@@ -13,9 +13,6 @@ use crate::state_reader::StateReader;
 use super::campaigns::code_coupons;
 use super::Change;
 
-/// Jobs one admission looks through for others of the same pattern.
-const JOBS_SCANNED_MAX: usize = 10_000;
-
 pub fn start(
     campaign_id: CampaignId,
     seed: [u8; 16],
@@ -28,15 +25,10 @@ pub fn start(
     if state.campaign(campaign_id)?.is_none() {
         return Ok((Outcome::Rejected(Rejection::CampaignNotFound), Vec::new(), counters));
     }
-    // Codes of this pattern asked for before (by any job) and now: at most half the pattern,
-    // so a draw collides with probability at most 1/2 (`CODE_JOB_ATTEMPTS_MAX`).
-    let earlier: u128 = state
-        .code_jobs(None, JOBS_SCANNED_MAX)?
-        .iter()
-        .filter(|job| job.pattern == *pattern)
-        .map(|job| u128::from(job.requested))
-        .sum();
-    if (earlier + u128::from(count)) * 2 > pattern.capacity() {
+    // Codes of this pattern asked for before (by every job, however many) and now: at most half
+    // the pattern, so a draw collides with probability at most 1/2 (`CODE_JOB_ATTEMPTS_MAX`).
+    let requested = state.pattern_codes(pattern)? + u64::from(count);
+    if u128::from(requested) * 2 > pattern.capacity() {
         return Ok((Outcome::Rejected(Rejection::PatternTooSmall), Vec::new(), counters));
     }
     let job = CodeJob {
@@ -52,7 +44,8 @@ pub fn start(
     };
     assert!(state.code_job(job.id)?.is_none(), "job id {} is taken already", job.id);
     counters.next_job_id = job.id.next();
-    Ok((Outcome::CodeJob(job.clone()), vec![Change::PutJob(job)], counters))
+    let counted = Change::CountPatternCodes { pattern: pattern.clone(), codes: requested };
+    Ok((Outcome::CodeJob(job.clone()), vec![Change::PutJob(job), counted], counters))
 }
 
 /// Makes the chunk of `job_id` that starts at `from`, if the job is there: at most
@@ -121,10 +114,10 @@ fn free_code(
 #[cfg(test)]
 mod tests {
     use super::super::tests::ledger::*;
-    use crate::command::{Command, NewCampaign};
+    use crate::command::{Command, KeyedCommand, NewCampaign};
     use crate::domain::fixtures::*;
     use crate::domain::{CampaignId, CampaignName, CodeJob, CodePattern, CouponTerms, JobState};
-    use crate::limits::CODE_JOB_CHUNK_CODES;
+    use crate::limits::{CODE_JOB_CHUNK_CODES, REQUESTS_PER_ENTRY_MAX};
     use crate::outcome::{Outcome, Rejection};
 
     fn campaign(ledger: &mut Ledger) -> CampaignId {
@@ -196,5 +189,38 @@ mod tests {
         assert_eq!(refused, Outcome::Rejected(Rejection::PatternTooSmall));
         let unknown = start(&mut ledger, CampaignId(7), 10, 8);
         assert_eq!(unknown, Outcome::Rejected(Rejection::CampaignNotFound));
+    }
+
+    /// Goal: the half-full rule counts every job of a pattern, not only those among the first
+    /// ten thousand jobs (a scan of the jobs would stop there). Steps: 10,240 one-code jobs of
+    /// another pattern, then million-code jobs of a six-character pattern until its half is
+    /// full: the seventeenth is refused.
+    #[test]
+    fn the_half_full_rule_counts_a_pattern_past_ten_thousand_earlier_jobs() {
+        let mut ledger = Ledger::default();
+        let id = campaign(&mut ledger);
+        let filler = |campaign_id| KeyedCommand {
+            idempotency: None,
+            actor: None,
+            command: Command::StartCodeJob {
+                campaign_id,
+                seed: [1; 16],
+                count: 1,
+                pattern: CodePattern { prefix: "FILL-".to_owned(), length: 8 },
+            },
+        };
+        for _ in 0..10_000usize.div_ceil(REQUESTS_PER_ENTRY_MAX) {
+            let entry = (0..REQUESTS_PER_ENTRY_MAX).map(|_| filler(id)).collect();
+            for answer in ledger.run_entry(entry, at(2)) {
+                assert!(matches!(answer.outcome, Outcome::CodeJob(_)), "{answer:?}");
+            }
+        }
+        for _ in 0..16 {
+            assert!(matches!(start(&mut ledger, id, 1_000_000, 6), Outcome::CodeJob(_)));
+        }
+        let refused = start(&mut ledger, id, 1_000_000, 6);
+        assert_eq!(refused, Outcome::Rejected(Rejection::PatternTooSmall));
+        let pattern = CodePattern { prefix: "GO-".to_owned(), length: 6 };
+        assert_eq!(ledger.read(|s| s.pattern_codes(&pattern)), 16_000_000);
     }
 }

@@ -89,7 +89,7 @@ pub fn confirm(
         HoldState::Expired => {
             return Ok((Outcome::Rejected(Rejection::HoldExpired), Vec::new(), counters));
         }
-        HoldState::Held if !hold.is_held_at(now) => {
+        HoldState::Held if past_expiry(&hold, now) => {
             // Due, and not yet ended by the per-entry sweep (more holds fell due at once than it
             // ends): ended here, and refused as any expired hold.
             let (_, changes) = end(hold, HoldState::Expired, state)?;
@@ -159,6 +159,31 @@ pub fn release(
             Ok((Outcome::HoldReleased { hold, coupon }, changes))
         }
     }
+}
+
+/// The holds due at log time `now` that the sweep of one entry ends, at most `limit`.
+#[cfg(not(feature = "broken-confirm-after-expiry"))]
+pub fn due(now: Timestamp, limit: usize, state: &StateReader<'_>) -> Result<Vec<HoldId>> {
+    state.holds_due(now, limit)
+}
+
+/// Whether a live hold's expiry has passed at `now`: the fence that refuses its confirm.
+#[cfg(not(feature = "broken-confirm-after-expiry"))]
+fn past_expiry(hold: &Hold, now: Timestamp) -> bool {
+    !hold.is_held_at(now)
+}
+
+/// Deliberately broken build for the simulation's detection test: the expiry fence is gone. No
+/// sweep ends a hold at its expiry and a confirm never looks at it, so a late confirm redeems a
+/// use that went back.
+#[cfg(feature = "broken-confirm-after-expiry")]
+pub fn due(_: Timestamp, _: usize, _: &StateReader<'_>) -> Result<Vec<HoldId>> {
+    Ok(Vec::new())
+}
+
+#[cfg(feature = "broken-confirm-after-expiry")]
+fn past_expiry(_: &Hold, _: Timestamp) -> bool {
+    false
 }
 
 /// Ends a hold that falls due at log time `now` (the sweep of every applied entry).

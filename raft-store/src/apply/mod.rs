@@ -303,7 +303,7 @@ pub fn expire_idempotency(now: Timestamp, state: &StateReader<'_>) -> Result<Vec
 /// Ends the holds due at log time `now` (at most `HOLD_EXPIRIES_PER_ENTRY_MAX`), one at a time, each
 /// decided on the writes of those before it (several may share a coupon).
 fn expire_holds(now: Timestamp, pending: &mut PendingWrites<'_>) -> Result<()> {
-    let due = StateReader::new(&*pending).holds_due(now, HOLD_EXPIRIES_PER_ENTRY_MAX)?;
+    let due = holds::due(now, HOLD_EXPIRIES_PER_ENTRY_MAX, &StateReader::new(&*pending))?;
     for hold_id in due {
         for change in holds::expire(hold_id, &StateReader::new(&*pending))? {
             write_change(change, pending)?;

@@ -8,6 +8,7 @@ mod log_times;
 mod node_spec;
 mod observer;
 mod registry;
+mod use_probe;
 
 pub use cluster::{Cluster, Power};
 pub use elections::{Election, Elections};

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::address::{api_addr, peer_addr};
 use super::observer::Observer;
 use super::registry::{LiveNode, Registry};
+use super::use_probe::ProbedDisk;
 use crate::net::SimTransport;
 
 /// Raft and node timing for every node of a run, chosen per seed.
@@ -74,7 +75,9 @@ impl NodeSpec {
             Ok(config) => config,
             Err(error) => return observer.node_failed(self.id, format!("bad config: {error}")),
         };
-        let backend: Arc<dyn raft_store::storage::Backend> = self.disk.clone();
+        let (disk, node, probe) = (self.disk.clone(), self.id, observer.clone());
+        let backend: Arc<dyn raft_store::storage::Backend> =
+            Arc::new(ProbedDisk { disk, node, observer: probe });
         let node = match coupon_node::start(config, SimTransport::new(), backend).await {
             Ok(node) => node,
             Err(error) => return observer.node_failed(self.id, format!("start failed: {error}")),

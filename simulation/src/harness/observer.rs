@@ -53,7 +53,14 @@ pub struct Observations {
     pub node_failures: Vec<String>,
     pub elections: Elections,
     pub log_times: LogTimes,
+    /// States each node's state machine committed, checked by `use_probe`.
+    pub use_checks: u64,
+    /// What those checks found, by node (the first few).
+    pub use_violations: Vec<String>,
 }
+
+/// Use violations kept for the report; one is enough to fail a run.
+const USE_VIOLATIONS_KEPT: usize = 20;
 
 #[derive(Clone, Default)]
 pub struct Observer(Arc<Mutex<Observations>>);
@@ -61,6 +68,15 @@ pub struct Observer(Arc<Mutex<Observations>>);
 impl Observer {
     pub fn snapshot(&self) -> Observations {
         self.lock().clone()
+    }
+
+    /// One check of node `id`'s committed state (`use_probe`), and what it found.
+    pub fn note_use_check(&self, id: NodeId, found: Vec<String>) {
+        let mut seen = self.lock();
+        seen.use_checks += 1;
+        let room = USE_VIOLATIONS_KEPT.saturating_sub(seen.use_violations.len());
+        seen.use_violations
+            .extend(found.into_iter().take(room).map(|why| format!("node {id}: {why}")));
     }
 
     pub fn node_failed(&self, id: NodeId, why: String) {

@@ -105,10 +105,11 @@ fn answer_problem(call: &Call, outcome: Option<&Outcome>) -> Option<String> {
         )),
         // A rate limit refuses before proposing: nothing happened, nothing is wrong.
         (_, Outcome::Rejected { code, .. }) if code == "rate_limited" => None,
-        // Losing the race for the last use is the one refusal a redeem may get; a redeem of a
-        // shared user may also find that user's uses taken.
+        // Losing the race for the last use (of the coupon, or of its campaign's budget) is the
+        // one refusal a redeem may get; a redeem of a shared user may also find that user's uses
+        // taken.
         (Call::Redeem { .. } | Call::Duplicate { .. }, Outcome::Rejected { code, .. })
-            if code == "usage_limit_reached" =>
+            if code == "usage_limit_reached" || code == "campaign_budget_reached" =>
         {
             None
         }

@@ -1,12 +1,14 @@
 //! The properties every run is checked for, one per file. Each reads the same `Evidence` (the
 //! clients' history, the final state, what the observer saw) and returns what it found wrong.
 
+mod acknowledged_confirms_durable;
 mod acknowledged_membership;
 mod acknowledged_writes_durable;
 mod audit_chain_agrees;
 mod committed_entries_kept;
 mod evidence_complete;
 mod exactly_once;
+mod expired_hold_never_confirms;
 mod linearizable_counter;
 mod liveness_after_heal;
 mod log_time_bounded;
@@ -15,6 +17,7 @@ mod one_leader_per_term;
 mod one_redemption_per_order;
 mod per_user_limit;
 mod replicas_converge;
+mod uses_within_limits;
 mod votes_never_regress;
 mod within_limit;
 
@@ -64,7 +67,7 @@ pub struct Violation {
 
 type Check = fn(&Evidence<'_>) -> Vec<String>;
 
-const CHECKS: [(&str, Check); 16] = [
+const CHECKS: [(&str, Check); 19] = [
     ("evidence_complete", evidence_complete::check),
     ("linearizable_counter", linearizable_counter::check),
     ("acknowledged_writes_durable", acknowledged_writes_durable::check),
@@ -72,6 +75,9 @@ const CHECKS: [(&str, Check); 16] = [
     ("one_redemption_per_order", one_redemption_per_order::check),
     ("within_limit", within_limit::check),
     ("per_user_limit", per_user_limit::check),
+    ("uses_within_limits", uses_within_limits::check),
+    ("expired_hold_never_confirms", expired_hold_never_confirms::check),
+    ("acknowledged_confirms_durable", acknowledged_confirms_durable::check),
     ("liveness_after_heal", liveness_after_heal::check),
     ("replicas_converge", replicas_converge::check),
     ("audit_chain_agrees", audit_chain_agrees::check),

@@ -28,6 +28,13 @@ pub enum Call {
     RollBack { coupon: u64, redemption: u64 },
     /// A linearizable read of the coupon's remaining uses on one node.
     Read { coupon: u64, node: NodeId, kind: ReadKind },
+    /// Set a use of a checkout coupon aside for `ttl_seconds` of log time. Its user (and order,
+    /// when it has one) belongs to this hold alone, so its confirm's redemption is named by it.
+    PlaceHold { coupon: u64, user: String, order: Option<String>, ttl_seconds: u32 },
+    /// Confirm an acknowledged hold, which expires at `expires_at_ms` (log time, Unix ms).
+    ConfirmHold { hold: u64, expires_at_ms: i64 },
+    /// Give an acknowledged hold's use back.
+    ReleaseHold { hold: u64 },
 }
 
 /// Which path a redeem took.
@@ -62,6 +69,13 @@ pub enum Outcome {
         replayed: bool,
     },
     RolledBack,
+    HoldPlaced {
+        hold: u64,
+        /// Log time, Unix ms.
+        expires_at_ms: i64,
+    },
+    /// The hold is ended (released, or expired before the release came).
+    HoldEnded,
     Read {
         remaining: u32,
     },

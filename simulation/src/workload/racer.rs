@@ -1,6 +1,7 @@
 //! `Racer`: one simulated client. It races the others for the last uses of the pool's coupons,
-//! reads them on chosen nodes, rolls back and replays its own redemptions, and creates coupons,
-//! recording every operation in the history.
+//! reads them on chosen nodes, rolls back and replays its own redemptions, creates coupons, and
+//! checks out (holds, confirms, releases, campaign redeems), recording every operation in the
+//! history.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,7 +13,9 @@ use raft_store::NodeId;
 use rand::rngs::StdRng;
 use rand::Rng;
 
+use super::checkout::Checkout;
 use super::history::{Call, History, Outcome, ReadKind};
+use super::holds::PlacedHold;
 use super::pinned::{client_error_outcome, read_at, redeem_at};
 use super::pool::CouponPool;
 use super::setup::create_coupon;
@@ -36,6 +39,10 @@ enum Action {
     RollBack,
     Replay,
     Create,
+    PlaceHold,
+    ConfirmHold,
+    ReleaseHold,
+    CampaignRedeem,
 }
 
 pub struct Racer {
@@ -44,9 +51,11 @@ pub struct Racer {
     pub nodes: Vec<NodeId>,
     pub history: History,
     pub pool: CouponPool,
+    pub checkout: Checkout,
     pub spec: WorkloadSpec,
     pub rng: StdRng,
     pub(super) acked: Vec<Acked>,
+    pub(super) holds: Vec<PlacedHold>,
     pub(super) sequence: u64,
 }
 
@@ -55,11 +64,12 @@ impl Racer {
         index: usize,
         client: CouponClient<SimExchange>,
         nodes: Vec<NodeId>,
-        (history, pool): (History, CouponPool),
+        (history, pool, checkout): (History, CouponPool, Checkout),
         spec: WorkloadSpec,
         rng: StdRng,
     ) -> Self {
-        Self { index, client, nodes, history, pool, spec, rng, acked: Vec::new(), sequence: 0 }
+        let (acked, holds, sequence) = (Vec::new(), Vec::new(), 0);
+        Self { index, client, nodes, history, pool, checkout, spec, rng, acked, holds, sequence }
     }
 
     /// Runs operations until `stop` is raised (after the last fault healed).
@@ -77,6 +87,10 @@ impl Racer {
                 Action::RollBack => self.roll_back().await,
                 Action::Replay => self.replay().await,
                 Action::Create => self.create().await,
+                Action::PlaceHold => self.place_hold().await,
+                Action::ConfirmHold => self.confirm_hold().await,
+                Action::ReleaseHold => self.release_hold().await,
+                Action::CampaignRedeem => self.campaign_redeem().await,
             }
         }
     }
@@ -92,6 +106,10 @@ impl Racer {
             (w.read, Action::Read),
             (w.rollback, Action::RollBack),
             (w.replay, Action::Replay),
+            (w.create, Action::Create),
+            (w.hold, Action::PlaceHold),
+            (w.confirm, Action::ConfirmHold),
+            (w.release, Action::ReleaseHold),
         ];
         for (weight, action) in table {
             if draw < weight {
@@ -99,7 +117,7 @@ impl Racer {
             }
             draw -= weight;
         }
-        Action::Create
+        Action::CampaignRedeem
     }
 
     async fn read(&mut self) {

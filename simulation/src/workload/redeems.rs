@@ -51,6 +51,11 @@ impl Racer {
 
     pub(super) async fn redeem(&mut self) {
         let Some(coupon) = self.pool.pick(&mut self.rng) else { return };
+        self.redeem_coupon(coupon).await;
+    }
+
+    /// A redeem of `coupon` through the real client.
+    pub(super) async fn redeem_coupon(&mut self, coupon: PoolCoupon) {
         let request = self.fresh_request();
         let key = self.client.new_idempotency_key();
         let call = Self::redeem_call(&coupon, &request, Some(key.as_str()), Via::Client);

@@ -25,6 +25,14 @@ pub struct Weights {
     pub replay: u32,
     /// A new coupon, created while the faults run.
     pub create: u32,
+    /// A hold on a checkout coupon (a campaign's code or a coupon of its own).
+    pub hold: u32,
+    /// A confirm of one of the client's holds, in time or late (after its expiry).
+    pub confirm: u32,
+    /// A release of one of the client's holds.
+    pub release: u32,
+    /// A redeem of one of the campaign's codes, against the campaign's budget.
+    pub campaign_redeem: u32,
 }
 
 impl Weights {
@@ -37,6 +45,10 @@ impl Weights {
             + self.rollback
             + self.replay
             + self.create
+            + self.hold
+            + self.confirm
+            + self.release
+            + self.campaign_redeem
     }
 }
 
@@ -62,6 +74,41 @@ pub struct WorkloadSpec {
     pub shared_user_chance: f64,
     /// The per-user limit of the first race coupon.
     pub per_user_limit: u32,
+    pub checkout: CheckoutSpec,
+}
+
+/// The coupons holds are placed on and the campaign whose budget its codes share. They are apart
+/// from the race coupons, whose counter model knows nothing of holds or budgets.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CheckoutSpec {
+    /// Coupons of their own for holds, and the usage limit of each.
+    pub coupons: usize,
+    pub coupon_limit: u32,
+    /// The campaign's codes, the uses of each, and the budget they share (below their sum, so
+    /// that the budget is what runs out).
+    pub campaign_codes: u32,
+    pub code_limit: u32,
+    pub budget: u32,
+    /// Times to live of holds: short ones expire while the run goes on, long ones outlast it.
+    pub ttl_short_seconds: (u32, u32),
+    pub ttl_long_seconds: (u32, u32),
+    pub short_ttl_chance: f64,
+}
+
+impl CheckoutSpec {
+    fn draw(rng: &mut impl Rng) -> Self {
+        let (campaign_codes, code_limit) = (rng.gen_range(3..=5), rng.gen_range(2..=3));
+        Self {
+            coupons: rng.gen_range(1..=2),
+            coupon_limit: rng.gen_range(3..=6),
+            campaign_codes,
+            code_limit,
+            budget: rng.gen_range(2..campaign_codes * code_limit),
+            ttl_short_seconds: (1, 3),
+            ttl_long_seconds: (60, 600),
+            short_ttl_chance: rng.gen_range(0.5..0.8),
+        }
+    }
 }
 
 /// Shared users are named so; every other user belongs to one logical redeem.
@@ -89,6 +136,10 @@ impl WorkloadSpec {
             rollback: 8,
             replay: 8,
             create: 2,
+            hold: 12,
+            confirm: 10,
+            release: 3,
+            campaign_redeem: 5,
         };
         Self {
             clients: rng.gen_range(6..=14),
@@ -101,6 +152,7 @@ impl WorkloadSpec {
             shared_users: rng.gen_range(2..=4),
             shared_user_chance: rng.gen_range(0.1..0.4),
             per_user_limit: rng.gen_range(1..=2),
+            checkout: CheckoutSpec::draw(rng),
         }
     }
 
