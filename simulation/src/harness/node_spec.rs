@@ -15,6 +15,7 @@ use super::address::{api_addr, peer_addr};
 use super::observer::Observer;
 use super::registry::{LiveNode, Registry};
 use crate::net::SimTransport;
+use crate::region::RegionLayout;
 
 /// Raft and node timing for every node of a run, chosen per seed.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -34,6 +35,8 @@ pub struct NodeSpec {
     pub initial_voters: Vec<NodeId>,
     pub timing: Timing,
     pub disk: Arc<MemDisk>,
+    /// In a region run: where every voter sits and which region should lead.
+    pub regions: Option<RegionLayout>,
 }
 
 impl NodeSpec {
