@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use raft_store::{NodeId, NodeInfo};
+use raft_store::{NodeId, NodeInfo, Region};
 
 use crate::limits;
 
@@ -142,9 +142,21 @@ pub struct Args {
     /// rule on addresses sees which node sends; absent: the system chooses.
     #[arg(long, env = "COUPON_SOURCE_ADDR")]
     pub source_addr: Option<std::net::IpAddr>,
+    /// The region this node runs in (1-32 characters of a-z, 0-9 and '-'), recorded in the
+    /// membership and shown by `GET /cluster`.
+    #[arg(long, env = "COUPON_REGION")]
+    pub region: Option<Region>,
+    /// The region the leader should be in, the same on every node: a leader elsewhere hands
+    /// leadership to a caught-up voter of that region.
+    #[arg(long, env = "COUPON_PREFERRED_LEADER_REGION")]
+    pub preferred_leader_region: Option<Region>,
+    /// host:port other members reach this node's peer listener at, when it is not `--peer-addr`
+    /// (behind a NAT, a proxy or a relay); recorded in the membership.
+    #[arg(long, env = "COUPON_ADVERTISE_PEER_ADDR")]
+    pub advertise_peer_addr: Option<String>,
 }
 
-/// `ID=API_ADDR/PEER_ADDR`, e.g. `2=127.0.0.1:8082/127.0.0.1:9082`.
+/// `ID=API_ADDR/PEER_ADDR[@REGION]`, e.g. `2=127.0.0.1:8082/127.0.0.1:9082@eu`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerSpec {
     pub id: NodeId,
@@ -157,11 +169,16 @@ impl FromStr for PeerSpec {
     fn from_str(spec: &str) -> Result<Self, ConfigError> {
         let bad = || ConfigError::PeerSpec(spec.to_owned());
         let (id, addrs) = spec.split_once('=').ok_or_else(bad)?;
+        let (addrs, region) = match addrs.split_once('@') {
+            Some((addrs, region)) => (addrs, Some(region.trim().parse().map_err(|_| bad())?)),
+            None => (addrs, None),
+        };
         let (api_addr, peer_addr) = addrs.split_once('/').ok_or_else(bad)?;
         let id = id.trim().parse().map_err(|_| bad())?;
         let node = NodeInfo {
             api_addr: api_addr.trim().to_owned(),
             peer_addr: peer_addr.trim().to_owned(),
+            region,
         };
         Ok(Self { id, node })
     }
@@ -169,7 +186,7 @@ impl FromStr for PeerSpec {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("--peers entry {0:?} is not ID=API_ADDR/PEER_ADDR")]
+    #[error("--peers entry {0:?} is not ID=API_ADDR/PEER_ADDR[@REGION]")]
     PeerSpec(String),
     #[error("--node-id must be positive")]
     NodeIdZero,
@@ -273,6 +290,10 @@ pub struct Config {
     pub max_connections: usize,
     /// Where outgoing connections are made from; `None`: the system chooses.
     pub source_addr: Option<std::net::IpAddr>,
+    pub region: Option<Region>,
+    pub preferred_leader_region: Option<Region>,
+    /// Where other members reach the peer listener; `None`: at the address it is bound to.
+    pub advertise_peer_addr: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -300,6 +321,9 @@ impl TryFrom<Args> for Config {
         }
         check_address("--api-addr", &args.api_addr)?;
         check_address("--peer-addr", &args.peer_addr)?;
+        if let Some(advertised) = &args.advertise_peer_addr {
+            check_address("--advertise-peer-addr", advertised)?;
+        }
         let peers = peer_map(args.node_id, &args.peers)?;
         check_bounds(&args)?;
         if let Some(url) = &args.alert_webhook {
@@ -347,6 +371,9 @@ impl TryFrom<Args> for Config {
             tls,
             max_connections: args.max_connections,
             source_addr: args.source_addr,
+            region: args.region,
+            preferred_leader_region: args.preferred_leader_region,
+            advertise_peer_addr: args.advertise_peer_addr,
         })
     }
 }
@@ -524,8 +551,14 @@ impl Config {
         !is_loopback(&self.api_addr) || !is_loopback(&self.peer_addr)
     }
 
-    pub fn this_node(&self) -> NodeInfo {
-        NodeInfo { api_addr: self.api_addr.clone(), peer_addr: self.peer_addr.clone() }
+    /// What the membership records of this node, whose listeners are bound at `api_addr` and
+    /// `peer_addr` (the configured ones, resolved: a port 0 is the port the system chose).
+    pub fn this_node(&self, api_addr: SocketAddr, peer_addr: SocketAddr) -> NodeInfo {
+        NodeInfo {
+            api_addr: api_addr.to_string(),
+            peer_addr: self.advertise_peer_addr.clone().unwrap_or_else(|| peer_addr.to_string()),
+            region: self.region.clone(),
+        }
     }
 
     /// openraft's configuration from ours, validated.
@@ -574,6 +607,27 @@ mod tests {
         assert_eq!(config.bootstrap, Bootstrap::Never);
         let config = Config::from_args(args.into_iter().chain(["--bootstrap"])).unwrap();
         assert_eq!(config.bootstrap, Bootstrap::OnFirstStart);
+    }
+
+    #[test]
+    fn regions_and_the_advertised_peer_address_reach_the_membership() {
+        let args = [
+            "coupon-node",
+            "--region=us",
+            "--preferred-leader-region=eu",
+            "--advertise-peer-addr=127.0.1.11:9081",
+            "--peers",
+            "2=127.0.0.1:8082/127.0.0.1:9082@eu,3=h:8083/h:9083",
+        ];
+        let config = Config::from_args(args).unwrap();
+        let eu = Region::new("eu").unwrap();
+        assert_eq!(config.peers[&2].region.as_ref(), Some(&eu));
+        assert_eq!(config.peers[&3].region, None);
+        assert_eq!(config.preferred_leader_region, Some(eu));
+        let bound = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        let this = config.this_node(bound(8081), bound(9081));
+        assert_eq!(this.peer_addr, "127.0.1.11:9081", "the advertised address, not the bound one");
+        assert_eq!(this.region, Some(Region::new("us").unwrap()));
     }
 
     fn peer_access(flags: &[&str]) -> Result<PeerAccess, ConfigError> {
@@ -655,7 +709,11 @@ mod tests {
 
     #[test]
     fn bad_configurations_fail_fast() {
-        let cases: [&[&str]; 14] = [
+        let cases: [&[&str]; 18] = [
+            &["--region=EU"],
+            &["--preferred-leader-region="],
+            &["--peers", "2=h:1/h:2@Eu West"],
+            &["--advertise-peer-addr=nowhere"],
             &["--alert-webhook", "https://hooks.example/coupons"],
             &["--alert-webhook", "ftp://hooks.example:21/coupons"],
             &["--max-connections", "1"],

@@ -18,9 +18,9 @@
 //! | wiring      | `node`, `config` |
 //! | inbound     | `peer_server`, `http` |
 //! | operations  | `service`, `alert_webhook`, `convert` |
-//! | leader path | `write`, `read_barrier`, `cluster_admin`, `forward` |
+//! | leader path | `leader_preference`, `write`, `read_barrier`, `cluster_admin`, `forward` |
 //! | outbound    | `raft_network`, `peer`, `http_transport`, `accept_loop`, `tls`, `transport` |
-//! | foundations | `metrics`, `shutdown`, `log_format`, `limits`, `entropy`, `wall_clock` |
+//! | foundations | `metrics`, `shutdown`, `log_format`, `limits`, `entropy`, `wall_clock`, `handoff_gate` |
 //!
 //! - **wiring** starts and stops a node from its `Config`.
 //! - **inbound** serves the two listeners: the public API (`http`, the only place that chooses
@@ -30,7 +30,8 @@
 //!   (idempotency fingerprint, conversion, the write or the read); `convert` maps wire types to
 //!   the domain's and back, returning plain errors.
 //! - **leader path**: batching writes (`write`), linearizable reads (`read_barrier`) and
-//!   membership changes (`cluster_admin`), all reaching the leader through `forward::Forwarder`.
+//!   membership changes (`cluster_admin`), all reaching the leader through `forward::Forwarder`;
+//!   and the move of leadership to the preferred leader region (`leader_preference`).
 //! - **outbound**: peer calls (`peer`), openraft's network over them (`raft_network`), and the
 //!   `Transport` seam with its production implementation (`http_transport`, serving through
 //!   `accept_loop`, with TLS from `tls` when the node has a certificate).
@@ -44,9 +45,11 @@ pub mod config;
 mod convert;
 mod entropy;
 pub mod forward;
+pub mod handoff_gate;
 pub mod http;
 #[cfg(not(madsim))]
 pub mod http_transport;
+pub mod leader_preference;
 pub mod limits;
 pub mod log_format;
 pub mod metrics;

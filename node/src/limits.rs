@@ -58,6 +58,12 @@ pub const IDENTITY_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// replicating: a learner becomes a voter, and a voter counts towards a change's quorum, only then.
 pub const REPLICATION_LAG_ENTRIES_MAX: u64 = 64;
 
+/// How often a leader outside the preferred leader region looks for a successor there.
+pub const LEADER_PREFERENCE_CHECK_INTERVAL: Duration = Duration::from_millis(500);
+/// Shortest time between two handoffs one leader starts: a successor that cannot win (it lost
+/// its link just then) costs one quiet spell per interval at most, never a storm of elections.
+pub const LEADER_HANDOFF_INTERVAL: Duration = Duration::from_secs(10);
+
 /// Raft timing defaults (`--heartbeat-ms`, `--election-timeout-ms-min/max`). Several nodes share
 /// two cores in local runs, so elections leave room for a busy scheduler.
 pub const HEARTBEAT_DEFAULT: Duration = Duration::from_millis(100);

@@ -3,10 +3,10 @@
 //! events happen; Raft's gauges are read from openraft when `/metrics` is scraped.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
-use raft_store::{Raft, StateHandle};
+use raft_store::{NodeId, Raft, StateHandle};
 
 pub struct Metrics {
     registry: Registry,
@@ -22,6 +22,7 @@ pub struct Metrics {
     pub shed: IntCounter,
     pub alerts_raised: IntCounter,
     pub alerts_delivered: IntCounter,
+    pub leader_handoffs: IntCounterVec,
     raft: RaftGauges,
 }
 
@@ -39,6 +40,8 @@ struct RaftGauges {
     snapshots_installed: IntGauge,
     clamped_stamps: IntGauge,
     proposals_in_flight: IntGauge,
+    node_region: IntGaugeVec,
+    leader_region: IntGaugeVec,
 }
 
 impl RaftGauges {
@@ -86,6 +89,18 @@ impl RaftGauges {
                 "proposals_in_flight",
                 "Writes this node holds (queued or awaiting commit).",
             ),
+            node_region: gauge_vec(
+                r,
+                "node_region",
+                "1 for the region the membership records for this node.",
+                &["region"],
+            ),
+            leader_region: gauge_vec(
+                r,
+                "leader_region",
+                "1 for the region of the leader this node knows.",
+                &["region"],
+            ),
         }
     }
 }
@@ -107,6 +122,12 @@ fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> 
 
 fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
     let metric = IntGauge::new(name, help).expect(DEFINITION);
+    registry.register(Box::new(metric.clone())).expect(DEFINITION);
+    metric
+}
+
+fn gauge_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let metric = IntGaugeVec::new(Opts::new(name, help), labels).expect(DEFINITION);
     registry.register(Box::new(metric.clone())).expect(DEFINITION);
     metric
 }
@@ -188,6 +209,13 @@ impl Metrics {
                 "alerts_delivered_total",
                 "Low-stock alerts this node delivered to the webhook.",
             ),
+            leader_handoffs: counter_vec(
+                r,
+                "leader_handoffs_total",
+                "Handoffs of leadership to the preferred leader region this node started as \
+                 leader, by outcome (moved, not_caught_up, refused, no_new_leader).",
+                &["outcome"],
+            ),
             raft: RaftGauges::new(&registry),
             registry,
         }
@@ -237,6 +265,17 @@ impl Metrics {
         gauges.snapshots_installed.set(index(Some(activity.installed)));
         gauges.clamped_stamps.set(index(Some(state.clamped_stamps())));
         gauges.proposals_in_flight.set(index(Some(proposals_in_flight as u64)));
+        let membership = metrics.membership_config.membership();
+        let region_of = |id: Option<NodeId>| membership.get_node(&id?)?.region.clone();
+        for (gauge, region) in [
+            (&gauges.node_region, region_of(Some(metrics.id))),
+            (&gauges.leader_region, region_of(metrics.current_leader)),
+        ] {
+            gauge.reset();
+            if let Some(region) = region {
+                gauge.with_label_values(&[region.as_str()]).set(1);
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use raft_store::storage::Backend;
-use raft_store::{LogStore, NodeId, NodeInfo, Raft, StateHandle, StateMachine};
+use raft_store::{LogStore, NodeId, Raft, StateHandle, StateMachine};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -14,7 +14,9 @@ use crate::alert_webhook::AlertWebhook;
 use crate::cluster_admin::{AdminError, ClusterAdmin, Prober};
 use crate::config::{Bootstrap, Config};
 use crate::forward::Forwarder;
+use crate::handoff_gate::HandoffGate;
 use crate::http::{App, AppState, RateLimit};
+use crate::leader_preference::LeaderPreference;
 use crate::metrics::Metrics;
 use crate::peer::PeerRpc;
 use crate::peer_server::{peer_router, PeerState};
@@ -106,6 +108,8 @@ async fn start_in_span<T: Transport>(
     );
     let app = App {
         node_id: config.node_id,
+        region: config.region.clone(),
+        preferred_leader_region: config.preferred_leader_region.clone(),
         raft: parts.raft.clone(),
         service,
         keys: parts.keys.clone(),
@@ -123,6 +127,7 @@ async fn start_in_span<T: Transport>(
         admin: parts.admin.clone(),
         keys: parts.keys.clone(),
         secret: config.cluster_secret.as_deref().map(Arc::from),
+        region: config.region.clone(),
     };
     let servers = vec![
         tokio::spawn(transport.serve(api_listener, api, shutdown.clone()).in_current_span()),
@@ -169,11 +174,31 @@ async fn assemble<T: Transport>(
     let prober = Prober::new(rpc.clone(), config.cluster_secret.as_deref().map(Arc::from));
     let forwarder = Forwarder::new(raft.clone(), config.node_id, rpc.clone());
     let wall_clock = Arc::new(WallClock::default());
-    let writer = Writer::new(forwarder.clone(), timeout, wall_clock.clone(), metrics.clone());
+    let handoff = Arc::new(HandoffGate::new());
+    let writer = Writer::new(
+        forwarder.clone(),
+        timeout,
+        wall_clock.clone(),
+        metrics.clone(),
+        handoff.clone(),
+    );
     tokio::spawn(crate::write::tick_log_time(writer.clone(), shutdown.clone()).in_current_span());
     let jobs = crate::write::run_code_jobs(writer.clone(), state.clone(), shutdown.clone());
     tokio::spawn(jobs.in_current_span());
-    let barrier = ReadBarrier::new(forwarder.clone(), timeout);
+    let barrier = ReadBarrier::new(forwarder.clone(), timeout, handoff.clone());
+    if let Some(preferred) = &config.preferred_leader_region {
+        let preference = LeaderPreference {
+            raft: raft.clone(),
+            rpc: rpc.clone(),
+            prober: prober.clone(),
+            gate: handoff,
+            preferred: preferred.clone(),
+            lease: config.raft.election_timeout_max,
+            election_timeout_min: config.raft.election_timeout_min,
+            metrics: metrics.clone(),
+        };
+        tokio::spawn(preference.run(shutdown.clone()).in_current_span());
+    }
     let admin = ClusterAdmin::new(forwarder, prober, timeout);
     let (proposer, batches) = Proposer::new(
         writer,
@@ -230,8 +255,7 @@ async fn bootstrap(
         return Ok(());
     }
     let mut members = config.peers.clone();
-    let this = NodeInfo { api_addr: api_addr.to_string(), peer_addr: peer_addr.to_string() };
-    members.insert(config.node_id, this);
+    members.insert(config.node_id, config.this_node(api_addr, peer_addr));
     tracing::info!(members = members.len(), "bootstrapping a new cluster");
     match admin.initialize(members).await {
         Ok(()) | Err(AdminError::AlreadyInitialized) => Ok(()),

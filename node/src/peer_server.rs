@@ -14,11 +14,14 @@ use axum::routing::post;
 use axum::Router;
 use coupon_client::api::ErrorCode;
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
+use openraft::ServerState;
 use raft_store::command::KeyedCommand;
 use raft_store::domain::KeyId;
-use raft_store::{NodeId, Raft, TypeConfig};
+use raft_store::{NodeId, Raft, Region, TypeConfig};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+// Compared in constant time, so the time taken does not reveal how much of the secret matched.
+use subtle::ConstantTimeEq;
 
 use crate::cluster_admin::{ClusterAdmin, MembershipChange};
 use crate::http::ApiError;
@@ -38,6 +41,8 @@ pub struct PeerState {
     pub admin: ClusterAdmin,
     pub keys: KeyService,
     pub secret: Option<Arc<str>>,
+    /// Named in this node's answer to the identity challenge.
+    pub region: Option<Region>,
 }
 
 pub fn peer_router(state: PeerState) -> Router {
@@ -50,6 +55,7 @@ pub fn peer_router(state: PeerState) -> Router {
         .route(path::READ_INDEX, post(read_index))
         .route(path::MEMBERSHIP, post(membership))
         .route(path::KEY_REFUSED, post(key_refused))
+        .route(path::CAMPAIGN, post(campaign))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such peer route") })
         .layer(middleware::from_fn_with_state(state.secret.clone(), require_secret));
     open.merge(guarded).layer(DefaultBodyLimit::max(PEER_BODY_BYTES_MAX)).with_state(state)
@@ -62,18 +68,12 @@ async fn require_secret(
 ) -> Response {
     let Some(secret) = secret else { return next.run(request).await };
     let presented = request.headers().get(CLUSTER_SECRET_HEADER).map(HeaderValue::as_bytes);
-    if presented.is_some_and(|presented| constant_time_eq(presented, secret.as_bytes())) {
+    if presented.is_some_and(|presented| bool::from(presented.ct_eq(secret.as_bytes()))) {
         next.run(request).await
     } else {
         ApiError::new(ErrorCode::Unauthorized, "peer routes need the cluster secret")
             .into_response()
     }
-}
-
-/// Compares without an early exit, so the time taken does not reveal how much of the secret
-/// matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -148,6 +148,16 @@ async fn membership(State(peer): State<PeerState>, body: Bytes) -> Result<Respon
     Ok(reply(&peer.admin.change_as_leader(change).await))
 }
 
+/// The leader hands leadership to this node (`leader_preference`): stand for election now.
+/// Answers whether an election was started; a node that is no voter, or leads already, starts
+/// none. An election started at the wrong time is lost and costs a term, nothing else.
+async fn campaign(State(peer): State<PeerState>) -> Response {
+    let metrics = peer.raft.metrics().borrow().clone();
+    let voter = metrics.membership_config.membership().voter_ids().any(|id| id == peer.node_id);
+    let standing = voter && metrics.state == ServerState::Follower;
+    reply(&(standing && peer.raft.trigger().elect().await.is_ok()))
+}
+
 /// Whether this node refuses the key now: a revocation asks every member until each says yes.
 async fn key_refused(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
     let id: KeyId = decode(&body)?;
@@ -160,7 +170,9 @@ async fn key_refused(State(peer): State<PeerState>, body: Bytes) -> Result<Respo
 /// Answers a leader's identity challenge: this node's id and its proof of the cluster secret.
 async fn prove_identity(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
     let challenge: IdentityChallenge = decode(&body)?;
-    Ok(reply(&identity::answer(peer.secret.as_deref(), peer.node_id, &challenge)))
+    let answer =
+        identity::answer(peer.secret.as_deref(), peer.node_id, peer.region.as_ref(), &challenge);
+    Ok(reply(&answer))
 }
 
 #[cfg(test)]

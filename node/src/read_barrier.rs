@@ -4,7 +4,11 @@
 //! then wait until the state machine has applied up to the commit index seen at that moment).
 //! On a follower: ask the leader for its read index, then wait until this node has applied up to
 //! it. Either way the read that follows sees every write acknowledged before it started.
+//!
+//! A read index is a round of messages to the followers, which renews their leader lease: while
+//! this node hands leadership on (`HandoffGate`), it waits for the handoff to end first.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{CheckIsLeaderError, RaftError};
@@ -12,6 +16,7 @@ use raft_store::NodeId;
 use serde::{Deserialize, Serialize};
 
 use crate::forward::{leader_patience, Forwarder, Leader, LeaderAt};
+use crate::handoff_gate::HandoffGate;
 use crate::limits::FORWARD_TIMEOUT;
 use crate::peer::path;
 
@@ -19,6 +24,7 @@ use crate::peer::path;
 pub struct ReadBarrier {
     forwarder: Forwarder,
     timeout: Duration,
+    handoff: Arc<HandoffGate>,
 }
 
 /// Why a linearizable read could not be served. Travels between nodes as the answer to a
@@ -38,12 +44,20 @@ pub enum ReadError {
 }
 
 impl ReadBarrier {
-    pub fn new(forwarder: Forwarder, timeout: Duration) -> Self {
-        Self { forwarder, timeout }
+    pub fn new(forwarder: Forwarder, timeout: Duration, handoff: Arc<HandoffGate>) -> Self {
+        Self { forwarder, timeout, handoff }
+    }
+
+    /// Waits while a handoff of this node's leadership goes on, within the read's deadline.
+    async fn after_handoff(&self) -> Result<(), ReadError> {
+        tokio::time::timeout(self.timeout, self.handoff.pass())
+            .await
+            .map_err(|_| ReadError::Timeout)
     }
 
     /// Returns once a read of the local state is linearizable.
     pub async fn linearize(&self) -> Result<(), ReadError> {
+        self.after_handoff().await?;
         let leader = self
             .forwarder
             .leader(leader_patience(self.timeout))
@@ -64,6 +78,7 @@ impl ReadBarrier {
 
     /// The leader's side of a follower read: confirm leadership, return the index to wait for.
     pub async fn read_index(&self) -> Result<u64, ReadError> {
+        self.after_handoff().await?;
         match tokio::time::timeout(self.timeout, self.forwarder.raft().get_read_log_id()).await {
             Ok(Ok((read_log_id, _applied))) => Ok(read_log_id.map_or(0, |log_id| log_id.index)),
             Ok(Err(error)) => Err(read_error(error)),

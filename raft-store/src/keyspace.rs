@@ -20,7 +20,7 @@ use crate::type_config::{Entry, LogId, SnapshotMeta, Vote};
 
 /// Every stored value starts with this byte. A build meeting another version refuses to read
 /// rather than misread; a future format change bumps it and migrates.
-pub const ENCODING_VERSION: u8 = 3;
+pub const ENCODING_VERSION: u8 = 4;
 
 pub trait KeySpace {
     const NAME: &'static str;

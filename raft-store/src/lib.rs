@@ -19,6 +19,7 @@ pub mod log_store;
 pub mod node_info;
 pub mod outcome;
 pub mod recovery;
+pub mod region;
 #[cfg(madsim)]
 pub mod sim_runtime;
 pub mod snapshot;
@@ -31,5 +32,6 @@ pub mod type_config;
 pub use error::{Result, StoreError};
 pub use log_store::LogStore;
 pub use node_info::NodeInfo;
+pub use region::Region;
 pub use state_machine::{SnapshotActivity, StateHandle, StateMachine};
 pub use type_config::{NodeId, Raft, TypeConfig};

@@ -12,7 +12,7 @@ use crate::storage::{ReadTree, ScanOrder, WriteOp};
 use crate::type_config::{LogId, Snapshot, SnapshotMeta};
 
 /// First byte of every snapshot blob; a node refuses a snapshot of another format.
-pub const SNAPSHOT_FORMAT_VERSION: u8 = 1;
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 2;
 
 pub fn encode(image: &StateImage) -> Result<Vec<u8>> {
     let mut data = vec![SNAPSHOT_FORMAT_VERSION];

@@ -39,6 +39,13 @@ pub struct ClusterMember {
     pub peer_addr: String,
     /// False for a learner.
     pub voter: bool,
+    /// The region it runs in (its `--region`); `null` when it was given none.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, pattern = "^[a-z0-9-]{1,32}$", example = "eu")
+    )]
+    pub region: Option<String>,
 }
 
 /// 200 answer of `GET /cluster` (and of the membership changes): the answering node's view.
@@ -67,6 +74,19 @@ pub struct ClusterStatus {
     pub last_applied: Option<u64>,
     /// Voters and learners, by id.
     pub members: Vec<ClusterMember>,
+    /// The answering node's region; `null` when it has none.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = "eu"))]
+    pub region: Option<String>,
+    /// The region of the leader it knows; `null` when it knows none or the leader has none.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = "eu"))]
+    pub leader_region: Option<String>,
+    /// The region leadership is moved to when a voter there has caught up
+    /// (`--preferred-leader-region`); `null` when none is set.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = "eu"))]
+    pub preferred_leader_region: Option<String>,
 }
 
 /// A node to put in the cluster: the body of `POST /cluster/members` and one entry of
@@ -84,6 +104,11 @@ pub struct AddMemberRequest {
     /// `host:port` of its Raft peer listener.
     #[cfg_attr(feature = "openapi", schema(example = "127.0.0.1:9082"))]
     pub peer_addr: String,
+    /// The region it runs in. On `POST /cluster/members` it may be left out: the leader records
+    /// the region the node itself is configured with, and refuses one stated otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9-]{1,32}$", example = "us"))]
+    pub region: Option<String>,
 }
 
 /// Body of `POST /cluster/init`: bootstrap a new cluster with these voters.
@@ -110,9 +135,25 @@ mod tests {
             "last_applied": 120,
             "members": [{"id": 1, "api_addr": "127.0.0.1:8081", "peer_addr": "127.0.0.1:9081", "voter": true}]
         });
-        let status: ClusterStatus = serde_json::from_value(literal.clone()).unwrap();
+        let status: ClusterStatus = serde_json::from_value(literal).unwrap();
         assert_eq!(status.role, NodeRole::Leader);
         assert_eq!(status.members[0].peer_addr, "127.0.0.1:9081");
+        assert_eq!((status.region, status.members[0].region.clone()), (None, None));
+    }
+
+    #[test]
+    fn regions_are_shown_and_null_when_unset() {
+        let literal = json!({
+            "node_id": 2, "role": "follower", "leader_id": 1, "term": 3, "last_log_index": 120,
+            "last_applied": 120,
+            "members": [
+                {"id": 1, "api_addr": "a:1", "peer_addr": "a:2", "voter": true, "region": "eu"},
+                {"id": 2, "api_addr": "b:1", "peer_addr": "b:2", "voter": true, "region": null}
+            ],
+            "region": null, "leader_region": "eu", "preferred_leader_region": "eu"
+        });
+        let status: ClusterStatus = serde_json::from_value(literal.clone()).unwrap();
+        assert_eq!(status.leader_region.as_deref(), Some("eu"));
         assert_eq!(serde_json::to_value(&status).unwrap(), literal);
     }
 

@@ -48,12 +48,12 @@ impl LeaderChange {
         }
     }
 
-    async fn add(&self, id: NodeId, node: NodeInfo) -> Result<(), AdminError> {
+    async fn add(&self, id: NodeId, mut node: NodeInfo) -> Result<(), AdminError> {
         let metrics = self.metrics();
         let membership = metrics.membership_config.membership().clone();
         let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
         match membership.get_node(&id) {
-            Some(known) if *known != node => {
+            Some(known) if !is_recorded_as(known, &node) => {
                 return Err(AdminError::Refused(RefusalReason::AddressConflict { id }))
             }
             Some(_) if voters.contains(&id) => return Ok(()),
@@ -64,7 +64,18 @@ impl LeaderChange {
             self.prober.prove(id, &node.peer_addr, self.probe_timeout()),
             self.healthy_voters(&metrics, &voters),
         );
-        proved.map_err(AdminError::Refused)?;
+        let answered_region = proved.map_err(AdminError::Refused)?;
+        match &node.region {
+            Some(stated) if node.region != answered_region => {
+                let refusal = RefusalReason::RegionMismatch {
+                    id,
+                    stated: stated.clone(),
+                    answered: answered_region,
+                };
+                return Err(AdminError::Refused(refusal));
+            }
+            _ => node.region = answered_region,
+        }
         let mut after = voters.clone();
         after.insert(id);
         // The new member answered; it counts once it has caught up, which is checked below.
@@ -135,7 +146,7 @@ impl LeaderChange {
             .filter(|voter| **voter != metrics.id && replicating.contains(voter))
             .filter_map(|voter| Some((*voter, membership.get_node(voter)?.peer_addr.clone())))
             .map(|(voter, peer_addr)| async move {
-                self.prober.prove(voter, &peer_addr, timeout).await.ok().map(|()| voter)
+                self.prober.prove(voter, &peer_addr, timeout).await.ok().map(|_| voter)
             });
         let mut healthy: BTreeSet<NodeId> = join_all(probes).await.into_iter().flatten().collect();
         healthy.insert(metrics.id);
@@ -173,6 +184,14 @@ impl LeaderChange {
     fn metrics(&self) -> RaftMetrics {
         self.raft.metrics().borrow().clone()
     }
+}
+
+/// Whether the membership's record `known` is the node an add request describes as `stated`:
+/// the same addresses, and the same region unless the request leaves it to the node to say.
+fn is_recorded_as(known: &NodeInfo, stated: &NodeInfo) -> bool {
+    known.api_addr == stated.api_addr
+        && known.peer_addr == stated.peer_addr
+        && (stated.region.is_none() || stated.region == known.region)
 }
 
 fn ensure_leader(metrics: &RaftMetrics) -> Result<(), AdminError> {

@@ -15,12 +15,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{ClientWriteError, InitializeError, RaftError};
-use raft_store::{NodeId, NodeInfo, Raft};
+use raft_store::{NodeId, NodeInfo, Raft, Region};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 use self::leader_change::LeaderChange;
 pub use self::prober::Prober;
+pub use self::quorum::caught_up;
 use crate::forward::{leader_patience, Forwarder, LeaderAt};
 use crate::peer::identity::IdentityMismatch;
 use crate::peer::path;
@@ -74,12 +75,17 @@ pub enum RefusalReason {
     NoQuorum { voters: Vec<NodeId>, healthy: Vec<NodeId> },
     #[error("node {id} did not catch up with the log in time; it was removed again")]
     NotCaughtUp { id: NodeId },
+    #[error(
+        "node {id} was said to run in region {stated}, and it is configured with {}",
+        answered.as_ref().map_or("no region".to_owned(), |region| format!("region {region}"))
+    )]
+    RegionMismatch { id: NodeId, stated: Region, answered: Option<Region> },
 }
 
 impl RefusalReason {
     /// Whether the request itself is invalid (422), rather than unsafe for the cluster now (409).
     pub fn is_invalid_request(&self) -> bool {
-        matches!(self, RefusalReason::NotAMember)
+        matches!(self, RefusalReason::NotAMember | RefusalReason::RegionMismatch { .. })
     }
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use raft_store::NodeId;
+use raft_store::{NodeId, Region};
 
 use super::RefusalReason;
 use crate::peer::identity::{self, IdentityChallenge, NONCE_BYTES};
@@ -23,13 +23,13 @@ impl Prober {
     }
 
     /// Succeeds if the node at `peer_addr` answers within `timeout` as node `id`, holding this
-    /// node's cluster secret (or, like this node, none).
+    /// node's cluster secret (or, like this node, none), with the region it is configured with.
     pub async fn prove(
         &self,
         id: NodeId,
         peer_addr: &str,
         timeout: Duration,
-    ) -> Result<(), RefusalReason> {
+    ) -> Result<Option<Region>, RefusalReason> {
         let mut nonce = [0u8; NONCE_BYTES];
         crate::entropy::fill(&mut nonce);
         let challenge = IdentityChallenge { nonce };
@@ -44,6 +44,7 @@ impl Prober {
         identity::verify(self.secret.as_deref(), id, &challenge, &answer).map_err(|mismatch| {
             tracing::warn!(id, peer_addr, %mismatch, "a node failed the identity challenge");
             RefusalReason::NotThatNode { id, peer_addr: peer_addr.to_owned(), mismatch }
-        })
+        })?;
+        Ok(answer.region)
     }
 }

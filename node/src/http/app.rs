@@ -3,7 +3,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use raft_store::{NodeId, Raft};
+use raft_store::{NodeId, Raft, Region};
 
 use super::RateLimit;
 use crate::cluster_admin::ClusterAdmin;
@@ -12,6 +12,8 @@ use crate::service::{CouponService, KeyService};
 
 pub struct App {
     pub node_id: NodeId,
+    pub region: Option<Region>,
+    pub preferred_leader_region: Option<Region>,
     pub raft: Raft,
     pub service: CouponService,
     pub keys: KeyService,

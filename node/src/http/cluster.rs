@@ -9,7 +9,7 @@ use coupon_client::api::{
 };
 use openraft::ServerState;
 use raft_store::command::MembershipNote;
-use raft_store::NodeInfo;
+use raft_store::{NodeInfo, Region};
 
 use super::app::{App, AppState};
 use super::extract::{JsonBody, PathId, QueryParams};
@@ -31,8 +31,13 @@ pub fn cluster_status(app: &App) -> ClusterStatus {
             api_addr: node.api_addr.clone(),
             peer_addr: node.peer_addr.clone(),
             voter: membership.voter_ids().any(|voter| voter == *id),
+            region: node.region.as_ref().map(Region::to_string),
         })
         .collect();
+    let leader_region = metrics
+        .current_leader
+        .and_then(|leader| membership.get_node(&leader)?.region.as_ref())
+        .map(Region::to_string);
     let role = match metrics.state {
         ServerState::Leader => NodeRole::Leader,
         ServerState::Follower => NodeRole::Follower,
@@ -48,6 +53,9 @@ pub fn cluster_status(app: &App) -> ClusterStatus {
         last_log_index: metrics.last_log_index,
         last_applied: metrics.last_applied.map(|log_id| log_id.index),
         members,
+        region: app.region.as_ref().map(Region::to_string),
+        leader_region,
+        preferred_leader_region: app.preferred_leader_region.as_ref().map(Region::to_string),
     }
 }
 
@@ -168,7 +176,13 @@ fn member_node(member: &AddMemberRequest) -> Result<NodeInfo, ApiError> {
     if !valid(&member.peer_addr) {
         return Err(ApiError::invalid_field("peer_addr", "must be host:port"));
     }
-    Ok(NodeInfo { api_addr: member.api_addr.clone(), peer_addr: member.peer_addr.clone() })
+    let region = match &member.region {
+        Some(name) => Some(Region::new(name).map_err(|_| {
+            ApiError::invalid_field("region", "must be 1 to 32 characters of a-z, 0-9 and '-'")
+        })?),
+        None => None,
+    };
+    Ok(NodeInfo { api_addr: member.api_addr.clone(), peer_addr: member.peer_addr.clone(), region })
 }
 
 /// Liveness: the process is up.

@@ -114,7 +114,7 @@ mod tests {
     #[tokio::test]
     async fn the_identity_challenge_carries_no_secret_and_other_calls_do() {
         let challenge = IdentityChallenge { nonce: [1; NONCE_BYTES] };
-        let answer = identity::answer(Some("s3cret"), 4, &challenge);
+        let answer = identity::answer(Some("s3cret"), 4, None, &challenge);
         let recorder = Arc::new(Recorder {
             seen: Mutex::new(Vec::new()),
             answer: Bytes::from(codec::encode(&answer).unwrap()),

@@ -20,6 +20,8 @@ pub mod path {
     pub const PROPOSE: &str = "/peer/propose";
     pub const READ_INDEX: &str = "/peer/read-index";
     pub const MEMBERSHIP: &str = "/peer/membership";
+    /// The leader asks a voter to stand for election now (`leader_preference`).
+    pub const CAMPAIGN: &str = "/peer/campaign";
     /// Whether this member refuses a key: how a revocation learns it has reached every member.
     pub const KEY_REFUSED: &str = "/peer/key-refused";
     /// The identity challenge: the one peer route that needs no secret, and is sent without it.

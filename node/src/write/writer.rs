@@ -20,6 +20,7 @@ use super::WriteError;
 use crate::forward::{
     known_leader, leader_now, leader_patience, ForwardError, Forwarder, Leader, LeaderAt,
 };
+use crate::handoff_gate::HandoffGate;
 use crate::limits::{FORWARD_ATTEMPTS_MAX, FORWARD_TIMEOUT, LEADER_RETRY_BACKOFF};
 use crate::metrics::Metrics;
 use crate::peer::path;
@@ -33,6 +34,7 @@ pub struct Writer {
     clock: Arc<LeaderClock>,
     wall_clock: Arc<WallClock>,
     metrics: Arc<Metrics>,
+    handoff: Arc<HandoffGate>,
 }
 
 impl Writer {
@@ -41,8 +43,9 @@ impl Writer {
         commit_timeout: Duration,
         wall_clock: Arc<WallClock>,
         metrics: Arc<Metrics>,
+        handoff: Arc<HandoffGate>,
     ) -> Self {
-        Self { forwarder, commit_timeout, clock: Arc::default(), wall_clock, metrics }
+        Self { forwarder, commit_timeout, clock: Arc::default(), wall_clock, metrics, handoff }
     }
 
     /// Writes `requests` through whichever node leads, following leader changes: one answer per
@@ -124,11 +127,19 @@ impl Writer {
         leader_now(self.forwarder.raft()).map(|leader| (leader.id, leader.node))
     }
 
-    /// Appends `requests` as one entry if this node leads; `NotLeader` otherwise.
+    /// Appends `requests` as one entry if this node leads; `NotLeader` otherwise. While this
+    /// node hands leadership on, it waits for the handoff to end; if leadership moved, nothing
+    /// was appended and the answer is `NotLeader`, naming the new leader.
     pub async fn write_as_leader(
         &self,
         requests: Vec<KeyedCommand>,
     ) -> Result<Vec<AppliedOutcome>, WriteError> {
+        if tokio::time::timeout(self.commit_timeout, self.handoff.pass()).await.is_err() {
+            return Err(WriteError::NotLeader { leader: self.leader_hint() });
+        }
+        if !self.leads() {
+            return Err(WriteError::NotLeader { leader: self.leader_hint() });
+        }
         let count = requests.len();
         let (stamped_at, held_back) = self.clock.stamp(self.wall_clock.now());
         if held_back {
@@ -285,7 +296,7 @@ mod tests {
     use crate::write::WriteError;
 
     fn node() -> NodeInfo {
-        NodeInfo { api_addr: "127.0.0.1:1".into(), peer_addr: "127.0.0.1:2".into() }
+        NodeInfo { api_addr: "127.0.0.1:1".into(), peer_addr: "127.0.0.1:2".into(), region: None }
     }
 
     fn request(token: bool) -> KeyedCommand {

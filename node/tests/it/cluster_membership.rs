@@ -82,7 +82,8 @@ async fn hostile_listener(claimed_id: u64) -> (String, Recorded) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let recorded = Recorded::default();
-    let answer = codec::encode(&IdentityAnswer { node_id: claimed_id, proof: None }).unwrap();
+    let answer =
+        codec::encode(&IdentityAnswer { node_id: claimed_id, region: None, proof: None }).unwrap();
     let sink = recorded.clone();
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {

@@ -6,6 +6,7 @@ mod catalogue;
 mod cluster_crash;
 mod cluster_membership;
 mod cluster_race;
+mod cluster_regions;
 mod cluster_snapshot;
 mod codes;
 mod holds;

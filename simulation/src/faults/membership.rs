@@ -39,6 +39,7 @@ pub async fn change_membership(
                     id: node,
                     api_addr: api_addr(node).to_string(),
                     peer_addr: peer_addr(node).to_string(),
+                    region: None,
                 };
                 admin.add_member(&request).await
             }

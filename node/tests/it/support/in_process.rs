@@ -29,11 +29,16 @@ impl InProcessCluster {
     /// Starts `size` nodes with `extra_flags`, initialises them as one cluster and waits until
     /// every node is ready.
     pub async fn start(size: u64, extra_flags: &[&str]) -> Self {
+        Self::start_each(size, |_| extra_flags.iter().map(|flag| flag.to_string()).collect()).await
+    }
+
+    /// `start`, node `id` with the flags `flags_of(id)`; a node's `--region=` is named in the
+    /// initial membership.
+    pub async fn start_each(size: u64, flags_of: impl Fn(u64) -> Vec<String>) -> Self {
         let mut nodes = Vec::new();
         for id in 1..=size {
             let dir = tempfile::tempdir().expect("data dir");
-            let extra_flags: Vec<String> =
-                extra_flags.iter().map(|flag| flag.to_string()).collect();
+            let extra_flags = flags_of(id);
             let mut node = InProcessNode {
                 id,
                 api_addr: "127.0.0.1:0".into(),
@@ -45,16 +50,26 @@ impl InProcessCluster {
             node.boot().await;
             nodes.push(node);
         }
+        let flag = |node: &InProcessNode, name: &str| {
+            node.extra_flags.iter().find_map(|flag| flag.strip_prefix(name)).map(str::to_owned)
+        };
         let members: Vec<_> = nodes
             .iter()
-            .map(|node| json!({"id": node.id, "api_addr": node.api_addr, "peer_addr": node.peer_addr}))
+            .map(|node| {
+                let mut member =
+                    json!({"id": node.id, "api_addr": node.api_addr, "peer_addr": node.peer_addr});
+                if let Some(region) = flag(node, "--region=") {
+                    member["region"] = json!(region);
+                }
+                member
+            })
             .collect();
         // A cluster started with a bootstrap admin key is initialised with it.
-        let admin_key = extra_flags.iter().find_map(|flag| flag.strip_prefix("--admin-key="));
+        let admin_key = flag(&nodes[0], "--admin-key=");
         let mut init = client()
             .post(format!("http://{}/cluster/init", nodes[0].api_addr))
             .json(&json!({ "members": members }));
-        if let Some(key) = admin_key {
+        if let Some(key) = &admin_key {
             init = init.bearer_auth(key);
         }
         let reply = send(init).await;
