@@ -40,11 +40,13 @@ pub fn plan(family: RegionFamily, rng: &mut impl Rng) -> FaultPlan {
     };
     let layout = RegionLayout { voters, preferred: PREFERRED, delays: LatencyMatrix::WORLD };
     let mut timing = FaultPlan::draw_timing(rng, (50, 1000), (0, 50));
-    // Production's defaults (100 ms, 800-1600 ms): a heartbeat round trip to the farthest
-    // region (300 ms) must fit in an election timeout several times over.
-    timing.heartbeat_ms = 100;
-    timing.election_timeout_ms_min = 100 * rng.gen_range(8..=10);
-    timing.election_timeout_ms_max = 2 * timing.election_timeout_ms_min;
+    // openraft 0.9 gives an append (a heartbeat too) one heartbeat interval to answer, and a
+    // timed-out exchange loses its connection: the interval must hold a new connection's connect
+    // and request round trips to the farthest voter (2 x 330 ms to ap with jitter), or that voter
+    // never hears from the leader again once a call to it failed (seen with 100 ms).
+    timing.heartbeat_ms = 700;
+    timing.election_timeout_ms_min = timing.heartbeat_ms * rng.gen_range(4..=5);
+    timing.election_timeout_ms_max = timing.election_timeout_ms_min + 1000;
     let steps = (0..rng.gen_range(2..=3))
         .map(|index| {
             let region = match family {

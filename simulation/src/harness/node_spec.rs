@@ -59,16 +59,27 @@ impl NodeSpec {
             .initial_voters
             .iter()
             .filter(|voter| **voter != self.id)
-            .map(|voter| format!("{voter}={}/{}", api_addr(*voter), peer_addr(*voter)))
+            .map(|voter| {
+                let region = self.region_of(*voter).map(|r| format!("@{r}")).unwrap_or_default();
+                format!("{voter}={}/{}{region}", api_addr(*voter), peer_addr(*voter))
+            })
             .collect();
         if !peers.is_empty() {
             args.push(format!("--peers={}", peers.join(",")));
+        }
+        if let Some(layout) = &self.regions {
+            args.extend(self.region_of(self.id).map(|region| format!("--region={region}")));
+            args.push(format!("--preferred-leader-region={}", layout.preferred));
         }
         // One node initialises the cluster; the others wait to hear from it. A spare never
         // bootstraps: it joins when it is added through the API.
         let bootstraps = self.initial_voters.first() == Some(&self.id);
         args.push(if bootstraps { "--bootstrap" } else { "--no-bootstrap" }.to_owned());
         args
+    }
+
+    fn region_of(&self, id: NodeId) -> Option<crate::region::Region> {
+        self.regions.as_ref().and_then(|layout| layout.node(id))
     }
 
     /// Starts the node and keeps it running until the madsim node is killed.
