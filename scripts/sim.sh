@@ -37,7 +37,7 @@ ALL_SCENARIOS=(partitions crashes snapshot_catch_up membership lossy_network mix
     regions_3 regions_5 preferred_region_loss)
 REGION_SCENARIOS=" regions_3 regions_5 preferred_region_loss "
 SEEDS_DEFAULT=30
-REGION_SEEDS_DEFAULT=30
+REGION_SEEDS_DEFAULT=10
 seeds=""
 scenarios=()
 broken=""
