@@ -3,13 +3,14 @@
 #
 #   scripts/sim.sh [options] [SEEDS]
 #
-#   SEEDS                 seeds per scenario (default 30: the CI run)
+#   SEEDS                 seeds per scenario (default: the CI run, 30 per scenario and
+#                         REGION_SEEDS_DEFAULT per region scenario, which cost more each)
 #   --scenario NAME       only this scenario (repeatable): partitions, crashes,
 #                         snapshot_catch_up, membership, lossy_network, mixed, truncation,
-#                         clock_skew
+#                         clock_skew, regions_3, regions_5, preferred_region_loss
 #   --broken FEATURE      build the node deliberately broken: no-idempotency, ack-before-flush,
 #                         snapshot-without-idempotency, stale-follower-reads, blind-resend,
-#                         confirm-after-expiry
+#                         confirm-after-expiry, no-leader-preference
 #                         ("broken-" optional)
 #   --detect              with --broken: report per scenario how many seeds caught the bug and
 #                         the first that did; exits 0 only if every scenario run caught it
@@ -19,7 +20,9 @@
 #
 # Besides pass or fail it reports, per scenario, the failover latency (from each election to the
 # new leader's first committed write: p50, p99, max over every election of every seed) and how
-# far log time ran ahead of the true time of day at most.
+# far log time ran ahead of the true time of day at most; for the region scenarios, redeem and
+# validate latency per client region beside the floor the delay matrix implies, and how long
+# after the start and each heal the leader settled in the preferred region.
 #
 # Environment: MADSIM_TEST_SEED is the first seed (default 1); seeds are consecutive.
 # Every seed runs in a process of its own: tokio's `select!` (used inside openraft) seeds its
@@ -31,8 +34,12 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-ALL_SCENARIOS=(partitions crashes snapshot_catch_up membership lossy_network mixed truncation clock_skew)
-seeds=30
+ALL_SCENARIOS=(partitions crashes snapshot_catch_up membership lossy_network mixed truncation clock_skew
+    regions_3 regions_5 preferred_region_loss)
+REGION_SCENARIOS=" regions_3 regions_5 preferred_region_loss "
+SEEDS_DEFAULT=30
+REGION_SEEDS_DEFAULT=10
+seeds=""
 scenarios=()
 broken=""
 detect=0
@@ -48,7 +55,7 @@ while [ $# -gt 0 ]; do
         --no-determinism) determinism=0; shift ;;
         -j) jobs="$2"; shift 2 ;;
         -v|--verbose) verbose=1; shift ;;
-        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         [0-9]*) seeds="$1"; shift ;;
         *) echo "sim.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
@@ -66,7 +73,17 @@ if [ "$detect" = 1 ] && [ -z "$broken" ]; then
 fi
 
 first_seed="${MADSIM_TEST_SEED:-1}"
-last_seed=$((first_seed + seeds - 1))
+# Seeds of scenario $1: SEEDS if given, else its CI default.
+seeds_of() {
+    if [ -n "$seeds" ]; then
+        echo "$seeds"
+    elif [[ "$REGION_SCENARIOS" == *" $1 "* ]]; then
+        echo "$REGION_SEEDS_DEFAULT"
+    else
+        echo "$SEEDS_DEFAULT"
+    fi
+}
+last_of() { echo $((first_seed + $(seeds_of "$1") - 1)); }
 export RUSTFLAGS="--cfg madsim"
 export CARGO_TARGET_DIR=target/sim
 # The workspace's own crates at opt-level 1 too (dependencies already are): seeds run about
@@ -114,7 +131,7 @@ seed_failed() {
 # What caught the failing seeds of scenario $1: how many seeds each invariant (or a panic
 # inside the run, by source file) failed.
 caught_by() {
-    for ((seed = first_seed; seed <= last_seed; seed++)); do
+    for ((seed = first_seed; seed <= $(last_of "$1"); seed++)); do
         seed_failed "$1" "$seed" || continue
         found=$(sed -n 's/^  \[\([a-z_]*\)\].*/\1/p' "$work/$1-$seed.out" | sort -u)
         [ -n "$found" ] || found=$(sed -n 's/.*panicked at \([^:]*\):.*/panic:\1/p' \
@@ -123,10 +140,12 @@ caught_by() {
     done | sort | uniq -c | sort -rn | awk '{printf "%s%s %s", sep, $2, $1; sep=", "}'
 }
 
-echo "sim.sh: ${#scenarios[@]} scenario(s) x $seeds seeds ($first_seed..$last_seed)${broken:+, $broken}, $jobs at a time"
+runs=0
+for scenario in "${scenarios[@]}"; do runs=$((runs + $(seeds_of "$scenario"))); done
+echo "sim.sh: ${#scenarios[@]} scenario(s), $runs seeds from $first_seed${broken:+, $broken}, $jobs at a time"
 start=$(now)
 for scenario in "${scenarios[@]}"; do
-    for ((seed = first_seed; seed <= last_seed; seed++)); do echo "$scenario $seed"; done
+    for ((seed = first_seed; seed <= $(last_of "$scenario"); seed++)); do echo "$scenario $seed"; done
 done | run_seeds
 elapsed=$(echo "$(now) - $start" | bc)
 
@@ -135,7 +154,8 @@ uncaught=0
 for scenario in "${scenarios[@]}"; do
     caught=0
     first=""
-    for ((seed = first_seed; seed <= last_seed; seed++)); do
+    scenario_seeds=$(seeds_of "$scenario")
+    for ((seed = first_seed; seed <= $(last_of "$scenario"); seed++)); do
         [ "$verbose" = 0 ] || grep '^\[sim\]' "$work/$scenario-$seed.out" || true
         if seed_failed "$scenario" "$seed"; then
             caught=$((caught + 1))
@@ -144,19 +164,19 @@ for scenario in "${scenarios[@]}"; do
     done
     if [ "$detect" = 1 ]; then
         if [ -n "$first" ]; then
-            echo "$broken $scenario: caught on $caught of $seeds seeds; first at seed $first" \
+            echo "$broken $scenario: caught on $caught of $scenario_seeds seeds; first at seed $first" \
                 "($((first - first_seed + 1)) seed(s) tried); by: $(caught_by "$scenario")"
         else
-            echo "$broken $scenario: NOT caught in $seeds seeds"
+            echo "$broken $scenario: NOT caught in $scenario_seeds seeds"
             uncaught=$((uncaught + 1))
         fi
     elif [ -n "$first" ]; then
         failed=$((failed + caught))
-        echo "sim.sh: $scenario FAILED on $caught of $seeds seeds; the first, seed $first:"
+        echo "sim.sh: $scenario FAILED on $caught of $scenario_seeds seeds; the first, seed $first:"
         grep -v '^\[sim\]' "$work/$scenario-$first.out" \
             | grep -E -A30 'failed on seed|panicked' | grep -v '^ *[0-9]*: \|^ *at ' | head -45
     else
-        echo "sim.sh: $scenario passed $seeds seeds"
+        echo "sim.sh: $scenario passed $scenario_seeds seeds"
     fi
 done
 # p50, p99 and max of the numbers (ms) on stdin, labelled $1.
@@ -173,29 +193,71 @@ percentiles() {
 
 # Failover latency and log-time lead of scenario $1, from the lines every passing seed prints.
 report_timing() {
-    for ((seed = first_seed; seed <= last_seed; seed++)); do
-        sed -n 's/^\[sim\] failover [a-z_]* [0-9]* without_write=[0-9]* ms://p' "$work/$1-$seed.out"
+    for ((seed = first_seed; seed <= $(last_of "$1"); seed++)); do
+        sed -n 's/^\[sim\] failover [a-z_0-9]* [0-9]* without_write=[0-9]* ms://p' "$work/$1-$seed.out"
     done | percentiles "$1 failover (election to first write committed)"
-    for ((seed = first_seed; seed <= last_seed; seed++)); do
-        sed -n 's/^\[sim\] quorum_to_write [a-z_]* [0-9]* ms://p' "$work/$1-$seed.out"
+    for ((seed = first_seed; seed <= $(last_of "$1"); seed++)); do
+        sed -n 's/^\[sim\] quorum_to_write [a-z_0-9]* [0-9]* ms://p' "$work/$1-$seed.out"
     done | percentiles "$1 failover (first commit of the term to first write committed)"
-    for ((seed = first_seed; seed <= last_seed; seed++)); do
-        sed -n 's/^\[sim\] log_time_lead [a-z_]* \([0-9]*\) \(-\{0,1\}[0-9]*\) ms.*/\2 \1/p' "$work/$1-$seed.out"
+    for ((seed = first_seed; seed <= $(last_of "$1"); seed++)); do
+        sed -n 's/^\[sim\] log_time_lead [a-z_0-9]* \([0-9]*\) \(-\{0,1\}[0-9]*\) ms.*/\2 \1/p' "$work/$1-$seed.out"
     done | sort -g | tail -1 | awk -v name="$1" \
         '{ printf "sim.sh: %s log time at most %.1f s ahead of the true time (seed %s)\n", name, $1 / 1000, $2 }'
 }
 
+# How long after the start and each heal the leader settled in the preferred region (scenario
+# $1): p50, p99, max, and the quiet stretches in which it never did.
+report_preferred_leader() {
+    for ((seed = first_seed; seed <= $(last_of "$1"); seed++)); do
+        sed -n 's/^\[sim\] preferred_leader [a-z_0-9]* [0-9]* ms://p' "$work/$1-$seed.out"
+    done | tr ' ' '\n' | grep . | sort -g | awk -v name="$1" '
+        /^never/ { never++; next }
+        { ms[++n] = $1 }
+        END {
+            p99 = int(n * 0.99); if (p99 < n * 0.99) p99++
+            if (n == 0) { printf "sim.sh: %s: the leader never settled in the preferred region\n", name; exit }
+            printf "sim.sh: %s leader in the preferred region after start or heal: %d stretches, p50 %.0f ms, p99 %.0f ms, max %.0f ms; never in %d\n",
+                name, n, ms[int((n + 1) / 2)], ms[p99], ms[n], never
+        }'
+}
+
+# Redeem and validate latency per client region of scenario $1 (operations in quiet stretches
+# under a leader of the preferred region), beside the floor the delay matrix implies.
+report_region_latency() {
+    echo "sim.sh: $1 latency per client region (ms): operations, p50, p99, floor (mean), p50 / floor"
+    for ((seed = first_seed; seed <= $(last_of "$1"); seed++)); do
+        sed -n 's/^\[sim\] region_latency [a-z_0-9]* [0-9]* \([a-z]*\) \([a-z]*\) ms: \(.*\)/\1 \2 \3/p' \
+            "$work/$1-$seed.out"
+    done | awk '{ for (i = 3; i <= NF; i++) { split($i, pair, "/"); print $1, $2, pair[1], pair[2] } }' \
+        | sort -k1,1 -k2,2 -k3,3g | awk -v name="$1" '
+        function flush() {
+            if (n == 0) return
+            p99 = int(n * 0.99); if (p99 < n * 0.99) p99++
+            p50 = ms[int((n + 1) / 2)]; floor = floor_sum / n
+            printf "sim.sh: %s   %s %-8s %6d  %7.1f  %7.1f  %7.1f  %5.2f\n",
+                name, region, kind, n, p50, ms[p99], floor, p50 / floor
+            n = 0; floor_sum = 0
+        }
+        $1 != region || $2 != kind { flush(); region = $1; kind = $2 }
+        { ms[++n] = $3; floor_sum += $4 }
+        END { flush() }'
+}
+
 if [ "$detect" = 0 ]; then
     for scenario in "${scenarios[@]}"; do report_timing "$scenario"; done
-    for kind in "failover [a-z_]* [0-9]* without_write=[0-9]*" "quorum_to_write [a-z_]* [0-9]*"; do
+    for kind in "failover [a-z_0-9]* [0-9]* without_write=[0-9]*" "quorum_to_write [a-z_0-9]* [0-9]*"; do
         for scenario in "${scenarios[@]}"; do
-            for ((seed = first_seed; seed <= last_seed; seed++)); do
+            for ((seed = first_seed; seed <= $(last_of "$scenario"); seed++)); do
                 sed -n "s/^\\[sim\\] $kind ms://p" "$work/$scenario-$seed.out"
             done
-        done | percentiles "every scenario: ${kind%% *} over $seeds seeds each"
+        done | percentiles "every scenario: ${kind%% *}"
+    done
+    for scenario in "${scenarios[@]}"; do
+        [[ "$REGION_SCENARIOS" == *" $scenario "* ]] || continue
+        report_preferred_leader "$scenario"
+        report_region_latency "$scenario"
     done
 fi
-runs=$((seeds * ${#scenarios[@]}))
 echo "sim.sh: $runs runs in $(printf "%.1f" "$elapsed") s ($(echo "scale=2; $runs / $elapsed" | bc) seeds/s with $jobs at a time)"
 
 if [ "$detect" = 1 ]; then

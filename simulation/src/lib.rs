@@ -7,6 +7,8 @@
 //! - `faults`: per-seed fault plans and the driver that injects and heals them.
 //! - `workload`: simulated clients racing for coupons, and the history of what they saw.
 //! - `checker`: a linearizability checker and the model of a coupon.
+//! - `region`: where each host of a region run sits and the delays between regions (plain data,
+//!   below everything); `region_scenarios` plans those runs, `region_latency` measures them.
 //! - `invariants`: one checked property per file.
 //! - `scenario`, `run`, `report`: what a test runs, and what a failure leaves behind.
 //!
@@ -25,6 +27,9 @@ pub mod harness;
 pub mod invariants;
 pub mod liveness;
 pub mod net;
+pub mod region;
+pub mod region_latency;
+pub mod region_scenarios;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -34,6 +34,7 @@ pub fn broken_feature() -> Option<&'static str> {
         (cfg!(feature = "broken-stale-follower-reads"), "broken-stale-follower-reads"),
         (cfg!(feature = "broken-blind-resend"), "broken-blind-resend"),
         (cfg!(feature = "broken-confirm-after-expiry"), "broken-confirm-after-expiry"),
+        (cfg!(feature = "broken-no-leader-preference"), "broken-no-leader-preference"),
     ]
     .into_iter()
     .find_map(|(on, name)| on.then_some(name))

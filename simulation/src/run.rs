@@ -13,13 +13,15 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::faults::{FaultDriver, FaultLog, FaultPlan, MembershipResult};
+use crate::faults::{FaultDriver, FaultLog, FaultPlan, FaultWindow, MembershipResult};
 use crate::final_state::FinalState;
 use crate::harness::address::{api_addr, client_ip};
 use crate::harness::Cluster;
-use crate::invariants::{check_all, Evidence};
+use crate::invariants::{check_all, quiet_stretches, Evidence};
 use crate::liveness::{redeem_after_heal, Liveness};
-use crate::net::SimExchange;
+use crate::net::{wan, SimExchange};
+use crate::region::{Region, RegionLayout};
+use crate::region_latency::RegionLatency;
 use crate::report;
 use crate::scenario::Scenario;
 use crate::workload::setup::create_until_acknowledged;
@@ -59,12 +61,17 @@ pub async fn run_scenario(scenario: Scenario) {
     let workload = scenario.workload(&mut rng);
     let setup = json!({"plan": plan, "workload": workload});
     println!("[sim] scenario {} seed {seed}: {setup}", scenario.name());
-    let cluster = Cluster::boot(plan.voters, plan.spares, plan.timing);
+    let _wan = plan.regions.as_ref().map(|layout| wan::install(layout.delays));
+    let cluster = Cluster::boot(plan.voters, plan.spares, plan.timing, plan.regions.as_ref());
     let history = History::new();
     let log = FaultLog::new(history.start());
     report::arm(scenario.name(), seed, &setup, &history, &log);
     let control_ip = IpAddr::V4(Ipv4Addr::new(10, 0, 2, 1));
     let control = handle.create_node().name("control").ip(control_ip).build();
+    if let Some(layout) = &plan.regions {
+        wan::place(control.id(), control_ip, layout.preferred);
+    }
+    let regions = plan.regions.clone();
     let run = Run { plan, workload, cluster: cluster.clone(), history: history.clone(), log, rng };
     let log = run.log.clone();
     let outcome = match control.spawn(run.execute()).await {
@@ -76,6 +83,8 @@ pub async fn run_scenario(scenario: Scenario) {
         seed,
         setup,
         log: log.lines(),
+        fault_windows: log.windows(),
+        regions,
         ops: history.ops(),
         observations: cluster.observer().snapshot(),
         outcome,
@@ -89,6 +98,8 @@ struct Record {
     seed: u64,
     setup: serde_json::Value,
     log: Vec<String>,
+    fault_windows: Vec<FaultWindow>,
+    regions: Option<RegionLayout>,
     ops: Vec<crate::workload::Op>,
     observations: crate::harness::Observations,
     outcome: Outcome,
@@ -103,6 +114,8 @@ impl Record {
             observations: &self.observations,
             liveness: &self.outcome.liveness,
             membership: &self.outcome.membership,
+            fault_windows: &self.fault_windows,
+            regions: self.regions.as_ref(),
         };
         let violations = check_all(&evidence);
         let (name, seed) = (self.scenario.name(), self.seed);
@@ -146,6 +159,20 @@ impl Record {
             listed(|p| p.0)
         );
         println!("[sim] quorum_to_write {name} {seed} ms: {}", listed(|p| p.1));
+        if let Some(layout) = &self.regions {
+            RegionLatency::measure(layout, &evidence).print(name, seed);
+            // How long after the start and each heal the leader settled in the preferred region.
+            let settled: Vec<String> = quiet_stretches(&evidence, layout)
+                .iter()
+                .map(|stretch| match stretch.settled_after_ns() {
+                    Some(after) => format!("{:.1}", after as f64 / 1e6),
+                    None => {
+                        format!("never/{:.1}", (stretch.until_ns - stretch.from_ns) as f64 / 1e6)
+                    }
+                })
+                .collect();
+            println!("[sim] preferred_leader {name} {seed} ms: {}", settled.join(" "));
+        }
         println!("[sim] fingerprint {name} {seed} {fingerprint}");
     }
 
@@ -170,7 +197,7 @@ impl Run {
     async fn execute(mut self) -> Outcome {
         self.cluster.wait_for_leader(Duration::from_secs(20)).await;
         let admin_seed = self.rng.gen();
-        let admin = self.client(admin_seed);
+        let admin = self.client(admin_seed, self.plan.regions.as_ref().map(|l| l.preferred));
         let pool = CouponPool::default();
         for index in 0..self.workload.race_coupons {
             let (low, high) = self.workload.usage_limit;
@@ -218,9 +245,16 @@ impl Run {
         Outcome { pool: pool.all(), membership, liveness, final_state }
     }
 
-    fn client(&self, seed: u64) -> CouponClient<SimExchange> {
-        let nodes = self.cluster.ids().into_iter().map(|id| api_addr(id).to_string()).collect();
-        let config = self.workload.client_config(seed);
+    /// A client of the cluster; in a region run, of `region`: it tries its own region's nodes
+    /// first and sends writes there too (they forward to the leader), not to the leader.
+    fn client(&self, seed: u64, region: Option<Region>) -> CouponClient<SimExchange> {
+        let ids = match (&self.plan.regions, region) {
+            (Some(layout), Some(region)) => layout.nodes_for_client(region),
+            _ => self.cluster.ids(),
+        };
+        let nodes = ids.into_iter().map(|id| api_addr(id).to_string()).collect();
+        let mut config = self.workload.client_config(seed);
+        config.follow_leader_hint = region.is_none();
         match CouponClient::with_exchange(nodes, config, SimExchange) {
             Ok(client) => client,
             Err(error) => panic!("the simulated node list is always valid: {error}"),
@@ -236,22 +270,25 @@ impl Run {
         (0..self.workload.clients)
             .map(|index| {
                 let client_seed = self.rng.gen();
-                let client = self.client(client_seed);
+                let region = self.plan.regions.as_ref().map(|layout| layout.client(index));
+                let client = self.client(client_seed, region);
                 let rng = StdRng::seed_from_u64(self.rng.gen());
+                // In a region run, its pinned calls and reads go to its own region's nodes.
+                let nodes = match (&self.plan.regions, region) {
+                    (Some(layout), Some(region)) => layout.nodes_in(region),
+                    _ => self.cluster.ids(),
+                };
                 let shared = (self.history.clone(), pool.clone(), checkout.clone());
-                let racer = Racer::new(
-                    index + 1,
-                    client,
-                    self.cluster.ids(),
-                    shared,
-                    self.workload.clone(),
-                    rng,
-                );
+                let racer =
+                    Racer::new(index + 1, client, nodes, shared, self.workload.clone(), rng);
                 let node = handle
                     .create_node()
                     .name(format!("client-{index}"))
                     .ip(client_ip(index))
                     .build();
+                if let Some(region) = region {
+                    wan::place(node.id(), client_ip(index), region);
+                }
                 let stop = stop.clone();
                 node.spawn(racer.run(stop))
             })

@@ -6,6 +6,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use crate::faults::{Fault, FaultPlan, MembershipChange, Step, Target};
+use crate::region_scenarios::{self, RegionFamily};
 use crate::workload::WorkloadSpec;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,10 +32,17 @@ pub enum Scenario {
     /// A node's clock leaps a day ahead (or an hour behind) and back, while it leads or while
     /// the leader is cut off so that it may win.
     ClockSkew,
+    /// Three voters, one per region (eu, us, ap), over wide-area delays; a whole region lost
+    /// (cut off or powered off) and back, 2-3 times (`region_scenarios`).
+    RegionsThree,
+    /// As `RegionsThree` with five voters: two in eu, two in us, one in ap.
+    RegionsFive,
+    /// Three or five voters over regions; the preferred leader region (eu) lost and healed.
+    PreferredRegionLoss,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Partitions,
         Scenario::Crashes,
         Scenario::SnapshotCatchUp,
@@ -43,6 +51,9 @@ impl Scenario {
         Scenario::Mixed,
         Scenario::Truncation,
         Scenario::ClockSkew,
+        Scenario::RegionsThree,
+        Scenario::RegionsFive,
+        Scenario::PreferredRegionLoss,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,10 +66,26 @@ impl Scenario {
             Scenario::Mixed => "mixed",
             Scenario::Truncation => "truncation",
             Scenario::ClockSkew => "clock_skew",
+            Scenario::RegionsThree => "regions_3",
+            Scenario::RegionsFive => "regions_5",
+            Scenario::PreferredRegionLoss => "preferred_region_loss",
+        }
+    }
+
+    /// The region scenarios' family, `None` for the others.
+    fn regions(self) -> Option<RegionFamily> {
+        match self {
+            Scenario::RegionsThree => Some(RegionFamily::ThreeVoters),
+            Scenario::RegionsFive => Some(RegionFamily::FiveVoters),
+            Scenario::PreferredRegionLoss => Some(RegionFamily::PreferredLost),
+            _ => None,
         }
     }
 
     pub fn plan(self, rng: &mut impl Rng) -> FaultPlan {
+        if let Some(family) = self.regions() {
+            return region_scenarios::plan(family, rng);
+        }
         let voters = match self {
             Scenario::Truncation => 5,
             Scenario::Membership => 3,
@@ -74,6 +101,7 @@ impl Scenario {
             spares: if self == Scenario::Membership { 2 } else { 0 },
             timing: FaultPlan::draw_timing(rng, snapshot_every, kept),
             latency_ms: (1, rng.gen_range(2..=15)),
+            regions: None,
             steps: Vec::new(),
         };
         let step_count = rng.gen_range(3..=5);
@@ -86,6 +114,9 @@ impl Scenario {
             Scenario::Mixed => (0..step_count).map(|_| mixed_step(rng, &plan)).collect(),
             Scenario::Truncation => (0..step_count).map(|_| truncation_step(rng)).collect(),
             Scenario::ClockSkew => (0..step_count).map(|_| clock_step(rng, &plan)).collect(),
+            Scenario::RegionsThree | Scenario::RegionsFive | Scenario::PreferredRegionLoss => {
+                unreachable!("region scenarios are planned by region_scenarios")
+            }
         };
         plan
     }
@@ -108,6 +139,7 @@ impl Scenario {
                 spec.think_ms = (2, 60);
                 spec.usage_limit = (20, rng.gen_range(30..=60));
             }
+            _ if self.regions().is_some() => region_scenarios::workload(&mut spec, rng),
             _ => {}
         }
         spec

@@ -33,6 +33,7 @@ impl FaultDriver {
         let mut changes = Vec::new();
         for step in &plan.steps {
             madsim::time::sleep(step.gap).await;
+            self.log.fault_begins();
             match &step.fault {
                 Fault::Membership { during, change } => {
                     self.inject(during);
@@ -70,6 +71,7 @@ impl FaultDriver {
     fn heal(&self, base_latency: &std::ops::Range<Duration>) {
         self.cluster.heal();
         self.cluster.set_network(base_latency.clone(), 0.0);
+        self.log.fault_healed();
         self.log.note("heal".to_owned());
     }
 
@@ -124,6 +126,14 @@ impl FaultDriver {
                 let node = self.resolve(*target);
                 cluster.skew_clock(node, chrono::TimeDelta::milliseconds(*ahead_ms));
                 self.log.note(format!("clock of node {node} leaps {ahead_ms} ms"));
+            }
+            Fault::LoseRegion { region, nodes, crash } => {
+                if *crash {
+                    nodes.iter().for_each(|node| cluster.kill(*node));
+                } else {
+                    cluster.partition(nodes);
+                }
+                self.log.note(format!("lose region {region} {nodes:?} (crash: {crash})"));
             }
             Fault::Combined(faults) => faults.iter().for_each(|fault| self.inject(fault)),
             Fault::LagBehindSnapshot { .. }

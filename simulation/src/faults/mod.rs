@@ -8,6 +8,6 @@ mod plan;
 mod truncation;
 
 pub use driver::FaultDriver;
-pub use log::FaultLog;
+pub use log::{FaultLog, FaultWindow};
 pub use membership::MembershipResult;
 pub use plan::{as_millis, Fault, FaultPlan, MembershipChange, Step, Target};

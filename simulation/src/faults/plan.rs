@@ -8,6 +8,7 @@ use rand::Rng;
 use serde::Serialize;
 
 use crate::harness::Timing;
+use crate::region::{Region, RegionLayout};
 
 /// Which node a fault hits, resolved when the fault starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -45,6 +46,9 @@ pub enum Fault {
     /// With 5 voters, the leader's entries reach one follower only and are truncated on the
     /// leader by a second leader, and that follower then leads with them (`faults::truncation`).
     TruncateOnOldLeader,
+    /// A whole region lost: its nodes cut off from the other regions' (clients still reach
+    /// every node), or all powered off (`crash`).
+    LoseRegion { region: Region, nodes: Vec<NodeId>, crash: bool },
     /// Several faults at once (none of them a lag, a truncation or a membership change).
     Combined(Vec<Fault>),
     /// Change membership through the API while `during` holds.
@@ -76,6 +80,8 @@ pub struct FaultPlan {
     pub timing: Timing,
     /// The links' base latency range (ms) outside `SlowNetwork`.
     pub latency_ms: (u64, u64),
+    /// In a region run, where every voter and client sits and the delays between regions.
+    pub regions: Option<RegionLayout>,
     pub steps: Vec<Step>,
 }
 

@@ -14,6 +14,8 @@ use super::address::node_ip;
 use super::node_spec::{NodeSpec, Timing};
 use super::observer::Observer;
 use super::registry::Registry;
+use crate::net::wan;
+use crate::region::RegionLayout;
 
 /// What the harness did to a node last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,8 +41,14 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Creates `voters` bootstrapped nodes (ids 1..) and `spares` nodes that wait to be added.
-    pub fn boot(voters: u64, spares: u64, timing: Timing) -> Arc<Self> {
+    /// Creates `voters` bootstrapped nodes (ids 1..) and `spares` nodes that wait to be added;
+    /// in a region run, each in its region.
+    pub fn boot(
+        voters: u64,
+        spares: u64,
+        timing: Timing,
+        regions: Option<&RegionLayout>,
+    ) -> Arc<Self> {
         let handle = Handle::current();
         let (registry, observer) = (Registry::default(), Observer::default());
         let initial_voters: Vec<NodeId> = (1..=voters).collect();
@@ -52,6 +60,7 @@ impl Cluster {
                 initial_voters: if id <= voters { initial_voters.clone() } else { Vec::new() },
                 timing,
                 disk: disk.clone(),
+                regions: regions.cloned(),
             };
             let (registry, observer) = (registry.clone(), observer.clone());
             let node = handle
@@ -60,6 +69,9 @@ impl Cluster {
                 .ip(node_ip(id))
                 .init(move || spec.clone().boot(registry.clone(), observer.clone()))
                 .build();
+            if let Some(region) = regions.and_then(|layout| layout.node(id)) {
+                wan::place(node.id(), node_ip(id), region);
+            }
             slots.insert(id, Slot { madsim_id: node.id(), disk, power: Power::Up });
         }
         Arc::new(Self {

@@ -73,6 +73,25 @@ impl Elections {
             .collect()
     }
 
+    /// The node that leads at `at_ns` as far as the run saw: of the leaders seen by then, the one
+    /// of the highest (term, node), which every other node defers to once it hears of it.
+    pub fn leader_at(&self, at_ns: u64) -> Option<NodeId> {
+        let seen_by_then = self.0.iter().filter(|(_, election)| election.elected_at_ns <= at_ns);
+        seen_by_then.map(|((_, node), _)| *node).last()
+    }
+
+    /// When a leader was first seen in `(from_ns, until_ns]`, in order.
+    pub fn leadership_changes(&self, from_ns: u64, until_ns: u64) -> Vec<u64> {
+        let mut times: Vec<u64> = self
+            .0
+            .values()
+            .map(|election| election.elected_at_ns)
+            .filter(|at| *at > from_ns && *at <= until_ns)
+            .collect();
+        times.sort_unstable();
+        times
+    }
+
     /// Leaders that committed an entry of their term but never a write of their own.
     pub fn without_write(&self) -> usize {
         let committed_only = |election: &&Election| {

@@ -16,6 +16,7 @@ use super::observer::Observer;
 use super::registry::{LiveNode, Registry};
 use super::use_probe::ProbedDisk;
 use crate::net::SimTransport;
+use crate::region::RegionLayout;
 
 /// Raft and node timing for every node of a run, chosen per seed.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -35,6 +36,8 @@ pub struct NodeSpec {
     pub initial_voters: Vec<NodeId>,
     pub timing: Timing,
     pub disk: Arc<MemDisk>,
+    /// In a region run: where every voter sits and which region should lead.
+    pub regions: Option<RegionLayout>,
 }
 
 impl NodeSpec {
@@ -57,16 +60,27 @@ impl NodeSpec {
             .initial_voters
             .iter()
             .filter(|voter| **voter != self.id)
-            .map(|voter| format!("{voter}={}/{}", api_addr(*voter), peer_addr(*voter)))
+            .map(|voter| {
+                let region = self.region_of(*voter).map(|r| format!("@{r}")).unwrap_or_default();
+                format!("{voter}={}/{}{region}", api_addr(*voter), peer_addr(*voter))
+            })
             .collect();
         if !peers.is_empty() {
             args.push(format!("--peers={}", peers.join(",")));
+        }
+        if let Some(layout) = &self.regions {
+            args.extend(self.region_of(self.id).map(|region| format!("--region={region}")));
+            args.push(format!("--preferred-leader-region={}", layout.preferred));
         }
         // One node initialises the cluster; the others wait to hear from it. A spare never
         // bootstraps: it joins when it is added through the API.
         let bootstraps = self.initial_voters.first() == Some(&self.id);
         args.push(if bootstraps { "--bootstrap" } else { "--no-bootstrap" }.to_owned());
         args
+    }
+
+    fn region_of(&self, id: NodeId) -> Option<crate::region::Region> {
+        self.regions.as_ref().and_then(|layout| layout.node(id))
     }
 
     /// Starts the node and keeps it running until the madsim node is killed.

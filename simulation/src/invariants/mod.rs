@@ -9,6 +9,7 @@ mod committed_entries_kept;
 mod evidence_complete;
 mod exactly_once;
 mod expired_hold_never_confirms;
+mod leader_in_preferred_region;
 mod linearizable_counter;
 mod liveness_after_heal;
 mod log_time_bounded;
@@ -25,10 +26,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::faults::MembershipResult;
+pub use leader_in_preferred_region::{quiet_stretches, QuietStretch, PREFERRED_LEADER_BOUND};
+
+use crate::faults::{FaultWindow, MembershipResult};
 use crate::final_state::{FinalRedemption, FinalState};
 use crate::harness::Observations;
 use crate::liveness::Liveness;
+use crate::region::RegionLayout;
 use crate::workload::{Op, PoolCoupon};
 
 /// Everything a run produced that the invariants judge.
@@ -40,6 +44,10 @@ pub struct Evidence<'a> {
     pub observations: &'a Observations,
     pub liveness: &'a Liveness,
     pub membership: &'a [MembershipResult],
+    /// When each fault held, on the history's clock.
+    pub fault_windows: &'a [FaultWindow],
+    /// In a region run, where everything sits.
+    pub regions: Option<&'a RegionLayout>,
 }
 
 impl Evidence<'_> {
@@ -67,7 +75,7 @@ pub struct Violation {
 
 type Check = fn(&Evidence<'_>) -> Vec<String>;
 
-const CHECKS: [(&str, Check); 19] = [
+const CHECKS: [(&str, Check); 20] = [
     ("evidence_complete", evidence_complete::check),
     ("linearizable_counter", linearizable_counter::check),
     ("acknowledged_writes_durable", acknowledged_writes_durable::check),
@@ -87,6 +95,7 @@ const CHECKS: [(&str, Check); 19] = [
     ("committed_entries_kept", committed_entries_kept::check),
     ("acknowledged_membership", acknowledged_membership::check),
     ("nodes_keep_running", nodes_keep_running::check),
+    ("leader_in_preferred_region", leader_in_preferred_region::check),
 ];
 
 /// Runs every invariant; an empty result is a passing run.

@@ -3,7 +3,9 @@
 //! Both outgoing seams (the node's `PeerClient`, the client's `Exchange`) go through here, so
 //! every request in a run crosses the simulated network and is subject to its partitions, clogs,
 //! latency and kills. One connection per request: pooling would only hide connection failures,
-//! and a fresh connect is what tells "never delivered" (refused) from "maybe delivered".
+//! and a fresh connect is what tells "never delivered" (refused) from "maybe delivered". In a
+//! region run every exchange also crosses the run's wide-area delays (`wan`), which model the
+//! connection pools of production.
 
 use std::io;
 use std::net::SocketAddr;
@@ -12,6 +14,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
+
+use super::wan;
 
 /// How an exchange failed, in the terms both seams need for their retry decisions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,10 +46,21 @@ pub async fn http_call(
     request: http::Request<Bytes>,
     timeout: Duration,
 ) -> Result<http::Response<Bytes>, HttpFailure> {
-    match madsim::time::timeout(timeout, exchange(addr, request)).await {
+    match madsim::time::timeout(timeout, exchange_over_wan(addr, request)).await {
         Ok(answer) => answer,
         Err(_) => Err(HttpFailure::new(FailureKind::Timeout, format!("no answer in {timeout:?}"))),
     }
+}
+
+async fn exchange_over_wan(
+    addr: SocketAddr,
+    request: http::Request<Bytes>,
+) -> Result<http::Response<Bytes>, HttpFailure> {
+    let Some(route) = wan::route(addr) else { return exchange(addr, request).await };
+    route.send().await;
+    let response = exchange(addr, request).await?;
+    route.deliver().await;
+    Ok(response)
 }
 
 async fn exchange(

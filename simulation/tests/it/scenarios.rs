@@ -79,3 +79,28 @@ async fn mixed() {
     init_tracing();
     run_scenario(Scenario::Mixed).await;
 }
+
+#[madsim::test]
+async fn regions_3() {
+    // Goal: three voters in three regions, over wide-area delays, keep every promise while a
+    // whole region is cut off or powered off, and the leader goes back to the preferred region
+    // after each heal. Steps: run the three-region scenario on this seed.
+    init_tracing();
+    run_scenario(Scenario::RegionsThree).await;
+}
+
+#[madsim::test]
+async fn regions_5() {
+    // Goal: as regions_3, with five voters (two in eu, two in us, one in ap). Steps: run the
+    // five-voter region scenario on this seed.
+    init_tracing();
+    run_scenario(Scenario::RegionsFive).await;
+}
+
+#[madsim::test]
+async fn preferred_region_loss() {
+    // Goal: when the preferred leader region is lost, another region leads; when it is back,
+    // the lead returns to it within the bound. Steps: run the preferred-region-loss scenario.
+    init_tracing();
+    run_scenario(Scenario::PreferredRegionLoss).await;
+}
