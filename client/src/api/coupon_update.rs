@@ -57,9 +57,9 @@ pub struct UpdateCouponRequest {
     /// The currency of a percentage discount (ISO 4217, as create takes it): the currency of the
     /// coupon's money bounds, which the same request may then set, and the only one its orders
     /// may be in. On a fixed discount only its own currency is accepted (a fixed amount does not
-    /// change currency: 422). A currency is not removed once set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[A-Z]{3}$", example = "EUR"))]
+    /// change currency: 422). A currency is not removed once set, so `null` is refused (422).
+    #[serde(default, deserialize_with = "set_only", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Currency>, nullable = false))]
     pub currency: Option<Currency>,
     /// Replaces the caller's data (same bounds as create).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +79,13 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A field that may be set but not removed: a value when present, `null` refused.
+fn set_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 fn present_decimal<'de, D: Deserializer<'de>>(
@@ -103,5 +110,9 @@ mod tests {
         assert_eq!(patch.low_stock_threshold, None);
         assert!(serde_json::from_value::<UpdateCouponRequest>(json!({"code": "X"})).is_err());
         assert!(UpdateCouponRequest::default().is_empty());
+        let currency: UpdateCouponRequest =
+            serde_json::from_value(json!({"currency": "EUR"})).unwrap();
+        assert_eq!(currency.currency, Some(Currency::new("EUR")));
+        assert!(serde_json::from_value::<UpdateCouponRequest>(json!({"currency": null})).is_err());
     }
 }

@@ -23,9 +23,9 @@ use crate::support::{create, entry, open_sled, redeem};
 
 const PAGES: usize = 301;
 const PAGE: usize = 100;
-/// Expired coupons expire here: those created before are indexed again by apply as log time
-/// passes it (entries are stamped a second apart), the others are expired when created.
-const EXPIRED_AT_MS: i64 = 100_000;
+/// Expired coupons expire here: those of the first entry (stamped at 1 s, entries a second
+/// apart) are indexed again by apply as the second passes it, the others are expired when made.
+const EXPIRED_AT_MS: i64 = 1_500;
 
 fn keyed(command: Command) -> KeyedCommand {
     KeyedCommand { idempotency: None, actor: None, command }
