@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::domain::{
     Alert, AlertId, ApiKey, AuditId, AuditRecord, Campaign, CampaignId, CodeJob, CodePattern,
-    Coupon, CouponCode, CouponId, Hold, HoldId, JobId, KeyDigest, KeyId, OrderId, Redemption,
-    RedemptionId, Timestamp, UserId,
+    Coupon, CouponCode, CouponId, CouponStatus, Hold, HoldId, IndexedStatus, JobId, KeyDigest,
+    KeyId, OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::{Result, StoreError};
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
@@ -102,6 +102,18 @@ key_space!(/// Codes asked of each pattern by every job admitted (`apply::code_j
     /// keeps a pattern at most half full.
     PatternCodes in StateMachine at 0x16: CodePattern => u64);
 
+// The listing's indexes (0x18..0x1F), written by apply in the batch that writes the coupon.
+key_space!(/// Coupons by their indexed status, in id order: the listing by status.
+    CouponsByStatus in StateMachine at 0x18: (CouponStatus, CouponId) => ());
+key_space!(/// Coupons by the instant time next changes their status, for apply to index them again
+    /// then, and for a listing to know which indexed statuses its instant has overtaken.
+    StatusChanges in StateMachine at 0x19: (Timestamp, CouponId) => ());
+key_space!(/// Each coupon's indexed status: what its entries in the two spaces above say.
+    IndexedStatuses in StateMachine at 0x1A: CouponId => IndexedStatus);
+key_space!(/// Coupons by each beginning of their code up to `CODE_PREFIX_INDEXED_CHARS_MAX`
+    /// characters, in id order: the listing by code prefix.
+    CouponsByCodePrefix in StateMachine at 0x1B: PrefixedCoupon => ());
+
 key_space!(/// The stored snapshot's metadata; it lives beside the state but is not part of it.
     StoredSnapshotMeta in StateMachine at 0x40: () => SnapshotManifest);
 key_space!(/// The stored snapshot's data, in chunks.
@@ -113,7 +125,7 @@ const SNAPSHOT_PREFIXES: std::ops::Range<u8> = 0x40..0x42;
 
 const LOG_PREFIXES: [u8; 4] =
     [LogEntries::PREFIX, Votes::PREFIX, Committed::PREFIX, LastPurged::PREFIX];
-const STATE_MACHINE_PREFIXES: [u8; 24] = [
+const STATE_MACHINE_PREFIXES: [u8; 28] = [
     Meta::PREFIX,
     Coupons::PREFIX,
     CodeIndex::PREFIX,
@@ -136,6 +148,10 @@ const STATE_MACHINE_PREFIXES: [u8; 24] = [
     CodeJobs::PREFIX,
     RunningJobs::PREFIX,
     PatternCodes::PREFIX,
+    CouponsByStatus::PREFIX,
+    StatusChanges::PREFIX,
+    IndexedStatuses::PREFIX,
+    CouponsByCodePrefix::PREFIX,
     StoredSnapshotMeta::PREFIX,
     SnapshotChunks::PREFIX,
 ];
@@ -158,6 +174,16 @@ const _: () = assert!(all_distinct(&LOG_PREFIXES), "two log key spaces share a p
 const _: () = assert!(all_distinct(&STATE_MACHINE_PREFIXES), "two state key spaces share a prefix");
 const _: () = assert!(STATE_PREFIXES.end == SNAPSHOT_PREFIXES.start);
 const _: () = assert!(SnapshotChunks::PREFIX < SNAPSHOT_PREFIXES.end);
+// The listing's indexes are state: snapshots carry them, so an installed replica lists alike.
+const _: () = assert!(0x18 <= CouponsByStatus::PREFIX && CouponsByCodePrefix::PREFIX <= 0x1F);
+const _: () = assert!(CouponsByCodePrefix::PREFIX < STATE_PREFIXES.end);
+
+/// A coupon under one beginning of its code (at most `CODE_LENGTH_MAX` characters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefixedCoupon {
+    pub prefix: String,
+    pub coupon_id: CouponId,
+}
 
 /// The stored snapshot: its Raft metadata and how its data is chunked.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -267,6 +293,34 @@ impl KeyCodec for IdempotencyKey {
     }
 }
 
+/// The prefix's length first, so that the entries of one prefix are one range, in id order.
+impl KeyCodec for PrefixedCoupon {
+    fn encode(&self, out: &mut Vec<u8>) {
+        debug_assert!(self.prefix.len() <= crate::limits::CODE_LENGTH_MAX);
+        out.push(self.prefix.len() as u8);
+        out.extend_from_slice(self.prefix.as_bytes());
+        self.coupon_id.encode(out);
+    }
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let (&length, rest) = bytes.split_first()?;
+        let (prefix, id) = rest.split_at_checked(usize::from(length))?;
+        let prefix = std::str::from_utf8(prefix).ok()?.to_owned();
+        Some(PrefixedCoupon { prefix, coupon_id: CouponId::decode(id)? })
+    }
+}
+
+impl KeyCodec for CouponStatus {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.as_byte());
+    }
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        match bytes {
+            [byte] => CouponStatus::from_byte(*byte),
+            _ => None,
+        }
+    }
+}
+
 /// A fixed-width first component, then anything. `A` must encode to exactly `A_WIDTH` bytes.
 impl<A: KeyCodec + FixedWidth, B: KeyCodec> KeyCodec for (A, B) {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -290,6 +344,9 @@ impl FixedWidth for CampaignId {
 }
 impl FixedWidth for Timestamp {
     const WIDTH: usize = 8;
+}
+impl FixedWidth for CouponStatus {
+    const WIDTH: usize = 1;
 }
 
 // ---- typed access
@@ -489,6 +546,15 @@ mod tests {
         let mut bytes = Vec::new();
         key.encode(&mut bytes);
         assert_eq!(<(CouponId, UserId)>::decode(&bytes), Some(key));
+        let prefixed = PrefixedCoupon { prefix: "XMAS-".into(), coupon_id: CouponId(9) };
+        let mut bytes = Vec::new();
+        prefixed.encode(&mut bytes);
+        assert_eq!(PrefixedCoupon::decode(&bytes), Some(prefixed));
+        assert_eq!(PrefixedCoupon::decode(&bytes[..4]), None);
+        let status = (CouponStatus::Exhausted, CouponId(3));
+        let mut bytes = Vec::new();
+        status.encode(&mut bytes);
+        assert_eq!(<(CouponStatus, CouponId)>::decode(&bytes), Some(status));
         assert_eq!(<(CouponId, UserId)>::decode(&bytes[..5]), None);
         assert_eq!(u64::decode(&[1, 2, 3]), None);
     }

@@ -85,9 +85,22 @@ pub const GENERATED_CODE_ATTEMPTS_MAX: u32 = 8;
 /// Largest page of redemption history.
 pub const HISTORY_PAGE_MAX: usize = 500;
 pub const HISTORY_PAGE_DEFAULT: usize = 50;
-/// Most coupons one page of a filtered listing examines: a filter that matches few coupons
-/// answers a short page (with a cursor to go on) in bounded time rather than scanning them all.
+/// Most candidates one page of a listing examines. A page of one filter examines about as many
+/// as it lists (its index holds what matches); this bounds pages of several filters whose
+/// indexes interleave, and the scan a page falls back to (`STATUS_CHANGES_READ_MAX`): such a
+/// page may come back short (even empty) with a cursor to go on.
 pub const LISTING_SCAN_MAX: usize = 5000;
+/// Coupons whose status time changes (a start, an expiry reached) apply indexes again per log
+/// entry: more than one entry can create (`REQUESTS_PER_ENTRY_MAX`), so it outpaces them;
+/// bounded, so one apply stays bounded.
+pub const STATUS_CHANGES_PER_ENTRY_MAX: usize = 2 * REQUESTS_PER_ENTRY_MAX;
+/// Status changes a listing by status reads and corrects its index by: those due by its instant
+/// that apply has not indexed yet. Past this many (apply is behind, as after a million codes
+/// expired at one instant), the page is found by a bounded scan of the coupons instead.
+pub const STATUS_CHANGES_READ_MAX: usize = 1024;
+/// Beginnings of a code indexed for the listing by prefix: every one up to this many characters.
+/// A longer prefix is found through its first this-many characters and checked on the coupon.
+pub const CODE_PREFIX_INDEXED_CHARS_MAX: usize = 16;
 
 /// Snapshot data is stored in values of at most this size, so no single stored value grows with
 /// the state. (How much of a snapshot one install-snapshot RPC carries is the node's
@@ -112,6 +125,9 @@ const _: () = assert!(GENERATED_CODE_LENGTH <= CODE_LENGTH_MAX);
 const _: () = assert!(HISTORY_PAGE_DEFAULT <= HISTORY_PAGE_MAX);
 const _: () = assert!(IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX > 1);
 const _: () = assert!(HOLD_EXPIRIES_PER_ENTRY_MAX > REQUESTS_PER_ENTRY_MAX);
+const _: () = assert!(STATUS_CHANGES_PER_ENTRY_MAX > REQUESTS_PER_ENTRY_MAX);
+const _: () = assert!(STATUS_CHANGES_READ_MAX <= LISTING_SCAN_MAX);
+const _: () = assert!(CODE_PREFIX_INDEXED_CHARS_MAX <= CODE_LENGTH_MAX);
 // One SHA-256 digest byte per random character of a generated code.
 const _: () = assert!(CODE_JOB_LENGTH_MAX - 1 <= 32 && CODE_JOB_LENGTH_MIN >= 2);
 const _: () = assert!(

@@ -18,9 +18,12 @@ use crate::keyspace::{
     KeyDigests, KeySpace, Meta, OrderHolds, OrderRedemptions, PatternCodes, Redemptions,
     RunningJobs, UndeliveredAlerts, UserRedemptionCounts,
 };
-use crate::limits::LISTING_SCAN_MAX;
 use crate::state_meta::StateMeta;
 use crate::storage::{ReadTree, ScanOrder};
+
+mod coupon_listing;
+
+pub use coupon_listing::{CouponFilter, CouponPage};
 
 #[derive(Clone, Copy)]
 pub struct StateReader<'a> {
@@ -33,40 +36,6 @@ pub struct ExpiringKeys {
     pub recorded_at: Timestamp,
     pub entry_index: u64,
     pub keys: Vec<IdempotencyKey>,
-}
-
-/// Which coupons a listing shows; `None` fields do not filter.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CouponFilter {
-    /// Where a coupon stands at the listing's instant.
-    pub status: Option<(CouponStatus, Timestamp)>,
-    /// Normalised (upper case), as codes are stored.
-    pub code_prefix: Option<String>,
-    /// Created strictly after this instant.
-    pub created_after: Option<Timestamp>,
-    /// Codes of this campaign only: read through the campaign's index, not a scan of every
-    /// coupon.
-    pub campaign_id: Option<CampaignId>,
-}
-
-impl CouponFilter {
-    /// Whether `coupon` passes every condition of the filter.
-    pub fn admits(&self, coupon: &Coupon) -> bool {
-        self.status.is_none_or(|(status, now)| CouponStatus::of(coupon, now) == status)
-            && self
-                .code_prefix
-                .as_ref()
-                .is_none_or(|prefix| coupon.code.as_str().starts_with(prefix.as_str()))
-            && self.created_after.is_none_or(|after| coupon.created_at > after)
-    }
-}
-
-/// One page of a coupon listing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CouponPage {
-    pub coupons: Vec<Coupon>,
-    /// The id to pass as `after` for the next page; `None` once the listing is complete.
-    pub next_after: Option<CouponId>,
 }
 
 /// One page of a coupon's redemption history.
@@ -98,93 +67,6 @@ impl<'a> StateReader<'a> {
 
     pub fn coupon_id_by_code(&self, code: &CouponCode) -> Result<Option<CouponId>> {
         keyspace::get::<CodeIndex>(self.tree, code)
-    }
-
-    /// Coupons with ids above `after` that `filter` admits, oldest first, at most `limit`. A page
-    /// examines at most `LISTING_SCAN_MAX` coupons, so it may come back short (even empty) with a
-    /// cursor when few coupons match. `created_after` skips ahead by binary search: ids are handed
-    /// out in log order and log time never goes back, so creation times grow with the id.
-    pub fn coupons_page(
-        &self,
-        filter: &CouponFilter,
-        after: Option<CouponId>,
-        limit: usize,
-    ) -> Result<CouponPage> {
-        let mut from = after.map_or(CouponId(1), |after| CouponId(after.0.saturating_add(1)));
-        if let Some(created_after) = filter.created_after {
-            from = from.max(self.first_created_after(created_after)?);
-        }
-        let mut coupons = Vec::with_capacity(limit.min(64));
-        let mut examined = 0;
-        let mut last_examined = None;
-        while coupons.len() < limit && examined < LISTING_SCAN_MAX {
-            let chunk = (LISTING_SCAN_MAX - examined).min(256);
-            let batch = match filter.campaign_id {
-                None => keyspace::scan::<Coupons>(
-                    self.tree,
-                    Bound::Included(&from),
-                    Bound::Unbounded,
-                    ScanOrder::Ascending,
-                    chunk,
-                )?,
-                Some(campaign_id) => self.campaign_coupons_from(campaign_id, from, chunk)?,
-            };
-            let exhausted = batch.len() < chunk;
-            for (id, coupon) in batch {
-                examined += 1;
-                last_examined = Some(id);
-                if filter.admits(&coupon) {
-                    coupons.push(coupon);
-                    if coupons.len() == limit {
-                        break;
-                    }
-                }
-            }
-            if exhausted && coupons.len() < limit {
-                return Ok(CouponPage { coupons, next_after: None });
-            }
-            match last_examined {
-                Some(last) if last.0 < u64::MAX => from = last.next(),
-                _ => return Ok(CouponPage { coupons, next_after: None }),
-            }
-        }
-        // Full, or out of budget: go on after the last coupon this page looked at.
-        let next_after =
-            if coupons.len() == limit { coupons.last().map(|c| c.id) } else { last_examined };
-        Ok(CouponPage { coupons, next_after })
-    }
-
-    /// Up to `limit` coupons of the campaign with ids from `from` on, in id order.
-    fn campaign_coupons_from(
-        &self,
-        campaign_id: CampaignId,
-        from: CouponId,
-        limit: usize,
-    ) -> Result<Vec<(CouponId, Coupon)>> {
-        let after = from.0.checked_sub(1).map(CouponId);
-        let ids = self.campaign_codes(campaign_id, after, limit)?;
-        let mut coupons = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Some(coupon) = self.coupon(id)? else {
-                panic!("campaign {campaign_id} lists a missing coupon {id}");
-            };
-            coupons.push((id, coupon));
-        }
-        Ok(coupons)
-    }
-
-    /// The smallest coupon id created after `instant` (one past the last id if none is).
-    fn first_created_after(&self, instant: Timestamp) -> Result<CouponId> {
-        let next = self.meta()?.counters.next_coupon_id;
-        let (mut low, mut high) = (1u64, next.0);
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match self.coupon(CouponId(middle))? {
-                Some(coupon) if coupon.created_at > instant => high = middle,
-                _ => low = middle + 1,
-            }
-        }
-        Ok(CouponId(low))
     }
 
     pub fn redemption(&self, id: RedemptionId) -> Result<Option<Redemption>> {

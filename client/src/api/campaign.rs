@@ -28,6 +28,10 @@ pub struct Budget {
 #[serde(deny_unknown_fields)]
 pub struct CreateCampaignRequest {
     /// For people: 1 to 128 characters, no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")
+    )]
     pub name: String,
     pub discount: Discount,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,9 +49,9 @@ pub struct CreateCampaignRequest {
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$"))]
     pub min_order_amount: Option<Decimal>,
-    /// As on a coupon (percentage discounts only).
+    /// As on a coupon (percentage discounts only; more than 0).
     #[serde(with = "option_decimal_str", default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]+([.][0-9]+)?$"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^(0*[1-9][0-9]*([.][0-9]+)?|0+[.][0-9]*[1-9][0-9]*)$"))]
     pub max_discount_amount: Option<Decimal>,
     /// Absent: only each code's own limit applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::decimal::option_decimal_str;
+use super::Currency;
 
 /// Body of `PATCH /coupons/{id}`. Every bound of create holds for the coupon after the change;
 /// `usage_limit` never falls below `times_redeemed` (409 `usage_limit_below_used`).
@@ -53,6 +54,13 @@ pub struct UpdateCouponRequest {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, nullable, maximum = 1_000_000_000))]
     pub low_stock_threshold: Option<Option<u64>>,
+    /// The currency of a percentage discount (ISO 4217, as create takes it): the currency of the
+    /// coupon's money bounds, which the same request may then set, and the only one its orders
+    /// may be in. On a fixed discount only its own currency is accepted (a fixed amount does not
+    /// change currency: 422). A currency is not removed once set, so `null` is refused (422).
+    #[serde(default, deserialize_with = "set_only", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Currency>, nullable = false))]
+    pub currency: Option<Currency>,
     /// Replaces the caller's data (same bounds as create).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -71,6 +79,13 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A field that may be set but not removed: a value when present, `null` refused.
+fn set_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 fn present_decimal<'de, D: Deserializer<'de>>(
@@ -95,5 +110,9 @@ mod tests {
         assert_eq!(patch.low_stock_threshold, None);
         assert!(serde_json::from_value::<UpdateCouponRequest>(json!({"code": "X"})).is_err());
         assert!(UpdateCouponRequest::default().is_empty());
+        let currency: UpdateCouponRequest =
+            serde_json::from_value(json!({"currency": "EUR"})).unwrap();
+        assert_eq!(currency.currency, Some(Currency::new("EUR")));
+        assert!(serde_json::from_value::<UpdateCouponRequest>(json!({"currency": null})).is_err());
     }
 }

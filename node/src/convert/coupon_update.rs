@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use coupon_client::api::UpdateCouponRequest;
 use raft_store::domain::{
-    check_amount_range, parse_cap, parse_count, parse_minimum, CouponChanges, Discount, Invalid,
-    Metadata, Timestamp,
+    check_amount_range, parse_cap, parse_count, parse_minimum, CouponChanges, Currency, Discount,
+    Invalid, Metadata, Timestamp,
 };
 use rust_decimal::Decimal;
 
@@ -12,9 +12,10 @@ use super::{FieldErrors, InvalidFields};
 
 /// The changes `request` asks for, at wall-clock time `now` (a new expiry must be in the future),
 /// to a coupon whose discount is `discount` (`None`: the coupon is not known, and apply answers).
-/// A discount never changes, so the money bounds are checked here against its currency and kind;
-/// the bounds between terms that can change (a start before the expiry) are checked by apply
-/// against the coupon as it is then.
+/// A discount's kind never changes and its currency only by the request itself (a percentage's,
+/// set once), so the money bounds are checked here against the currency the coupon will have;
+/// the bounds between terms that can change (a start before the expiry, an existing bound in a
+/// newly set currency) are checked by apply against the coupon as it is then.
 pub fn coupon_changes(
     request: &UpdateCouponRequest,
     now: DateTime<Utc>,
@@ -44,6 +45,21 @@ pub fn coupon_changes(
     let low_stock_threshold = request.low_stock_threshold.map(|threshold| {
         threshold.and_then(|threshold| count(&mut errors, "low_stock_threshold", threshold, 0))
     });
+    let currency = request.currency.as_ref().and_then(|code| {
+        let currency = errors.check("currency", Currency::parse(code.as_str()))?;
+        let changes = CouponChanges { currency: Some(currency), ..CouponChanges::default() };
+        let kept = discount.map_or(Ok(()), |discount| changes.check_against(discount));
+        errors.check("currency", kept.map_err(|error| error.invalid))?;
+        changes.currency
+    });
+    // The discount the money bounds are held to: the coupon's, in the currency the request sets.
+    let discount = discount.map(|discount| match (discount, &currency) {
+        (Discount::Percentage { percent, .. }, Some(currency)) => {
+            Discount::Percentage { percent: *percent, currency: Some(currency.clone()) }
+        }
+        _ => discount.clone(),
+    });
+    let discount = discount.as_ref();
     let min_order_amount = request.min_order_amount.map(|minimum| {
         let check =
             |minimum| money_bound(minimum, discount, |currency| parse_minimum(minimum, currency));
@@ -69,6 +85,7 @@ pub fn coupon_changes(
         max_discount_amount,
         low_stock_threshold,
         metadata,
+        currency,
     };
     errors.finish(Some(changes))
 }
@@ -122,7 +139,6 @@ mod tests {
 
     #[test]
     fn money_bounds_are_held_to_the_coupons_currency_and_kind() {
-        use raft_store::domain::Currency;
         let currency = |code| Some(Currency::parse(code).unwrap());
         let in_yen = Discount::percentage(Decimal::TEN, currency("JPY")).unwrap();
         let anywhere = Discount::percentage(Decimal::TEN, None).unwrap();
@@ -141,5 +157,28 @@ mod tests {
         assert!(changes_to(Some(&fixed), json!({"min_order_amount": "1.005"})).is_ok());
         let refused = fields(&fixed, json!({"max_discount_amount": "1"}));
         assert_eq!(refused[0].1, Invalid::CapOnFixedDiscount.to_string());
+    }
+
+    #[test]
+    fn a_percentage_gains_a_currency_with_the_bounds_of_create() {
+        // Goal: `currency` is read as create reads it, the same request's money bounds are held
+        // to it, and a fixed discount accepts only its own.
+        let anywhere = Discount::percentage(Decimal::TEN, None).unwrap();
+        let gained =
+            changes_to(Some(&anywhere), json!({"currency": "JPY", "min_order_amount": "2000"}));
+        assert_eq!(gained.unwrap().currency.unwrap().as_str(), "JPY");
+        let field = |discount, body| {
+            let refused = changes_to(Some(discount), body).unwrap_err().0;
+            refused.into_iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            field(&anywhere, json!({"currency": "JPY", "min_order_amount": "20.50"})),
+            ["min_order_amount"]
+        );
+        assert_eq!(field(&anywhere, json!({"currency": "eur"})), ["currency"]);
+        assert_eq!(field(&anywhere, json!({"currency": "XYZ"})), ["currency"]);
+        let fixed = Discount::fixed(Decimal::ONE, Currency::parse("KWD").unwrap()).unwrap();
+        assert_eq!(field(&fixed, json!({"currency": "EUR"})), ["currency"]);
+        assert!(changes_to(Some(&fixed), json!({"currency": "KWD"})).is_ok());
     }
 }

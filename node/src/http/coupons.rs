@@ -283,9 +283,10 @@ pub async fn get_coupon(
 /// `code_prefix`, `created_after`, `campaign_id`, `after`) still apply, so a coupon they leave
 /// out is 404 too, and `limit` is checked and has nothing to cut. Without: one page of the
 /// catalogue, oldest first by id, filtered by `status` (as of now), `code_prefix`,
-/// `created_after` and `campaign_id` (read through the campaign's own index). A filtered page
-/// examines at most 5000 coupons, so it may be short, or empty, with a `next_after`: page on
-/// until `next_after` is null.
+/// `created_after` and `campaign_id`, each read through an index, so a page costs about what it
+/// lists. A page examines at most 5000 candidates, so one that combines filters whose matches
+/// interleave may come back short, or empty, with a `next_after`: page on until `next_after` is
+/// null.
 #[utoipa::path(
     get, path = "/coupons", tag = "coupons",
     params(CouponsQuery),

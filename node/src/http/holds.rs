@@ -54,7 +54,7 @@ pub async fn hold_coupon(
 /// unknown code is 404 `coupon_not_found`. Rate limited per caller.
 #[utoipa::path(
     post, path = "/codes/{code}/holds", tag = "holds",
-    params(("code" = String, Path, description = "The coupon's code, in any case"), IdempotencyKey),
+    params(("code" = String, Path, description = "The coupon's code, in any case, blanks around it ignored", pattern = "^[ \\t\\n\\f\\r]*[A-Za-z0-9_-]{3,64}[ \\t\\n\\f\\r]*$"), IdempotencyKey),
     request_body = HoldRequest,
     responses(
         (status = 201, description = "Held: the hold", body = api::Hold,

@@ -92,9 +92,11 @@ impl CouponService {
         self.read(ReadConsistency::Linearizable, |state| state.coupon_id_by_code(code)).await
     }
 
-    /// The discount of coupon `id`, which no write changes: like a code's coupon, this node's own
-    /// state answers when it holds the coupon, and only a miss waits for a read barrier. `None`:
-    /// there is no such coupon.
+    /// The discount of coupon `id`: like a code's coupon, this node's own state answers when it
+    /// holds the coupon, and only a miss waits for a read barrier. Its kind and amount never
+    /// change; a percentage may gain a currency (`PATCH`), which a stale read here misses, so
+    /// apply checks an order's currency again against the coupon as it is. `None`: there is no
+    /// such coupon.
     pub async fn coupon_discount(
         &self,
         id: raft_store::domain::CouponId,

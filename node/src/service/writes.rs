@@ -51,7 +51,8 @@ impl CouponService {
         request: &RedeemRequest,
     ) -> WriteResult {
         let route = format!("POST /coupons/{}/redeem", coupon_id.0);
-        // Whether the order must name a currency is the coupon's (its discount never changes).
+        // Whether the order must name a currency is the coupon's (apply checks it again: a
+        // percentage may have gained one since this node's state was read).
         let discount = self.coupon_discount(coupon_id).await?;
         let command =
             || Ok(Command::Redeem(convert::redeem_command(coupon_id, request, discount.as_ref())?));
@@ -80,7 +81,8 @@ impl CouponService {
         request: &UpdateCouponRequest,
     ) -> WriteResult {
         let route = format!("PATCH /coupons/{}", id.0);
-        // The money bounds are held to the coupon's discount, which never changes.
+        // The money bounds are held to the coupon's discount (its kind never changes; its
+        // currency only by a request like this one, which apply checks again).
         let discount = self.coupon_discount(id).await?;
         let command = || {
             let changes = convert::coupon_changes(request, self.now(), discount.as_ref())?;

@@ -161,6 +161,53 @@ async fn a_patch_changes_the_terms_within_their_bounds() {
     );
 }
 
+/// Goal: a percentage coupon gains a currency by `PATCH`, with create's bounds, and then takes
+/// orders in it only; a fixed discount keeps its own. Steps: one node; a 10 % coupon with no
+/// currency; a yen minimum in sen with `"currency": "JPY"` is 422 on `min_order_amount`, a
+/// lower-case code 422 on `currency`; `EUR` with a minimum of 20.00 is 200 and shows in the
+/// discount; a redeem without a currency is then 422, in USD 409 `currency_mismatch`; a fixed EUR
+/// coupon refuses USD (422) and accepts EUR.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_gives_a_percentage_a_currency_with_the_bounds_of_create() {
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let cluster = InProcessCluster::start(1, &[]).await;
+    let api = &cluster.nodes[0].api_addr;
+    let id = create_coupon(api, &coupon_body("GAINS-EUR", 5)).await;
+    let field = |reply: &crate::support::http::Reply| {
+        (reply.status, reply.body["errors"][0]["field"].as_str().map(str::to_owned))
+    };
+    let sen = serde_json::json!({"currency": "JPY", "min_order_amount": "20.50"});
+    assert_eq!(field(&patch(api, id, sen, None).await), (422, Some("min_order_amount".into())));
+    let lower = serde_json::json!({"currency": "eur"});
+    assert_eq!(field(&patch(api, id, lower, None).await), (422, Some("currency".into())));
+    let euros = serde_json::json!({"currency": "EUR", "min_order_amount": "20.00"});
+    let gained = patch(api, id, euros, None).await;
+    assert_eq!(gained.status, 200, "{}", gained.body);
+    assert_eq!(gained.body["discount"]["currency"], "EUR");
+    assert_eq!(gained.body["min_order_amount"], "20.00");
+    let order = |currency: Option<&str>| {
+        let mut body = serde_json::json!({"user_id": "u-1", "order_amount": "30.00"});
+        if let Some(currency) = currency {
+            body["currency"] = Value::from(currency);
+        }
+        body
+    };
+    let redeem = format!("/coupons/{id}/redeem");
+    let without = post_json(api, &redeem, &order(None), None).await;
+    assert_eq!(without.status, 422, "{}", without.body);
+    let dollars = post_json(api, &redeem, &order(Some("USD")), None).await;
+    assert_eq!((dollars.status, dollars.code()), (409, "currency_mismatch"));
+    assert_eq!(post_json(api, &redeem, &order(Some("EUR")), None).await.status, 201);
+
+    let mut fixed = coupon_body("FIXED-EUR", 5);
+    fixed["discount"] = serde_json::json!({"type": "fixed", "value": "5.00", "currency": "EUR"});
+    let fixed = create_coupon(api, &fixed).await;
+    let usd = serde_json::json!({"currency": "USD"});
+    assert_eq!(field(&patch(api, fixed, usd, None).await), (422, Some("currency".into())));
+    let own = patch(api, fixed, serde_json::json!({"currency": "EUR"}), None).await;
+    assert_eq!(own.status, 200, "{}", own.body);
+}
+
 /// Goal: limits changed while redeems race stay exact. Steps: three nodes; a coupon of 50 uses;
 /// 200 redeems at once over the nodes while the limit is raised to 120 and then lowered to 10
 /// (refused once more than 10 are taken); every granted redeem is in the history, the coupon

@@ -15,6 +15,8 @@ use crate::keyspace::{
 };
 use crate::storage::PendingWrites;
 
+use super::coupon_index;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
     PutCoupon(Coupon),
@@ -75,12 +77,14 @@ pub enum Change {
     },
 }
 
-pub fn write_change(change: Change, pending: &mut PendingWrites<'_>) -> Result<()> {
+/// Writes `change`, decided at log time `now` (the listing's indexes record statuses at it).
+pub fn write_change(change: Change, now: Timestamp, pending: &mut PendingWrites<'_>) -> Result<()> {
     match change {
         Change::PutCoupon(coupon) => {
             // Paired with the check where a coupon is read back (`StateReader::coupon`).
             coupon.assert_within_limit();
             assert!(coupon.id.0 > 0, "ids are positive");
+            coupon_index::index(&coupon, now, pending)?;
             pending.push(keyspace::put::<Coupons>(&coupon.id, &coupon)?);
         }
         Change::IndexCode { code, coupon_id } => {

@@ -84,7 +84,7 @@ pub fn update(
         return Ok((Outcome::Rejected(Rejection::CouponNotFound), Vec::new()));
     };
     let terms = changes.applied_to(&coupon.terms);
-    if terms.check_bounds().is_err() {
+    if changes.check_against(&coupon.terms.discount).is_err() || terms.check_bounds().is_err() {
         return Ok((Outcome::Rejected(Rejection::InvalidCommand), Vec::new()));
     }
     if u64::from(terms.usage_limit) < coupon.uses_taken() {

@@ -13,6 +13,7 @@ mod campaigns;
 mod change;
 mod code_jobs;
 mod coupon_commands;
+mod coupon_index;
 mod holds;
 mod key_commands;
 mod redeem;
@@ -306,7 +307,7 @@ fn expire_holds(now: Timestamp, pending: &mut PendingWrites<'_>) -> Result<()> {
     let due = holds::due(now, HOLD_EXPIRIES_PER_ENTRY_MAX, &StateReader::new(&*pending))?;
     for hold_id in due {
         for change in holds::expire(hold_id, &StateReader::new(&*pending))? {
-            write_change(change, pending)?;
+            write_change(change, now, pending)?;
         }
     }
     Ok(())
@@ -351,6 +352,7 @@ pub fn apply_batch(
     }
     // Before the requests, so that each is decided on the uses that log time has given back.
     expire_holds(meta.log_time, pending)?;
+    coupon_index::index_due(meta.log_time, pending)?;
     let mut responses = Vec::with_capacity(batch.requests.len());
     let mut recorded = Vec::new();
     for request in &batch.requests {
@@ -360,17 +362,17 @@ pub fn apply_batch(
             if let Change::RecordIdempotency { key, .. } = &change {
                 recorded.push(key.clone());
             }
-            write_change(change, pending)?;
+            write_change(change, meta.log_time, pending)?;
         }
         responses.push(decision.response);
     }
     if !recorded.is_empty() {
         let listing =
             Change::ListIdempotencyKeys { recorded_at: meta.log_time, entry_index, keys: recorded };
-        write_change(listing, pending)?;
+        write_change(listing, meta.log_time, pending)?;
     }
     for change in expire_idempotency(meta.log_time, &StateReader::new(&*pending))? {
-        write_change(change, pending)?;
+        write_change(change, meta.log_time, pending)?;
     }
     Ok(AppliedOutcomes(responses))
 }
@@ -395,7 +397,7 @@ mod tests {
         use crate::limits::LOG_TIME_STEP_MAX;
         use crate::outcome::{AppliedOutcome, Outcome};
         use crate::state_reader::StateReader;
-        use crate::storage::{MemDisk, Tree, TreeReader};
+        use crate::storage::{MemDisk, ReadTree, Tree, TreeReader};
         use crate::type_config::Entry;
         use crate::StateMachine;
 
@@ -456,6 +458,11 @@ mod tests {
                     let stamp = then.min(now.saturating_add(LOG_TIME_STEP_MAX));
                     self.outcome(Command::Deactivate { coupon_id: CouponId(u64::MAX) }, stamp);
                 }
+            }
+
+            /// Runs `query` on the committed state tree itself.
+            pub fn read_tree<T>(&self, query: impl FnOnce(&dyn ReadTree) -> T) -> T {
+                query(&TreeReader { backend: self.disk.as_ref(), tree: Tree::StateMachine })
             }
 
             pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> crate::Result<T>) -> T {
@@ -1407,6 +1414,8 @@ mod tests {
                     let answers = ledger.run_batch(batch);
                     prop_assert_eq!(answers.len(), requests, "one answer per request");
                     ledger.read(|state| Ok(check_invariants(state)))?;
+                    let disagreement = ledger.read_tree(super::super::coupon_index::disagreement);
+                    prop_assert_eq!(disagreement, None, "the listing's indexes agree with the coupons");
                 }
             }
         }

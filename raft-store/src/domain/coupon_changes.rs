@@ -5,7 +5,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::money::check_amount_range;
-use super::{parse_count, BoundsError, CouponTerms, Metadata, Timestamp};
+use super::{
+    parse_count, BoundsError, CouponTerms, Currency, Discount, Invalid, Metadata, Timestamp,
+};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CouponChanges {
@@ -17,6 +19,9 @@ pub struct CouponChanges {
     pub max_discount_amount: Option<Option<Decimal>>,
     pub low_stock_threshold: Option<Option<u32>>,
     pub metadata: Option<Metadata>,
+    /// A percentage discount's currency (set or changed, never removed). A fixed discount keeps
+    /// its own (`check_against`).
+    pub currency: Option<Currency>,
 }
 
 impl CouponChanges {
@@ -48,7 +53,23 @@ impl CouponChanges {
         if let Some(metadata) = &self.metadata {
             next.metadata = metadata.clone();
         }
+        if let (Some(currency), Discount::Percentage { currency: current, .. }) =
+            (&self.currency, &mut next.discount)
+        {
+            *current = Some(currency.clone());
+        }
         next
+    }
+
+    /// The rule between the changes and the terms they change that the terms' own bounds cannot
+    /// see: a fixed amount is in its currency, which a change may name but not replace.
+    pub fn check_against(&self, discount: &Discount) -> Result<(), BoundsError> {
+        match (&self.currency, discount) {
+            (Some(currency), Discount::Fixed { currency: own, .. }) if currency != own => {
+                Err(BoundsError::at("currency")(Invalid::CurrencyOfFixedDiscount))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The bounds each changed value keeps on its own (the combination, an amount's fraction
@@ -101,5 +122,26 @@ mod tests {
         assert_eq!(CouponChanges::default().applied_to(&terms), terms);
         let bad = CouponChanges { usage_limit: Some(0), ..CouponChanges::default() };
         assert_eq!(bad.check_bounds().unwrap_err().field, "usage_limit");
+    }
+
+    #[test]
+    fn a_percentage_gains_a_currency_and_a_fixed_amount_keeps_its_own() {
+        // Goal: a currency set by a change reaches a percentage discount, and the money bounds
+        // are then held to it; a fixed discount accepts only its own.
+        let gain = CouponChanges {
+            currency: Some(Currency::parse("JPY").unwrap()),
+            min_order_amount: Some(Some(dec("20.50"))),
+            ..CouponChanges::default()
+        };
+        let next = gain.applied_to(&terms());
+        assert_eq!(next.discount.currency(), Some(&Currency::parse("JPY").unwrap()));
+        assert_eq!(next.check_bounds().unwrap_err().field, "min_order_amount");
+        let whole = CouponChanges { min_order_amount: Some(Some(dec("20"))), ..gain };
+        assert_eq!(whole.applied_to(&terms()).check_bounds(), Ok(()));
+        let fixed = CouponTerms { discount: Discount::fixed(dec("5"), eur()).unwrap(), ..terms() };
+        assert_eq!(whole.check_against(&fixed.discount).unwrap_err().field, "currency");
+        let own = CouponChanges { currency: Some(eur()), ..CouponChanges::default() };
+        assert_eq!(own.check_against(&fixed.discount), Ok(()));
+        assert_eq!(own.applied_to(&fixed), fixed);
     }
 }

@@ -39,6 +39,8 @@ pub enum Invalid {
     StartsAfterExpiry,
     #[error("is only allowed with a percentage discount")]
     CapOnFixedDiscount,
+    #[error("is the fixed amount's own: a fixed discount keeps its currency")]
+    CurrencyOfFixedDiscount,
     #[error("may have at most {max} keys")]
     TooManyKeys { max: usize },
     #[error("keys and string values may be at most {max} characters")]

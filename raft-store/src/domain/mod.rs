@@ -47,5 +47,5 @@ pub use money::{
     ROUNDING,
 };
 pub use redemption::Redemption;
-pub use status::CouponStatus;
+pub use status::{CouponStatus, IndexedStatus};
 pub use time::Timestamp;

@@ -3,6 +3,7 @@
 
 mod durability;
 mod file_log;
+mod listing_bench;
 mod sled_commits;
 mod storage_suite;
 mod support;

@@ -4,7 +4,7 @@
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use coupon_client::api::{IdempotencyKey, Metadata, UpdateCouponRequest};
+use coupon_client::api::{Currency, IdempotencyKey, Metadata, UpdateCouponRequest};
 use coupon_client::HttpCouponClient;
 use rust_decimal::Decimal;
 
@@ -54,6 +54,10 @@ pub struct EditArgs {
     /// Remove the low-stock alert.
     #[arg(long)]
     no_low_stock_threshold: bool,
+    /// Give a percentage discount this currency (ISO 4217, e.g. EUR): its money bounds are in it,
+    /// and it takes orders in it only. A fixed discount keeps its own.
+    #[arg(long, value_name = "CODE")]
+    currency: Option<String>,
     /// Replace the metadata with these entries (repeatable).
     #[arg(long = "meta", value_name = "KEY=VALUE", value_parser = parse_meta)]
     metadata: Vec<(String, String)>,
@@ -102,6 +106,7 @@ impl EditArgs {
                 self.no_low_stock_threshold,
             ),
             metadata,
+            currency: self.currency.clone().map(Currency::new),
         }
     }
 }
