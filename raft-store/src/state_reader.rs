@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 
 use crate::domain::{
     Alert, AlertId, ApiKey, AuditId, AuditRecord, Campaign, CampaignId, CodeJob, CodePattern,
-    Coupon, CouponCode, CouponId, CouponStatus, Currency, Hold, HoldId, JobId, KeyDigest, KeyId,
-    OrderFacts, OrderId, Redemption, RedemptionId, Timestamp, UserId,
+    Coupon, CouponCode, CouponId, Currency, Hold, HoldId, JobId, KeyDigest, KeyId, OrderFacts,
+    OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
 use crate::idempotency::{IdempotencyKey, IdempotencyRecord};

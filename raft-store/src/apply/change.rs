@@ -80,24 +80,11 @@ pub enum Change {
 /// Writes `change`, decided at log time `now` (the listing's indexes record statuses at it).
 pub fn write_change(change: Change, now: Timestamp, pending: &mut PendingWrites<'_>) -> Result<()> {
     match change {
-        Change::PutCoupon(coupon) => {
-            // Paired with the check where a coupon is read back (`StateReader::coupon`).
-            coupon.assert_within_limit();
-            assert!(coupon.id.0 > 0, "ids are positive");
-            coupon_index::index(&coupon, now, pending)?;
-            pending.push(keyspace::put::<Coupons>(&coupon.id, &coupon)?);
-        }
+        Change::PutCoupon(coupon) => put_coupon(&coupon, now, pending)?,
         Change::IndexCode { code, coupon_id } => {
             pending.push(keyspace::put::<CodeIndex>(&code, &coupon_id)?)
         }
-        Change::PutRedemption(redemption) => {
-            assert!(redemption.id.0 > 0, "ids are positive");
-            pending.push(keyspace::put::<CouponRedemptions>(
-                &(redemption.coupon_id, redemption.id),
-                &(),
-            )?);
-            pending.push(keyspace::put::<Redemptions>(&redemption.id, &redemption)?);
-        }
+        Change::PutRedemption(redemption) => put_redemption(&redemption, pending)?,
         Change::SetUserRedemptions { coupon_id, user_id, count: 0 } => {
             pending.push(keyspace::delete::<UserRedemptionCounts>(&(coupon_id, user_id)));
         }
@@ -150,6 +137,25 @@ pub fn write_change(change: Change, now: Timestamp, pending: &mut PendingWrites<
             pending.push(keyspace::put::<AuditLog>(&record.id, &record)?);
         }
     }
+    Ok(())
+}
+
+/// A coupon, with its entries in the listing's indexes as of `now`.
+fn put_coupon(coupon: &Coupon, now: Timestamp, pending: &mut PendingWrites<'_>) -> Result<()> {
+    // Paired with the check where a coupon is read back (`StateReader::coupon`).
+    coupon.assert_within_limit();
+    assert!(coupon.id.0 > 0, "ids are positive");
+    coupon_index::index(coupon, now, pending)?;
+    pending.push(keyspace::put::<Coupons>(&coupon.id, coupon)?);
+    Ok(())
+}
+
+/// A redemption, listed under its coupon.
+fn put_redemption(redemption: &Redemption, pending: &mut PendingWrites<'_>) -> Result<()> {
+    assert!(redemption.id.0 > 0, "ids are positive");
+    let listed = (redemption.coupon_id, redemption.id);
+    pending.push(keyspace::put::<CouponRedemptions>(&listed, &())?);
+    pending.push(keyspace::put::<Redemptions>(&redemption.id, redemption)?);
     Ok(())
 }
 
