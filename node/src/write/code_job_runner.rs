@@ -2,6 +2,10 @@
 //! entry, until it is done. Each chunk names the index it starts at, so a chunk written twice
 //! (a runner on a new leader that had not yet applied its predecessor's last chunk) changes
 //! nothing the second time; whichever node leads picks the work up where the log says it stands.
+//!
+//! A chunk takes a while to apply, and every write behind it waits meanwhile: after each chunk
+//! the runner rests as long as the chunk took, so a job holds at most half of the log's time and
+//! redeems keep the other half however large the job.
 
 use std::time::Duration;
 
@@ -50,10 +54,12 @@ async fn run_round(writer: &Writer, state: &StateHandle) -> bool {
     for job in jobs {
         let command = Command::RunCodeJob { job_id: job.id, from: job.created };
         let request = KeyedCommand { idempotency: None, actor: None, command };
+        let started = tokio::time::Instant::now();
         if let Err(error) = writer.write_as_leader(vec![request]).await {
             tracing::debug!(%error, job_id = %job.id, "a code job chunk was not written");
             return false;
         }
+        tokio::time::sleep(started.elapsed()).await;
     }
     true
 }
