@@ -10,7 +10,7 @@
 #                         clock_skew, regions_3, regions_5, preferred_region_loss
 #   --broken FEATURE      build the node deliberately broken: no-idempotency, ack-before-flush,
 #                         snapshot-without-idempotency, stale-follower-reads, blind-resend,
-#                         confirm-after-expiry, no-leader-preference
+#                         confirm-after-expiry, no-leader-preference, unheld-first-stamp
 #                         ("broken-" optional)
 #   --detect              with --broken: report per scenario how many seeds caught the bug and
 #                         the first that did; exits 0 only if every scenario run caught it

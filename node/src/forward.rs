@@ -88,6 +88,15 @@ impl Forwarder {
         }
     }
 
+    pub fn node_id(&self) -> NodeId {
+        self.node_id
+    }
+
+    /// The calls to any member's peer listener.
+    pub fn rpc(&self) -> &PeerRpc {
+        &self.rpc
+    }
+
     /// Whether this node leads, as far as it knows now, without waiting.
     pub fn leads(&self) -> bool {
         self.raft.metrics().borrow().current_leader == Some(self.node_id)

@@ -128,6 +128,7 @@ async fn start_in_span<T: Transport>(
         keys: parts.keys.clone(),
         secret: config.cluster_secret.as_deref().map(Arc::from),
         region: config.region.clone(),
+        wall_clock: parts.wall_clock.clone(),
     };
     let servers = vec![
         tokio::spawn(transport.serve(api_listener, api, shutdown.clone()).in_current_span()),

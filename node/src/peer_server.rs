@@ -16,7 +16,7 @@ use coupon_client::api::ErrorCode;
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
 use openraft::ServerState;
 use raft_store::command::KeyedCommand;
-use raft_store::domain::KeyId;
+use raft_store::domain::{KeyId, Timestamp};
 use raft_store::{NodeId, Raft, Region, TypeConfig};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -30,6 +30,7 @@ use crate::peer::identity::{self, IdentityChallenge};
 use crate::peer::{codec, path, CLUSTER_SECRET_HEADER};
 use crate::read_barrier::ReadBarrier;
 use crate::service::KeyService;
+use crate::wall_clock::WallClock;
 use crate::write::Proposer;
 
 #[derive(Clone)]
@@ -43,6 +44,8 @@ pub struct PeerState {
     pub secret: Option<Arc<str>>,
     /// Named in this node's answer to the identity challenge.
     pub region: Option<Region>,
+    /// Read by a new leader before its first stamp (`write::quorum_clock`).
+    pub wall_clock: Arc<WallClock>,
 }
 
 pub fn peer_router(state: PeerState) -> Router {
@@ -56,6 +59,7 @@ pub fn peer_router(state: PeerState) -> Router {
         .route(path::MEMBERSHIP, post(membership))
         .route(path::KEY_REFUSED, post(key_refused))
         .route(path::CAMPAIGN, post(campaign))
+        .route(path::CLOCK, post(clock))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such peer route") })
         .layer(middleware::from_fn_with_state(state.secret.clone(), require_secret));
     open.merge(guarded).layer(DefaultBodyLimit::max(PEER_BODY_BYTES_MAX)).with_state(state)
@@ -156,6 +160,11 @@ async fn campaign(State(peer): State<PeerState>) -> Response {
     let voter = metrics.membership_config.membership().voter_ids().any(|id| id == peer.node_id);
     let standing = voter && metrics.state == ServerState::Follower;
     reply(&(standing && peer.raft.trigger().elect().await.is_ok()))
+}
+
+/// This node's wall clock, for a leader that holds its stamps to the voters' clocks.
+async fn clock(State(peer): State<PeerState>) -> Response {
+    reply(&Timestamp::from_datetime(peer.wall_clock.now()))
 }
 
 /// Whether this node refuses the key now: a revocation asks every member until each says yes.

@@ -22,6 +22,8 @@ pub mod path {
     pub const MEMBERSHIP: &str = "/peer/membership";
     /// The leader asks a voter to stand for election now (`leader_preference`).
     pub const CAMPAIGN: &str = "/peer/campaign";
+    /// This member's wall clock: a new leader's first stamp is held to the voters' readings.
+    pub const CLOCK: &str = "/peer/clock";
     /// Whether this member refuses a key: how a revocation learns it has reached every member.
     pub const KEY_REFUSED: &str = "/peer/key-refused";
     /// The identity challenge: the one peer route that needs no secret, and is sent without it.

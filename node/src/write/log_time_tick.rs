@@ -26,6 +26,7 @@ pub async fn tick_log_time(writer: Writer, shutdown: Shutdown) {
             _ = tokio::time::sleep(LOG_TIME_TICK) => {}
         }
         if writer.leads() {
+            writer.hold_clock_to_quorum(writer.term()).await;
             if let Err(error) = writer.write_as_leader(Vec::new()).await {
                 tracing::debug!(%error, "the log time tick was not written");
             }

@@ -6,6 +6,7 @@ mod leader_clock;
 mod linger;
 mod log_time_tick;
 mod proposer;
+mod quorum_clock;
 mod writer;
 
 use raft_store::{NodeId, NodeInfo};
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::forward::ForwardError;
 
 pub use code_job_runner::run_code_jobs;
+pub use leader_clock::LOG_TIME_LEAD_MAX;
 pub use log_time_tick::tick_log_time;
 pub use proposer::Proposer;
 pub use writer::Writer;

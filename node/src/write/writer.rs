@@ -16,6 +16,7 @@ use raft_store::{NodeId, NodeInfo};
 use tokio::sync::watch;
 
 use super::leader_clock::LeaderClock;
+use super::quorum_clock::quorum_reading;
 use super::WriteError;
 use crate::forward::{
     known_leader, leader_now, leader_patience, ForwardError, Forwarder, Leader, LeaderAt,
@@ -122,6 +123,11 @@ impl Writer {
         self.forwarder.leads()
     }
 
+    /// The term this node knows of.
+    pub fn term(&self) -> u64 {
+        self.forwarder.raft().metrics().borrow().current_term
+    }
+
     /// The leader this node knows of, for a `NotLeader` answer.
     pub fn leader_hint(&self) -> Option<(NodeId, NodeInfo)> {
         leader_now(self.forwarder.raft()).map(|leader| (leader.id, leader.node))
@@ -141,7 +147,11 @@ impl Writer {
             return Err(WriteError::NotLeader { leader: self.leader_hint() });
         }
         let count = requests.len();
-        let (stamped_at, held_back) = self.clock.stamp(self.wall_clock.now());
+        let term = self.term();
+        if self.clock.needs_reading(term) {
+            self.hold_clock_to_quorum(term).await;
+        }
+        let (stamped_at, held_back) = self.clock.stamp(self.wall_clock.now(), term);
         if held_back {
             self.metrics.stamps_held_back.inc();
             tracing::warn!(
@@ -163,6 +173,24 @@ impl Writer {
             }
             Err(error) => Err(write_error(error)),
         }
+    }
+
+    /// Holds this leader's stamps in `term` to the time of day a quorum of voters vouches for:
+    /// before the term's first stamp, and at every log time tick.
+    pub async fn hold_clock_to_quorum(&self, term: u64) {
+        // The deliberately broken build trusts its own clock before its first stamp, as
+        // leaders did before stamps were held to the voters' clocks.
+        if cfg!(feature = "broken-unheld-first-stamp") {
+            return;
+        }
+        let own = raft_store::domain::Timestamp::from_datetime(self.wall_clock.now());
+        let reading = quorum_reading(&self.forwarder, own).await;
+        if reading.is_none() {
+            tracing::warn!(
+                "fewer than a quorum of voters told their clocks: stamps follow this node's"
+            );
+        }
+        self.clock.hold_to(reading, term);
     }
 
     async fn forward(
