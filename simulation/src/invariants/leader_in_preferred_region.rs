@@ -15,11 +15,14 @@ use super::Evidence;
 use crate::harness::Elections;
 use crate::region::RegionLayout;
 
-/// Measured over the region scenarios (seeds 1-10 each, 107 stretches): the leader sat in eu
-/// at once after most heals (it never left, or the healed voter won the next election), and at
-/// most 17.8 s after one: a handoff waits until the new leader has led two leases (2 x 3.8-4.5
-/// s here), then a quiet spell of a lease and half an election timeout. Stated with margin.
-pub const PREFERRED_LEADER_BOUND: Duration = Duration::from_secs(25);
+/// Room for two handoffs: a handoff waits until the leader has led two leases (2 x 3.8-4.5 s
+/// here), then a quiet spell of a lease and half an election timeout; when the successor loses
+/// its election, the next leader waits its two leases again. Measured over the region scenarios
+/// (seeds 1-10 each): the leader sat in eu at once after most heals (it never left, or the
+/// healed voter won the next election), at most 19.8 s after the others but two, where the
+/// first handoff after the preferred region's restart failed and the second landed 25.1 s after
+/// the heal. Stated with margin.
+pub const PREFERRED_LEADER_BOUND: Duration = Duration::from_secs(35);
 
 /// One quiet stretch, on the history's clock, and when the leader settled in the preferred
 /// region during it, if it did.
