@@ -266,12 +266,6 @@ launch() {
     local cores
     cores="$(nproc 2>/dev/null || echo 1)"
     export COUPON_WORKER_THREADS="${COUPON_WORKER_THREADS:-$(((cores / NODES) > 1 ? cores / NODES : 1))}"
-    # mimalloc hands freed memory back to the kernel a second after it is freed, and sled frees
-    # and allocates a 512 KiB IO buffer several times per log entry: every redeem then paid page
-    # faults (0.7-1.0 per redeem over the three nodes) and the madvise calls behind them. With
-    # purging off the process keeps its peak resident size instead (see scripts/BENCHMARKS.md).
-    # The allocator reads this before main, so the node cannot set it itself.
-    export MIMALLOC_PURGE_DELAY="${MIMALLOC_PURGE_DELAY:--1}"
     [[ -s "$(admin_key_file)" ]] && args+=(--admin-key-file "$(admin_key_file)")
     if [[ "${TLS:-0}" == 1 ]]; then
         args+=(--tls-cert "$(tls_dir)/node$index.pem" --tls-key "$(tls_dir)/node$index-key.pem"

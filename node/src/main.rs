@@ -1,6 +1,7 @@
 //! `coupon-node`: parse the configuration, start logging, run until SIGTERM or Ctrl-C.
 
 use std::io::IsTerminal;
+use std::os::unix::process::CommandExt;
 
 use anyhow::Context;
 use clap::Parser;
@@ -15,7 +16,23 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const DEFAULT_LOG_FILTER: &str = "coupon_node=info,tower_http=info,openraft=info";
 
+/// mimalloc hands freed memory back to the kernel a second after it is freed, and sled frees and
+/// allocates a 512 KiB IO buffer several times per log entry, so every redeem paid page faults
+/// (about 10 % of the nodes' CPU per redeem, scripts/BENCHMARKS.md). The allocator reads its
+/// options from the environment before `main` runs, so a node started without this variable runs
+/// itself again with purging off; it then keeps its peak resident size. Set the variable to
+/// choose otherwise.
+const ALLOCATOR_PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "-1");
+
 fn main() -> anyhow::Result<()> {
+    let (variable, purge_off) = ALLOCATOR_PURGE_DELAY;
+    if std::env::var_os(variable).is_none() {
+        if let Ok(this) = std::env::current_exe() {
+            let mut again = std::process::Command::new(this);
+            let error = again.args(std::env::args_os().skip(1)).env(variable, purge_off).exec();
+            eprintln!("coupon-node: could not run again with {variable}={purge_off}: {error}");
+        }
+    }
     let config = Config::try_from(Args::parse()).context("invalid configuration")?;
     let access = config.peer_access().context("refusing to start")?;
     let api_access = config.api_access().context("refusing to start")?;
