@@ -20,7 +20,7 @@ use crate::type_config::{Entry, LogId, SnapshotMeta, Vote};
 
 /// Every stored value starts with this byte. A build meeting another version refuses to read
 /// rather than misread; a future format change bumps it and migrates.
-pub const ENCODING_VERSION: u8 = 4;
+pub const ENCODING_VERSION: u8 = 5;
 
 pub trait KeySpace {
     const NAME: &'static str;
@@ -111,8 +111,11 @@ key_space!(/// Coupons by the instant time next changes their status, for apply 
 key_space!(/// Each coupon's indexed status: what its entries in the two spaces above say.
     IndexedStatuses in StateMachine at 0x1A: CouponId => IndexedStatus);
 key_space!(/// Coupons by each beginning of their code up to `CODE_PREFIX_INDEXED_CHARS_MAX`
-    /// characters, in id order: the listing by code prefix.
+    /// characters that more than `CODE_PREFIX_SPARSE_CODES_MAX` codes begin with, in id order:
+    /// the listing by code prefix (a sparser beginning is read from `CodeIndex`).
     CouponsByCodePrefix in StateMachine at 0x1B: PrefixedCoupon => ());
+key_space!(/// The beginnings `CouponsByCodePrefix` lists: one read tells whether a beginning is listed.
+    ListedCodePrefixes in StateMachine at 0x1C: String => ());
 
 key_space!(/// The stored snapshot's metadata; it lives beside the state but is not part of it.
     StoredSnapshotMeta in StateMachine at 0x40: () => SnapshotManifest);
@@ -125,7 +128,7 @@ const SNAPSHOT_PREFIXES: std::ops::Range<u8> = 0x40..0x42;
 
 const LOG_PREFIXES: [u8; 4] =
     [LogEntries::PREFIX, Votes::PREFIX, Committed::PREFIX, LastPurged::PREFIX];
-const STATE_MACHINE_PREFIXES: [u8; 28] = [
+const STATE_MACHINE_PREFIXES: [u8; 29] = [
     Meta::PREFIX,
     Coupons::PREFIX,
     CodeIndex::PREFIX,
@@ -152,6 +155,7 @@ const STATE_MACHINE_PREFIXES: [u8; 28] = [
     StatusChanges::PREFIX,
     IndexedStatuses::PREFIX,
     CouponsByCodePrefix::PREFIX,
+    ListedCodePrefixes::PREFIX,
     StoredSnapshotMeta::PREFIX,
     SnapshotChunks::PREFIX,
 ];
@@ -175,8 +179,8 @@ const _: () = assert!(all_distinct(&STATE_MACHINE_PREFIXES), "two state key spac
 const _: () = assert!(STATE_PREFIXES.end == SNAPSHOT_PREFIXES.start);
 const _: () = assert!(SnapshotChunks::PREFIX < SNAPSHOT_PREFIXES.end);
 // The listing's indexes are state: snapshots carry them, so an installed replica lists alike.
-const _: () = assert!(0x18 <= CouponsByStatus::PREFIX && CouponsByCodePrefix::PREFIX <= 0x1F);
-const _: () = assert!(CouponsByCodePrefix::PREFIX < STATE_PREFIXES.end);
+const _: () = assert!(0x18 <= CouponsByStatus::PREFIX && ListedCodePrefixes::PREFIX <= 0x1F);
+const _: () = assert!(ListedCodePrefixes::PREFIX < STATE_PREFIXES.end);
 
 /// A coupon under one beginning of its code (at most `CODE_LENGTH_MAX` characters).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,6 +263,16 @@ macro_rules! string_key {
     )*};
 }
 string_key!(CouponCode, UserId, OrderId, KeyId);
+
+/// A code's beginning: code characters (checked by the code that made it), last in its key.
+impl KeyCodec for String {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        std::str::from_utf8(bytes).ok().map(str::to_owned)
+    }
+}
 
 /// Its length first (one byte), then its prefix: the string is last, so it needs no length.
 impl KeyCodec for CodePattern {
@@ -414,6 +428,29 @@ pub fn scan<S: KeySpace>(
         .scan(range, order, limit)?
         .into_iter()
         .map(|(key, value)| Ok((decode_key::<S>(&key)?, decode_value::<S>(&value)?)))
+        .collect()
+}
+
+/// The codes that begin with `prefix`, in code order, at most `limit` of them: one range of
+/// `CodeIndex`, whose keys are the codes themselves.
+pub fn codes_with_prefix(
+    reader: &dyn ReadTree,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<(CouponCode, CouponId)>> {
+    debug_assert_eq!(reader.tree(), CodeIndex::TREE);
+    let mut start = vec![CodeIndex::PREFIX];
+    start.extend_from_slice(prefix.as_bytes());
+    // Codes are ASCII (`CouponCode::parse`), so no code goes on from `prefix` with byte 0xFF.
+    let mut end = start.clone();
+    end.push(u8::MAX);
+    let range = (Bound::Included(start.as_slice()), Bound::Excluded(end.as_slice()));
+    reader
+        .scan(range, ScanOrder::Ascending, limit)?
+        .into_iter()
+        .map(|(key, value)| {
+            Ok((decode_key::<CodeIndex>(&key)?, decode_value::<CodeIndex>(&value)?))
+        })
         .collect()
 }
 

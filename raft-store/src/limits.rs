@@ -98,9 +98,15 @@ pub const STATUS_CHANGES_PER_ENTRY_MAX: usize = 2 * REQUESTS_PER_ENTRY_MAX;
 /// that apply has not indexed yet. Past this many (apply is behind, as after a million codes
 /// expired at one instant), the page is found by a bounded scan of the coupons instead.
 pub const STATUS_CHANGES_READ_MAX: usize = 1024;
-/// Beginnings of a code indexed for the listing by prefix: every one up to this many characters.
-/// A longer prefix is found through its first this-many characters and checked on the coupon.
+/// Beginnings of a code indexed for the listing by prefix: up to this many characters. A longer
+/// prefix is found through its first this-many characters and checked on the coupon.
 pub const CODE_PREFIX_INDEXED_CHARS_MAX: usize = 16;
+/// A code's beginning held by at most this many codes has no entries of its own in the prefix
+/// index: the listing reads its codes from the code index (one range read of at most one more
+/// than this) and orders them by id. Only a beginning held by more is listed entry by entry, so
+/// a random code of a million is listed under two beginnings, not under twelve (a chunk of
+/// generated codes wrote 12,000 prefix keys; sled's cost is per key written).
+pub const CODE_PREFIX_SPARSE_CODES_MAX: usize = 64;
 
 /// Snapshot data is stored in values of at most this size, so no single stored value grows with
 /// the state. (How much of a snapshot one install-snapshot RPC carries is the node's
@@ -128,6 +134,7 @@ const _: () = assert!(HOLD_EXPIRIES_PER_ENTRY_MAX > REQUESTS_PER_ENTRY_MAX);
 const _: () = assert!(STATUS_CHANGES_PER_ENTRY_MAX > REQUESTS_PER_ENTRY_MAX);
 const _: () = assert!(STATUS_CHANGES_READ_MAX <= LISTING_SCAN_MAX);
 const _: () = assert!(CODE_PREFIX_INDEXED_CHARS_MAX <= CODE_LENGTH_MAX);
+const _: () = assert!(CODE_PREFIX_SPARSE_CODES_MAX < LISTING_SCAN_MAX);
 // One SHA-256 digest byte per random character of a generated code.
 const _: () = assert!(CODE_JOB_LENGTH_MAX - 1 <= 32 && CODE_JOB_LENGTH_MIN >= 2);
 const _: () = assert!(

@@ -1,16 +1,21 @@
 //! The listing's indexes of coupons, kept by apply in the batch that writes the coupon: by status
-//! (with the instant time next changes it) and by each beginning of the code. A coupon is indexed
-//! again at every write of it, and once log time reaches the next change of its status
-//! (`index_due`, bounded per entry), so an index entry never says more than its coupon does.
+//! (with the instant time next changes it) and by each beginning of the code that more than
+//! `CODE_PREFIX_SPARSE_CODES_MAX` codes share (a sparser one is read from the code index). A
+//! coupon is indexed again at every write of it, and once log time reaches the next change of its
+//! status (`index_due`, bounded per entry), so an index entry never says more than its coupon
+//! does.
 
 use std::ops::Bound;
 
 use crate::domain::{Coupon, CouponId, IndexedStatus, Timestamp};
 use crate::error::Result;
 use crate::keyspace::{
-    self, CouponsByCodePrefix, CouponsByStatus, IndexedStatuses, PrefixedCoupon, StatusChanges,
+    self, CouponsByCodePrefix, CouponsByStatus, IndexedStatuses, ListedCodePrefixes,
+    PrefixedCoupon, StatusChanges,
 };
-use crate::limits::{CODE_PREFIX_INDEXED_CHARS_MAX, STATUS_CHANGES_PER_ENTRY_MAX};
+use crate::limits::{
+    CODE_PREFIX_INDEXED_CHARS_MAX, CODE_PREFIX_SPARSE_CODES_MAX, STATUS_CHANGES_PER_ENTRY_MAX,
+};
 use crate::state_reader::StateReader;
 use crate::storage::{PendingWrites, ScanOrder};
 
@@ -59,7 +64,7 @@ pub fn index_due(now: Timestamp, pending: &mut PendingWrites<'_>) -> Result<()> 
     Ok(())
 }
 
-/// The code's beginnings a listing by prefix finds the coupon under.
+/// The code's beginnings the prefix index may list the coupon under, shortest first.
 pub fn code_prefixes(coupon: &Coupon) -> impl Iterator<Item = PrefixedCoupon> + '_ {
     let code = coupon.code.as_str();
     // Codes are ASCII (`CouponCode::parse`), so every byte ends a character.
@@ -69,11 +74,36 @@ pub fn code_prefixes(coupon: &Coupon) -> impl Iterator<Item = PrefixedCoupon> + 
     })
 }
 
+/// Lists the new `coupon` under each beginning of its code that the index lists, and under one
+/// that it makes hold more than `CODE_PREFIX_SPARSE_CODES_MAX` codes, with every code there. A
+/// longer beginning is held by no more codes than a shorter one, so the first that stays sparse
+/// ends the walk: a random code among a million is listed under two beginnings.
 fn list_code_prefixes(coupon: &Coupon, pending: &mut PendingWrites<'_>) -> Result<()> {
     for key in code_prefixes(coupon) {
-        pending.push(keyspace::put::<CouponsByCodePrefix>(&key, &())?);
+        if prefix_listed(&key.prefix, &*pending)? {
+            pending.push(keyspace::put::<CouponsByCodePrefix>(&key, &())?);
+            continue;
+        }
+        // An unlisted beginning held at most the sparse count before this code.
+        let limit = CODE_PREFIX_SPARSE_CODES_MAX + 1;
+        let codes = keyspace::codes_with_prefix(&*pending, &key.prefix, limit)?;
+        // Paired with the write of the coupon's code (`Change::IndexCode`, before its coupon).
+        assert!(codes.iter().any(|(_, id)| *id == coupon.id), "a new code is indexed first");
+        if codes.len() <= CODE_PREFIX_SPARSE_CODES_MAX {
+            return Ok(());
+        }
+        for (_, coupon_id) in codes {
+            let listed = PrefixedCoupon { prefix: key.prefix.clone(), coupon_id };
+            pending.push(keyspace::put::<CouponsByCodePrefix>(&listed, &())?);
+        }
+        pending.push(keyspace::put::<ListedCodePrefixes>(&key.prefix, &())?);
     }
     Ok(())
+}
+
+/// Whether the prefix index lists the codes that begin with `prefix` (it lists all or none).
+fn prefix_listed(prefix: &str, tree: &dyn crate::storage::ReadTree) -> Result<bool> {
+    Ok(keyspace::get::<ListedCodePrefixes>(tree, &prefix.to_owned())?.is_some())
 }
 
 /// The first way the listing's indexes differ from the coupons, each indexed afresh at log time
@@ -102,7 +132,8 @@ pub fn disagreement(tree: &dyn crate::storage::ReadTree) -> Option<String> {
         usize::MAX,
     )
     .expect("readable");
-    let (mut statuses, mut changes, mut prefixes) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
+    let (mut statuses, mut changes) = (BTreeSet::new(), BTreeSet::new());
+    let mut prefixes: std::collections::BTreeMap<String, Vec<CouponId>> = Default::default();
     for (id, coupon) in &coupons {
         let indexed = keyspace::get::<IndexedStatuses>(tree, id).expect("readable");
         let fresh = IndexedStatus::of(coupon, log_time);
@@ -111,8 +142,16 @@ pub fn disagreement(tree: &dyn crate::storage::ReadTree) -> Option<String> {
         }
         statuses.insert((fresh.status.as_byte(), *id));
         changes.extend(fresh.changes_at.map(|at| (at, *id)));
-        prefixes.extend(code_prefixes(coupon).map(|key| (key.prefix, key.coupon_id)));
+        for key in code_prefixes(coupon) {
+            prefixes.entry(key.prefix).or_default().push(key.coupon_id);
+        }
     }
+    // Listed: every code of a beginning more than the sparse count of codes share, none of another.
+    let mut prefixes: Vec<_> = prefixes
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > CODE_PREFIX_SPARSE_CODES_MAX)
+        .flat_map(|(prefix, ids)| ids.into_iter().map(move |id| (prefix.clone(), id)))
+        .collect();
     let indexed: BTreeSet<_> = keys::<CouponsByStatus>(tree)
         .into_iter()
         .map(|(status, id)| (status.as_byte(), id))
@@ -123,6 +162,11 @@ pub fn disagreement(tree: &dyn crate::storage::ReadTree) -> Option<String> {
     let indexed: BTreeSet<_> = keys::<StatusChanges>(tree).into_iter().collect();
     if indexed != changes {
         return Some(format!("status changes {indexed:?}, coupons say {changes:?}"));
+    }
+    let listed: BTreeSet<String> = prefixes.iter().map(|(prefix, _)| prefix.clone()).collect();
+    let marked: BTreeSet<String> = keys::<ListedCodePrefixes>(tree).into_iter().collect();
+    if marked != listed {
+        return Some(format!("listed code prefixes {marked:?}, coupons say {listed:?}"));
     }
     let mut indexed: Vec<_> = keys::<CouponsByCodePrefix>(tree)
         .into_iter()
@@ -150,6 +194,7 @@ mod tests {
     use crate::domain::{
         CouponChanges, CouponCode, CouponId, CouponStatus, CouponTerms, Timestamp,
     };
+    use crate::limits::CODE_PREFIX_SPARSE_CODES_MAX;
     use crate::outcome::Outcome;
     use crate::state_reader::{CouponFilter, CouponPage};
 
@@ -260,6 +305,55 @@ mod tests {
         assert_eq!(listed(&ledger, &prefix("XMAS-B")), vec![xmas2.0]);
         assert_eq!(listed(&ledger, &prefix("ABCDEFGHIJKLMNOPQR")), vec![long.0]);
         assert!(listed(&ledger, &prefix("NONE")).is_empty());
+    }
+
+    #[test]
+    fn a_prefix_that_many_codes_share_is_listed_entry_by_entry_and_pages_in_id_order() {
+        // Goal: a beginning shared by more codes than the sparse count gets index entries of its
+        // own for every code (those before it grew so included), a sparse one is read from the
+        // code index, and both list and page in id order. Steps: codes BULK-n, with other codes
+        // between them; list BULK- in pages of 7, BULK-1 (sparse) and BULK- with a status.
+        let mut ledger = Ledger::default();
+        let shared = CODE_PREFIX_SPARSE_CODES_MAX as u64 + 6;
+        let mut bulk = Vec::new();
+        for n in 0..shared {
+            bulk.push(ledger.create(&format!("BULK-{n}"), terms()).0);
+            ledger.create(&format!("OTHER-{n}"), terms());
+        }
+        assert_eq!(ledger.read_tree(disagreement), None);
+        let prefix = |prefix: &str| CouponFilter {
+            code_prefix: Some(prefix.to_owned()),
+            ..CouponFilter::default()
+        };
+        assert_eq!(listed(&ledger, &prefix("BULK-")), bulk);
+        assert_eq!(listed(&ledger, &prefix("B")), bulk);
+        let (mut paged, mut after) = (Vec::new(), None);
+        for _ in 0..bulk.len() {
+            let page = ledger.read(|s| s.coupons_page(&prefix("BULK-"), after, 7));
+            paged.extend(page.coupons.iter().map(|coupon| coupon.id.0));
+            after = page.next_after;
+            if after.is_none() {
+                break;
+            }
+        }
+        assert_eq!(paged, bulk);
+        let ones: Vec<u64> = (0..shared)
+            .filter(|n| n.to_string().starts_with('1'))
+            .map(|n| bulk[n as usize])
+            .collect();
+        assert_eq!(listed(&ledger, &prefix("BULK-1")), ones);
+        ledger.outcome(Command::Deactivate { coupon_id: CouponId(bulk[3]) }, at(1));
+        let active = CouponFilter {
+            code_prefix: Some("BULK-".into()),
+            ..by_status(CouponStatus::Active, at(1))
+        };
+        let mut expected = bulk.clone();
+        expected.remove(3);
+        assert_eq!(listed(&ledger, &active), expected);
+        assert!(
+            listed(&ledger, &prefix("")).len() == 2 * shared as usize,
+            "the empty prefix is no filter"
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! So a page of one filter reads about as many index entries and coupons as it lists, whatever
 //! the number of coupons.
 //!
+//! A code prefix that few codes share (`CODE_PREFIX_SPARSE_CODES_MAX`) has no index entries of its
+//! own: its codes are one short range of the code index, read whole and put in id order.
+//!
 //! Statuses move with time. An indexed status holds until its `changes_at`; apply indexes a
 //! coupon again once log time reaches it, but a listing's instant (the node's clock, never before
 //! log time) may be ahead, so the coupons whose change is due by then are read too and checked
@@ -17,7 +20,10 @@ use crate::error::Result;
 use crate::keyspace::{
     self, Coupons, CouponsByCodePrefix, CouponsByStatus, PrefixedCoupon, StatusChanges,
 };
-use crate::limits::{CODE_PREFIX_INDEXED_CHARS_MAX, LISTING_SCAN_MAX, STATUS_CHANGES_READ_MAX};
+use crate::limits::{
+    CODE_PREFIX_INDEXED_CHARS_MAX, CODE_PREFIX_SPARSE_CODES_MAX, LISTING_SCAN_MAX,
+    STATUS_CHANGES_READ_MAX,
+};
 use crate::storage::ScanOrder;
 
 use super::StateReader;
@@ -63,7 +69,15 @@ enum Candidates {
         overtaken: Vec<CouponId>,
     },
     Campaign(CampaignId),
+    /// The entries of a prefix the index lists.
     CodePrefix(String),
+    /// The coupons of a sparse prefix, in id order.
+    SparsePrefix(Vec<CouponId>),
+}
+
+/// The smallest of `ids` (in order) from `from` on.
+fn first_of(ids: &[CouponId], from: CouponId) -> Option<CouponId> {
+    ids.get(ids.partition_point(|id| *id < from)).copied()
 }
 
 impl Candidates {
@@ -79,8 +93,7 @@ impl Candidates {
                     1,
                 )?;
                 let indexed = indexed.first().map(|((_, id), ())| *id);
-                let due = overtaken.get(overtaken.partition_point(|id| *id < from)).copied();
-                indexed.into_iter().chain(due).min()
+                indexed.into_iter().chain(first_of(overtaken, from)).min()
             }
             Self::Campaign(campaign_id) => {
                 let after = from.0.checked_sub(1).map(CouponId);
@@ -97,6 +110,7 @@ impl Candidates {
                 )?;
                 found.first().map(|(key, ())| key.coupon_id)
             }
+            Self::SparsePrefix(ids) => first_of(ids, from),
         })
     }
 }
@@ -134,14 +148,29 @@ impl StateReader<'_> {
         if let Some(campaign_id) = filter.campaign_id {
             indexes.push(Candidates::Campaign(campaign_id));
         }
-        if let Some(prefix) = &filter.code_prefix {
-            let indexed = prefix.len().min(CODE_PREFIX_INDEXED_CHARS_MAX);
-            indexes.push(Candidates::CodePrefix(prefix[..indexed].to_owned()));
+        // Every code begins with the empty prefix: it filters nothing.
+        if let Some(prefix) = filter.code_prefix.as_deref().filter(|prefix| !prefix.is_empty()) {
+            indexes.push(self.code_prefix_candidates(prefix)?);
         }
         if indexes.is_empty() {
             return self.scanned_page(&filter, from, limit);
         }
         self.indexed_page(&filter, &indexes, from, limit)
+    }
+
+    /// The coupons whose code begins with `prefix`: read from the code index when they are few,
+    /// else the prefix index's entries of its first `CODE_PREFIX_INDEXED_CHARS_MAX` characters,
+    /// which hold them all (more than the sparse count share those too, so they are listed).
+    fn code_prefix_candidates(&self, prefix: &str) -> Result<Candidates> {
+        let limit = CODE_PREFIX_SPARSE_CODES_MAX + 1;
+        let codes = keyspace::codes_with_prefix(self.tree, prefix, limit)?;
+        if codes.len() <= CODE_PREFIX_SPARSE_CODES_MAX {
+            let mut ids: Vec<CouponId> = codes.into_iter().map(|(_, id)| id).collect();
+            ids.sort_unstable();
+            return Ok(Candidates::SparsePrefix(ids));
+        }
+        let indexed = prefix.len().min(CODE_PREFIX_INDEXED_CHARS_MAX);
+        Ok(Candidates::CodePrefix(prefix[..indexed].to_owned()))
     }
 
     /// The page of ids every one of `indexes` holds, from `from` on, each checked on its coupon.

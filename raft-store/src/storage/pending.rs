@@ -71,6 +71,9 @@ impl ReadTree for PendingWrites<'_> {
             return Ok(Vec::new());
         }
         let pending: Vec<_> = self.writes.range::<[u8], _>(range).collect();
+        if pending.is_empty() {
+            return self.base.scan(range, order, limit);
+        }
         let base_limit = limit.saturating_add(pending.len());
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
             self.base.scan(range, order, base_limit)?.into_iter().collect();
