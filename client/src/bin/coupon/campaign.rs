@@ -134,7 +134,16 @@ async fn generate(
     let mut stalled = 0;
     while job.state == JobState::Running && stalled < 120 {
         tokio::time::sleep(JOB_POLL).await;
-        let next = client.get_code_job(id, job.id).await.context("follow the job")?;
+        let next = match client.get_code_job(id, job.id).await {
+            Ok(next) => next,
+            // A node busy applying the job's chunks can miss a linearizable read's deadline
+            // (503): the job goes on, so the poll counts as one without progress.
+            Err(error) if error.is_retryable() => {
+                stalled += 1;
+                continue;
+            }
+            Err(error) => return Err(error).context("follow the job"),
+        };
         stalled = if next.created == job.created { stalled + 1 } else { 0 };
         job = next;
         bar.set_position(u64::from(job.created));
