@@ -21,7 +21,8 @@ A coupon's currency is its state: a redeem, hold or validate of a coupon whose m
 currency must name it (422 without), and a fixed discount keeps its own (a change to another is
 422). A client knows the coupon it sells; the hooks read it (`GET /coupons/{id}` or `?code=`,
 with the admin key) and, where the drawn request names no currency (or, on a change of a fixed
-coupon, another one), give it the coupon's.
+coupon, another one), give it the coupon's (and the order amount drawn for no currency its
+whole units, which every currency takes).
 
 An import names each code once (a repeat is 422): later lines that repeat a code (as the server
 reads one: first column, trimmed, unquoted, upper case) are dropped. A body the fuzzer draws of
@@ -45,6 +46,7 @@ _cases = itertools.count(1)
 _MARGIN = datetime.timedelta(minutes=5)
 _LATER = datetime.timedelta(days=30)
 _ADDRESS = re.compile(r"^.+:[0-9]{1,5}$")
+_AMOUNT = re.compile(r"^[0-9]+([.][0-9]+)?$")
 _DEAD_ADDR = os.environ.get("SCHEMATHESIS_DEAD_ADDR", "127.0.0.1:9")
 
 
@@ -86,9 +88,10 @@ def _coupon(case):
     if not base:
         return None
     if "code" in params and str(case.path).startswith("/codes/"):
-        url = f"{base}/coupons?code={urllib.parse.quote(str(params['code']))}"
+        code = urllib.parse.unquote(str(params["code"]))
+        url = f"{base}/coupons?code={urllib.parse.quote(code)}"
     elif "id" in params and str(case.path).startswith("/coupons/"):
-        url = f"{base}/coupons/{urllib.parse.quote(str(params['id']))}"
+        url = f"{base}/coupons/{urllib.parse.quote(urllib.parse.unquote(str(params['id'])))}"
     else:
         return None
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {os.environ.get('SCHEMATHESIS_BEARER', '')}"})
@@ -117,10 +120,15 @@ def _order_currency(case):
     if path.endswith("/validate"):
         if case.query is None:
             case.query = {}
-        if isinstance(case.query, dict) and case.query.get("currency") is None:
-            case.query["currency"] = currency
-    elif isinstance(case.body, dict) and case.body.get("currency") is None:
-        case.body["currency"] = currency
+        order = case.query
+    else:
+        order = case.body
+    if isinstance(order, dict) and order.get("currency") is None:
+        order["currency"] = currency
+        # Its amount is drawn without knowing the currency: whole units fit every currency.
+        amount = order.get("order_amount")
+        if isinstance(amount, str) and _AMOUNT.match(amount):
+            order["order_amount"] = amount.split(".", 1)[0]
 
 
 def _fixed_currency(case):
@@ -154,9 +162,10 @@ def _distinct_members(body):
     seen, kept = set(), []
     for member in members:
         key = member.get("id") if isinstance(member, dict) else None
-        if isinstance(key, int) and key in seen:
-            continue
-        seen.add(key)
+        if isinstance(key, int) and not isinstance(key, bool):
+            if key in seen:
+                continue
+            seen.add(key)
         kept.append(member)
     body["members"] = kept
 

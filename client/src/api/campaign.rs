@@ -56,8 +56,12 @@ pub struct CreateCampaignRequest {
     /// Absent: only each code's own limit applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<Budget>,
-    /// Every code's metadata, as on a coupon.
-    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    /// Every code's metadata, as on a coupon (`null` reads as `{}`).
+    #[serde(
+        default,
+        deserialize_with = "super::coupon::null_as_empty",
+        skip_serializing_if = "Metadata::is_empty"
+    )]
     #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::metadata_or_null))]
     pub metadata: Metadata,
 }

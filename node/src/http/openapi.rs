@@ -60,8 +60,8 @@ static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| {
 
 /// Rules between the fields of a body, which utoipa's schema model has no keyword for, added to
 /// the document's JSON: an order amount needs its currency (redeem); the cap of a coupon or a
-/// campaign (only on a percentage) and its minimum need the discount's currency (create), as
-/// `if`/`then`; a change names a field (`minProperties`, which utoipa does not write for a
+/// campaign goes with a percentage only, and its bounds in no currency have two fraction
+/// digits (create), as `if`/`then`; a change names a field (`minProperties`, which utoipa does not write for a
 /// struct); a discount has no fields but its own; a generated code's prefix and length fit in a
 /// code; an import is a body of codes. The server holds requests to the same rules (`convert`),
 /// so the schema refuses what it does.
@@ -75,7 +75,7 @@ fn add_field_rules(document: &mut serde_json::Value) {
         "then": {"required": ["currency"], "properties": {"currency": currency}},
     }]);
     for request in ["CreateCouponRequest", "CreateCampaignRequest"] {
-        schemas[request]["allOf"] = money_bounds_rules(&currency);
+        schemas[request]["allOf"] = money_bounds_rules();
     }
     for variant in schemas["Discount"]["oneOf"].as_array_mut().into_iter().flatten() {
         variant["additionalProperties"] = serde_json::json!(false);
@@ -98,22 +98,25 @@ fn present(field: &str) -> serde_json::Value {
     serde_json::json!({"required": [field], "properties": {field: {"type": "string"}}})
 }
 
-/// A cap goes with a percentage discount only, in its currency; a minimum needs the currency.
-fn money_bounds_rules(currency: &serde_json::Value) -> serde_json::Value {
+/// A cap goes with a percentage discount only; a coupon's money bounds in no currency have at
+/// most two fraction digits (`UNSTATED_CURRENCY_MINOR_UNITS`; trailing zeros aside), as
+/// `convert::new_coupon` reads them. (In a currency, its minor units: not stated here.)
+fn money_bounds_rules() -> serde_json::Value {
+    let two_digits = serde_json::json!({"pattern": "^[0-9]+([.][0-9]{1,2}0*)?$"});
     serde_json::json!([
         {
             "if": present("max_discount_amount"),
             "then": {"properties": {"discount": {
-                "required": ["type", "currency"],
-                "properties": {"type": {"const": "percentage"}, "currency": currency},
+                "required": ["type"],
+                "properties": {"type": {"const": "percentage"}},
             }}},
         },
         {
-            "if": present("min_order_amount"),
-            "then": {"properties": {"discount": {
-                "required": ["currency"],
-                "properties": {"currency": currency},
-            }}},
+            "if": {"properties": {"discount": {"anyOf": [
+                {"not": {"required": ["currency"]}},
+                {"properties": {"currency": {"type": "null"}}},
+            ]}}},
+            "then": {"properties": {"min_order_amount": two_digits, "max_discount_amount": two_digits}},
         },
     ])
 }
