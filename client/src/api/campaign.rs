@@ -162,3 +162,23 @@ pub struct CodeJob {
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub finished_at: Option<DateTime<Utc>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::CreateCampaignRequest;
+
+    #[test]
+    fn a_campaign_s_metadata_null_reads_as_none_as_a_coupon_s_does() {
+        let body = |metadata| {
+            json!({"name": "w", "discount": {"type": "percentage", "value": "10"},
+                "expires_at": "2027-01-31T23:59:59Z", "usage_limit_per_code": 1, "metadata": metadata})
+        };
+        let null: CreateCampaignRequest = serde_json::from_value(body(json!(null))).unwrap();
+        assert!(null.metadata.is_empty());
+        let given: CreateCampaignRequest = serde_json::from_value(body(json!({"k": "v"}))).unwrap();
+        assert_eq!(given.metadata.len(), 1);
+        assert!(serde_json::from_value::<CreateCampaignRequest>(body(json!(3))).is_err());
+    }
+}
