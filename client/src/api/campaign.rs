@@ -56,8 +56,12 @@ pub struct CreateCampaignRequest {
     /// Absent: only each code's own limit applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<Budget>,
-    /// Every code's metadata, as on a coupon.
-    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    /// Every code's metadata, as on a coupon (`null` reads as `{}`).
+    #[serde(
+        default,
+        deserialize_with = "super::coupon::null_as_empty",
+        skip_serializing_if = "Metadata::is_empty"
+    )]
     #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::metadata_or_null))]
     pub metadata: Metadata,
 }
@@ -157,4 +161,24 @@ pub struct CodeJob {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::CreateCampaignRequest;
+
+    #[test]
+    fn a_campaign_s_metadata_null_reads_as_none_as_a_coupon_s_does() {
+        let body = |metadata| {
+            json!({"name": "w", "discount": {"type": "percentage", "value": "10"},
+                "expires_at": "2027-01-31T23:59:59Z", "usage_limit_per_code": 1, "metadata": metadata})
+        };
+        let null: CreateCampaignRequest = serde_json::from_value(body(json!(null))).unwrap();
+        assert!(null.metadata.is_empty());
+        let given: CreateCampaignRequest = serde_json::from_value(body(json!({"k": "v"}))).unwrap();
+        assert_eq!(given.metadata.len(), 1);
+        assert!(serde_json::from_value::<CreateCampaignRequest>(body(json!(3))).is_err());
+    }
 }

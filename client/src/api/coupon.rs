@@ -181,7 +181,9 @@ impl CreateCouponRequest {
 }
 
 /// `metadata: null` reads as `{}`: "no metadata" has one meaning however it is spelled.
-fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Metadata, D::Error> {
+pub(super) fn null_as_empty<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Metadata, D::Error> {
     Ok(Option::<Metadata>::deserialize(deserializer)?.unwrap_or_default())
 }
 

@@ -53,7 +53,7 @@ pub struct CouponsQuery {
     pub created_after: Option<DateTime<Utc>>,
     /// Only the codes of this campaign (read through the campaign's index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 1, example = 3))]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0, maximum = 9_223_372_036_854_775_807_u64, example = 3))]
     pub campaign_id: Option<CampaignId>,
     /// The previous page's `next_after`; absent: from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]

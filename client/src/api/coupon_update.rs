@@ -15,16 +15,17 @@ use super::Currency;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(min_properties = 1))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCouponRequest {
-    /// A new expiry, in the future.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A new expiry, in the future; never `null` (a coupon always expires: 422).
+    #[serde(default, deserialize_with = "set_only", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>, nullable = false))]
     pub expires_at: Option<DateTime<Utc>>,
     /// A new start (before `expires_at`); `null`: valid at once.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>, nullable))]
     pub starts_at: Option<Option<DateTime<Utc>>>,
-    /// Total uses, 1 to 1,000,000,000, at least `times_redeemed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000))]
+    /// Total uses, 1 to 1,000,000,000, at least `times_redeemed`; never `null` (422).
+    #[serde(default, deserialize_with = "set_only", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, nullable = false, minimum = 1, maximum = 1_000_000_000))]
     pub usage_limit: Option<u64>,
     /// Uses per user, 1 to 1,000,000,000; `null`: none. Added or removed only while the coupon has
     /// no live redemption (409 `per_user_limit_after_redemptions`); changed any time.
@@ -61,9 +62,9 @@ pub struct UpdateCouponRequest {
     #[serde(default, deserialize_with = "set_only", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Currency>, nullable = false))]
     pub currency: Option<Currency>,
-    /// Replaces the caller's data (same bounds as create).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    /// Replaces the caller's data (same bounds as create); `{}` empties it, `null` is 422.
+    #[serde(default, deserialize_with = "set_only", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>, nullable = false))]
     pub metadata: Option<Map<String, Value>>,
 }
 
@@ -113,6 +114,9 @@ mod tests {
         let currency: UpdateCouponRequest =
             serde_json::from_value(json!({"currency": "EUR"})).unwrap();
         assert_eq!(currency.currency, Some(Currency::new("EUR")));
-        assert!(serde_json::from_value::<UpdateCouponRequest>(json!({"currency": null})).is_err());
+        for field in ["currency", "expires_at", "usage_limit", "metadata"] {
+            let null = serde_json::from_value::<UpdateCouponRequest>(json!({field: null}));
+            assert!(null.is_err(), "{field}: null is refused, not taken as absent");
+        }
     }
 }

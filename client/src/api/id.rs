@@ -51,7 +51,7 @@ pub fn option_up_to_id_max<'de, D: Deserializer<'de>>(
 /// The id of a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct CampaignId(pub u64);
+pub struct CampaignId(#[serde(deserialize_with = "up_to_id_max")] pub u64);
 
 impl fmt::Display for CampaignId {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -62,7 +62,7 @@ impl fmt::Display for CampaignId {
 /// The id of a code generation job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct JobId(pub u64);
+pub struct JobId(#[serde(deserialize_with = "up_to_id_max")] pub u64);
 
 impl fmt::Display for JobId {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -73,7 +73,7 @@ impl fmt::Display for JobId {
 /// The id of a hold (a use set aside at checkout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct HoldId(pub u64);
+pub struct HoldId(#[serde(deserialize_with = "up_to_id_max")] pub u64);
 
 impl fmt::Display for HoldId {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -109,5 +109,10 @@ mod tests {
         assert_eq!(id("9223372036854775807").ok(), Some(ID_MAX));
         assert!(id("9223372036854775808").is_err());
         assert!(id("-1").is_err());
+        let campaign = |json: &str| serde_json::from_str::<CampaignId>(json).map(|id| id.0);
+        assert_eq!(campaign("9223372036854775807").ok(), Some(ID_MAX));
+        assert!(campaign("9223372036854775808").is_err());
+        assert!(serde_json::from_str::<JobId>("9223372036854775808").is_err());
+        assert!(serde_json::from_str::<HoldId>("9223372036854775808").is_err());
     }
 }

@@ -43,20 +43,37 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .map_err(|error| malformed(&error))?;
         return Err(ApiError::invalid_field("body", "must be a JSON object"));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let mut json: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|error| malformed(&error))?;
+    integral_numbers(&mut json);
+    serde_path_to_error::deserialize(json).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." { "body".to_owned() } else { path };
-                ApiError::invalid_field(field, inner.to_string())
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::invalid_field(field, error.into_inner().to_string())
+    })
+}
+
+/// `21.0` is the integer 21, as JSON Schema counts it (an `integer` is a number without a
+/// fraction, however written), so an integer field takes it; serde would refuse it as a float.
+/// The caller's `metadata` is theirs and is stored as sent.
+fn integral_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            // Exactly representable integers only: past 2^53 a float is not one integer.
+            if float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0 {
+                #[allow(clippy::cast_possible_truncation)]
+                let integer = float as i64;
+                *number = integer.into();
             }
-            _ => malformed(&inner),
         }
-    })?;
-    deserializer.end().map_err(|error| malformed(&error))?;
-    Ok(value)
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(fields) => fields
+            .iter_mut()
+            .filter(|(name, _)| name.as_str() != "metadata")
+            .for_each(|(_, field)| integral_numbers(field)),
+        _ => {}
+    }
 }
 
 fn malformed(error: &serde_json::Error) -> ApiError {
@@ -227,5 +244,24 @@ mod tests {
         let unknown = parse_json::<Probe>(b"{\"count\": 1, \"extra\": 2}").unwrap_err();
         assert_eq!(unknown.code(), ErrorCode::InvalidRequest);
         assert_eq!(parse_json::<Probe>(b"[1]").unwrap_err().code(), ErrorCode::InvalidRequest);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Counted {
+        count: u32,
+        metadata: serde_json::Value,
+    }
+
+    #[test]
+    fn an_integer_written_with_a_zero_fraction_is_that_integer_but_metadata_stays_as_sent() {
+        let counted =
+            parse_json::<Counted>(b"{\"count\": 21.0, \"metadata\": {\"n\": 2.0}}").unwrap();
+        assert_eq!(counted.count, 21);
+        assert_eq!(counted.metadata, serde_json::json!({"n": 2.0}));
+        assert!(counted.metadata["n"].is_f64(), "the caller's data keeps its float");
+        let fraction = parse_json::<Counted>(b"{\"count\": 21.5, \"metadata\": {}}").unwrap_err();
+        assert_eq!(fraction.code(), ErrorCode::InvalidRequest);
+        let huge = parse_json::<Counted>(b"{\"count\": 1e300, \"metadata\": {}}").unwrap_err();
+        assert_eq!(huge.code(), ErrorCode::InvalidRequest);
     }
 }

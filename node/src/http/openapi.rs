@@ -14,6 +14,10 @@ use axum::http::{header as http_header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use coupon_client::api::{header, ErrorCode, FieldError, Problem, RejectionReason};
 use raft_store::domain::Role;
+use raft_store::limits::{
+    CAMPAIGN_CODES_PER_COMMAND_MAX, CODE_JOB_LENGTH_MAX, CODE_JOB_LENGTH_MIN, CODE_LENGTH_MAX,
+    CODE_LENGTH_MIN, GENERATED_CODE_LENGTH,
+};
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -55,13 +59,14 @@ static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| {
 });
 
 /// Rules between the fields of a body, which utoipa's schema model has no keyword for, added to
-/// the document's JSON: an order amount needs its currency (redeem), a coupon's cap (only on a
-/// percentage) and minimum need the discount's currency (create), as `if`/`then`; and a change
-/// names a field (`minProperties`, which utoipa does not write for a struct).
-/// The server holds requests to the same rules (`convert`), so the schema refuses what it does.
+/// the document's JSON: an order amount needs its currency (redeem); the cap of a coupon or a
+/// campaign goes with a percentage only, and its bounds in no currency have two fraction
+/// digits (create), as `if`/`then`; a change names a field (`minProperties`, which utoipa does not write for a
+/// struct); a discount has no fields but its own; a generated code's prefix and length fit in a
+/// code; an import is a body of codes. The server holds requests to the same rules (`convert`),
+/// so the schema refuses what it does.
 fn add_field_rules(document: &mut serde_json::Value) {
     let currency = serde_json::json!({"$ref": "#/components/schemas/Currency"});
-    let present = |field: &str| serde_json::json!({"required": [field], "properties": {field: {"type": "string"}}});
     let schemas = &mut document["components"]["schemas"];
     // A change names at least one field (`{}` is 422).
     schemas["UpdateCouponRequest"]["minProperties"] = serde_json::json!(1);
@@ -69,22 +74,91 @@ fn add_field_rules(document: &mut serde_json::Value) {
         "if": present("order_amount"),
         "then": {"required": ["currency"], "properties": {"currency": currency}},
     }]);
-    schemas["CreateCouponRequest"]["allOf"] = serde_json::json!([
+    for request in ["CreateCouponRequest", "CreateCampaignRequest"] {
+        schemas[request]["allOf"] = money_bounds_rules();
+    }
+    for variant in schemas["Discount"]["oneOf"].as_array_mut().into_iter().flatten() {
+        variant["additionalProperties"] = serde_json::json!(false);
+    }
+    schemas["GenerateCodesRequest"]["allOf"] = generated_length_rules();
+    // A member's address as `cluster::member_node` reads it: a host of any characters, the
+    // last `:`, a port that parses as a `u16` (a `+` and leading zeros allowed).
+    for address in ["api_addr", "peer_addr"] {
+        schemas["AddMemberRequest"]["properties"][address]["pattern"] =
+            serde_json::json!(HOST_PORT_PATTERN);
+    }
+    let import = &mut document["paths"]["/campaigns/{id}/codes/import"]["post"]["requestBody"];
+    import["content"]["text/csv"]["schema"] = codes_csv_schema();
+}
+
+const HOST_PORT_PATTERN: &str = r"^[\\s\\S]+:[+]?0*([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$";
+
+/// `field` is there, as a string.
+fn present(field: &str) -> serde_json::Value {
+    serde_json::json!({"required": [field], "properties": {field: {"type": "string"}}})
+}
+
+/// A cap goes with a percentage discount only; a coupon's money bounds in no currency have at
+/// most two fraction digits (`UNSTATED_CURRENCY_MINOR_UNITS`; trailing zeros aside), as
+/// `convert::new_coupon` reads them. (In a currency, its minor units: not stated here.)
+fn money_bounds_rules() -> serde_json::Value {
+    let two_digits = serde_json::json!({"pattern": "^[0-9]+([.][0-9]{1,2}0*)?$"});
+    serde_json::json!([
         {
             "if": present("max_discount_amount"),
             "then": {"properties": {"discount": {
-                "required": ["type", "currency"],
-                "properties": {"type": {"const": "percentage"}, "currency": currency},
+                "required": ["type"],
+                "properties": {"type": {"const": "percentage"}},
             }}},
         },
         {
-            "if": present("min_order_amount"),
-            "then": {"properties": {"discount": {
-                "required": ["currency"],
-                "properties": {"currency": currency},
-            }}},
+            "if": {"properties": {"discount": {"anyOf": [
+                {"not": {"required": ["currency"]}},
+                {"properties": {"currency": {"type": "null"}}},
+            ]}}},
+            "then": {"properties": {"min_order_amount": two_digits, "max_discount_amount": two_digits}},
         },
-    ]);
+    ])
+}
+
+/// A job's prefix and length (absent: `GENERATED_CODE_LENGTH`) together fit in a code: one rule
+/// per prefix length that leaves less than the longest length, since JSON Schema cannot add.
+fn generated_length_rules() -> serde_json::Value {
+    let (code_max, length_max) = (CODE_LENGTH_MAX, CODE_JOB_LENGTH_MAX);
+    let rules: Vec<serde_json::Value> = (code_max - length_max + 1..=code_max - CODE_JOB_LENGTH_MIN)
+        .map(|prefix| {
+            let room = code_max - prefix;
+            let mut then = serde_json::json!({"properties": {"length": {"maximum": room}}});
+            if room < GENERATED_CODE_LENGTH {
+                // The default length does not fit: the length must be given.
+                then["required"] = serde_json::json!(["length"]);
+                then["properties"]["length"]["type"] = serde_json::json!("integer");
+            }
+            serde_json::json!({
+                "if": {"required": ["prefix"], "properties": {"prefix": {"type": "string", "minLength": prefix}}},
+                "then": then,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rules)
+}
+
+/// An import's CSV: one code a line in the first column (trimmed, then unquoted, then trimmed
+/// again, as `convert` reads it), blank lines skipped, at least one code.
+fn codes_csv_schema() -> serde_json::Value {
+    // Rust's `str::trim` whitespace, but the line break.
+    let blank = r"[\t\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+    let code = format!(
+        r#"{blank}*"*[\t\u000c\r ]*[A-Za-z0-9_-]{{{CODE_LENGTH_MIN},{CODE_LENGTH_MAX}}}[\t\u000c\r ]*"*{blank}*(,[^\n]*)?"#
+    );
+    let pattern = format!(r"^({blank}*\n)*{code}(\n({code}|{blank}*))*$");
+    serde_json::json!({
+        "type": "string",
+        "minLength": 1,
+        "pattern": pattern,
+        "description": format!("One code a line in the first column (further columns are ignored), \
+            blank lines skipped: 1 to {CAMPAIGN_CODES_PER_COMMAND_MAX} codes, each once."),
+    })
 }
 
 /// This API's OpenAPI document.
