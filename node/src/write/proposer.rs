@@ -233,6 +233,12 @@ async fn write_batch(writer: &Writer, batch: Vec<Proposal>) {
         let not_leader = WriteError::NotLeader { leader: writer.leader_hint() };
         local.extend(refuse_forwarded(batch, &not_leader));
     }
+    // A batch of forwarded proposals only has nothing left to send: writing an empty batch
+    // would hold the entry slot while it waits for a leader, then send the leader a batch it
+    // refuses (422).
+    if local.is_empty() {
+        return;
+    }
     let requests = local.iter().map(|proposal| proposal.request.clone()).collect();
     for (proposal, answer) in local.into_iter().zip(writer.write(requests, maybe_appended).await) {
         let _ = proposal.reply.send(answer);
