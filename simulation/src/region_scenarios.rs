@@ -21,10 +21,9 @@ pub enum RegionFamily {
     ThreeVoters,
     /// Two voters in eu, two in us, one in ap; any region is lost.
     FiveVoters,
-    /// Either layout; the preferred region is powered off every time, for long enough that
-    /// another region elects a leader. (A region cut off by a partition comes back with newer
-    /// terms and often takes the lead by an election of its own, which would not show the
-    /// preference at work.)
+    /// Either layout; the preferred region is powered off every time, so that only the
+    /// preference brings the lead back. (A region cut off by a partition comes back with newer
+    /// terms and often takes the lead by an election of its own.)
     PreferredLost,
 }
 
@@ -64,16 +63,11 @@ pub fn plan(family: RegionFamily, rng: &mut impl Rng) -> FaultPlan {
             // The first gap is the steady state the latency table measures; the later ones
             // give the preferred region time to take the lead back.
             let gap_ms = if index == 0 { rng.gen_range(3000..=5000) } else { quiet_gap_ms(rng) };
-            let hold_ms = match family {
-                // Long enough for another region to elect a leader, so that only the preference
-                // brings the lead back: followers refuse votes for a lease (the longest election
-                // timeout) after the leader's last message, and a candidate that stood before
-                // the lease ended stands again an election timeout later.
-                RegionFamily::PreferredLost => {
-                    timing.election_timeout_ms_max * 2 + rng.gen_range(1000..=3000)
-                }
-                _ => rng.gen_range(2000..=5000),
-            };
+            // Long enough for another region to elect a leader when the leader's region is
+            // lost: followers refuse votes for a lease (the longest election timeout) after the
+            // leader's last message, and a candidate that stood before the lease ended stands
+            // again an election timeout later.
+            let hold_ms = timing.election_timeout_ms_max * 2 + rng.gen_range(1000..=3000);
             let hold = Duration::from_millis(hold_ms);
             Step { gap: Duration::from_millis(gap_ms), fault, hold }
         })
