@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use raft_store::domain::CouponCode;
 
 use super::app::AppState;
+use super::unique_keys::UniqueKeys;
 use super::ApiError;
 
 /// A JSON request body, strictly typed: unknown fields and wrong types are 422 naming the field.
@@ -43,8 +44,12 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .map_err(|error| malformed(&error))?;
         return Err(ApiError::invalid_field("body", "must be a JSON object"));
     }
-    let mut json: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|error| malformed(&error))?;
+    let UniqueKeys(mut json) =
+        serde_json::from_slice(bytes).map_err(|error| match error.classify() {
+            // Well-formed JSON that names a field twice.
+            serde_json::error::Category::Data => ApiError::invalid_field("body", error.to_string()),
+            _ => malformed(&error),
+        })?;
     integral_numbers(&mut json);
     serde_path_to_error::deserialize(json).map_err(|error| {
         let path = error.path().to_string();
@@ -263,5 +268,7 @@ mod tests {
         assert_eq!(fraction.code(), ErrorCode::InvalidRequest);
         let huge = parse_json::<Counted>(b"{\"count\": 1e300, \"metadata\": {}}").unwrap_err();
         assert_eq!(huge.code(), ErrorCode::InvalidRequest);
+        let twice = parse_json::<Counted>(b"{\"count\": 1, \"count\": 9, \"metadata\": {}}");
+        assert_eq!(twice.unwrap_err().code(), ErrorCode::InvalidRequest, "a field named twice");
     }
 }

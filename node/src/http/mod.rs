@@ -21,6 +21,7 @@ mod outcome;
 mod problems;
 mod rate_limit;
 mod routes;
+mod unique_keys;
 
 use std::time::Duration;
 
