@@ -20,6 +20,8 @@ pub enum StoreError {
     MalformedKey { space: &'static str },
     #[error("snapshot: {0}")]
     Snapshot(&'static str),
+    #[error("this replica is installing a snapshot; its state is readable again once it is done")]
+    Installing,
     #[error("the state machine is at log index {applied:?} but the log is purged through {purged}: the entries between cannot be replayed; restore this node from a replica")]
     StateBehindPurgedLog { applied: Option<u64>, purged: u64 },
     #[error("the blocking storage task failed: {0}")]

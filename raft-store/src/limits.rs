@@ -108,10 +108,17 @@ pub const CODE_PREFIX_INDEXED_CHARS_MAX: usize = 16;
 /// generated codes wrote 12,000 prefix keys; sled's cost is per key written).
 pub const CODE_PREFIX_SPARSE_CODES_MAX: usize = 64;
 
-/// Snapshot data is stored in values of at most this size, so no single stored value grows with
-/// the state. (How much of a snapshot one install-snapshot RPC carries is the node's
-/// `SNAPSHOT_SENT_CHUNK_BYTES`, a bound of its network, not of storage.)
+/// A snapshot this node builds is stored in values of this size, so no single stored value grows
+/// with the state. (One it receives is stored as its chunks arrive: the node's
+/// `SNAPSHOT_SENT_CHUNK_BYTES`, a bound of its network.)
 pub const SNAPSHOT_STORED_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// Entries of the state read at a time by a snapshot's build, an install's clearing and a
+/// digest: what they hold in memory is this many entries, whatever the size of the state.
+pub const SNAPSHOT_PAGE_ENTRIES: usize = 1024;
+
+/// An install writes the state again in batches of about this many bytes.
+pub const SNAPSHOT_INSTALL_BATCH_BYTES: usize = 256 * 1024;
 
 /// The Raft log's files: a segment is closed once it holds this much, and an old segment whose
 /// live values are at most `..._TO_MOVE_MAX` has them written again into the newest and goes.

@@ -5,20 +5,22 @@
 //! is, and a crash replays the committed entries the state had not made durable. A snapshot is
 //! synced to the device with the state it was taken from before openraft hears of it, so the log
 //! is purged only behind a state that a power cut cannot take back.
+//!
+//! A snapshot is built from a `BuildView` while apply goes on, and installed in bounded batches
+//! (`snapshot`); reads are refused while an install has the state half written.
 
-use std::io::Cursor;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use openraft::storage::RaftStateMachine;
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, RaftSnapshotBuilder};
 
 use crate::apply::apply_batch;
 use crate::blocking::run_blocking;
-use crate::error::{storage_error, Result};
+use crate::error::{storage_error, Result, StoreError};
 use crate::keyspace::{self, Meta};
 use crate::outcome::AppliedOutcomes;
-use crate::snapshot;
+use crate::snapshot::{self, BuildView, SnapshotFile, SnapshotSlots};
 use crate::state_reader::StateReader;
 use crate::storage::{Backend, PendingWrites, Tree, TreeReader};
 use crate::type_config::{
@@ -28,9 +30,15 @@ use crate::type_config::{
 #[derive(Clone)]
 pub struct StateMachine {
     backend: Arc<dyn Backend>,
-    /// Held while the state is written and while a snapshot reads it, so a snapshot sees the
-    /// state at exactly one log id.
+    /// Held while the state is written, and while a snapshot build opens its view.
     write_lock: Arc<Mutex<()>>,
+    /// What a running build sees; apply records into it what it changes.
+    view: Arc<BuildView>,
+    /// Held for the whole of a build or an install: one at a time.
+    snapshot_lock: Arc<Mutex<()>>,
+    /// Held exclusively while an install replaces the state; readers take it shared.
+    install_gate: Arc<RwLock<()>>,
+    slots: Arc<SnapshotSlots>,
     snapshots: Arc<SnapshotCounters>,
     /// Entries applied since start whose stamp was ahead of log time by more than
     /// `LOG_TIME_STEP_MAX` (`apply::advance_log_time` clamped it).
@@ -42,6 +50,10 @@ pub struct StateMachine {
 struct SnapshotCounters {
     built: AtomicU64,
     installed: AtomicU64,
+}
+
+fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The state machine's tree as committed, for the writer and for readers alike.
@@ -61,8 +73,12 @@ pub struct SnapshotActivity {
 impl StateMachine {
     pub fn new(backend: Arc<dyn Backend>) -> Self {
         Self {
+            slots: SnapshotSlots::new(backend.clone()),
             backend,
-            write_lock: Arc::new(Mutex::new(())),
+            write_lock: Arc::default(),
+            view: Arc::default(),
+            snapshot_lock: Arc::default(),
+            install_gate: Arc::default(),
             snapshots: Arc::default(),
             clamped_stamps: Arc::default(),
         }
@@ -73,7 +89,7 @@ impl StateMachine {
     }
 
     fn lock(&self) -> MutexGuard<'_, ()> {
-        self.write_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.write_lock)
     }
 
     pub(crate) fn apply_entries(&self, entries: Vec<Entry>) -> Result<Vec<AppliedOutcomes>> {
@@ -115,45 +131,54 @@ impl StateMachine {
         pending.push(keyspace::put::<Meta>(&(), &meta)?);
         let ops = pending.into_ops();
         let _guard = self.lock();
+        self.view.record_before(&committed, &ops)?;
         self.backend.commit(Tree::StateMachine, ops)?;
         Ok(answers)
     }
 
     fn build(&self) -> Result<Snapshot> {
-        let (state, image) = {
+        let _one_at_a_time = lock(&self.snapshot_lock);
+        let state = {
             let _guard = self.lock();
-            let committed = self.committed();
-            (StateReader::new(&committed).meta()?, keyspace::read_state_image(&committed)?)
+            self.view.start();
+            StateReader::new(&self.committed()).meta()
         };
-        let data = snapshot::encode(&image)?;
+        let written = state.and_then(|state| {
+            snapshot::write(&self.slots, &self.view, &self.committed()).map(|file| (state, file))
+        });
+        // Stopped whatever happened: apply records nothing more for this build.
+        self.view.stop();
+        let (state, file) = written?;
         let meta = SnapshotMeta {
             last_log_id: state.last_applied,
             last_membership: state.membership,
             snapshot_id: snapshot::snapshot_id(state.last_applied),
         };
-        {
-            let _guard = self.lock();
-            // An install may have stored a newer snapshot while this one was being encoded.
-            let stored = snapshot::stored_manifest(&self.committed())?;
-            if stored.is_none_or(|stored| stored.meta.last_log_id < meta.last_log_id) {
-                self.backend.commit(Tree::StateMachine, snapshot::store_ops(&meta, &data)?)?;
-            }
-        }
+        let stored = snapshot::stored_manifest(&self.committed())?;
+        // An install replaces the state by the snapshot's, so the state never falls behind it.
+        assert!(
+            stored.is_none_or(|stored| stored.meta.last_log_id <= meta.last_log_id),
+            "a snapshot is never older than the one stored"
+        );
+        let manifest =
+            keyspace::SnapshotManifest { meta: meta.clone(), slot: file.slot(), bytes: file.len() };
+        let store = keyspace::put::<keyspace::StoredSnapshotMeta>(&(), &manifest)?;
+        self.backend.commit(Tree::StateMachine, vec![store])?;
         self.backend.flush(Tree::StateMachine)?;
+        self.slots.remove_unused(Some(manifest.slot))?;
         self.snapshots.built.fetch_add(1, Ordering::Relaxed);
-        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
+        Ok(Snapshot { meta, snapshot: Box::new(file) })
     }
 
-    /// Replaces the state with the snapshot's and stores the snapshot, in one write.
-    fn install(&self, meta: &SnapshotMeta, data: &[u8]) -> Result<()> {
-        let image = snapshot::decode(data)?;
-        let mut ops = keyspace::replace_state_ops(image);
-        ops.extend(snapshot::store_ops(meta, data)?);
+    /// Replaces the state with the snapshot's and stores the snapshot (`snapshot::install`).
+    fn install(&self, meta: &SnapshotMeta, file: SnapshotFile) -> Result<()> {
+        let _one_at_a_time = lock(&self.snapshot_lock);
+        let slot = file.slot();
         {
-            let _guard = self.lock();
-            self.backend.commit(Tree::StateMachine, ops)?;
+            let _no_readers = self.install_gate.write().unwrap_or_else(|e| e.into_inner());
+            snapshot::install(self.backend.as_ref(), file, meta)?;
         }
-        self.backend.flush(Tree::StateMachine)?;
+        self.slots.remove_unused(Some(slot))?;
         self.snapshots.installed.fetch_add(1, Ordering::Relaxed);
         assert_eq!(
             StateReader::new(&self.committed()).meta().ok().and_then(|state| state.last_applied),
@@ -167,6 +192,7 @@ impl StateMachine {
     pub fn handle(&self) -> StateHandle {
         StateHandle {
             backend: self.backend.clone(),
+            install_gate: self.install_gate.clone(),
             snapshots: self.snapshots.clone(),
             clamped_stamps: self.clamped_stamps.clone(),
         }
@@ -177,6 +203,7 @@ impl StateMachine {
 #[derive(Clone)]
 pub struct StateHandle {
     backend: Arc<dyn Backend>,
+    install_gate: Arc<RwLock<()>>,
     snapshots: Arc<SnapshotCounters>,
     clamped_stamps: Arc<AtomicU64>,
 }
@@ -186,7 +213,10 @@ impl StateHandle {
         state_tree(&self.backend)
     }
 
+    /// Runs `query` on the applied state; refused (`StoreError::Installing`) while a snapshot
+    /// install has the state half written, rather than waiting for it.
     pub fn read<T>(&self, query: impl FnOnce(&StateReader<'_>) -> Result<T>) -> Result<T> {
+        let _not_installing = self.install_gate.try_read().map_err(|_| StoreError::Installing)?;
         query(&StateReader::new(&self.committed()))
     }
 
@@ -210,6 +240,7 @@ impl StateHandle {
 
     /// SHA-256 of the whole state, to compare replicas at the same applied log id.
     pub fn digest(&self) -> Result<[u8; 32]> {
+        let _not_installing = self.install_gate.try_read().map_err(|_| StoreError::Installing)?;
         keyspace::state_digest(&self.committed())
     }
 }
@@ -246,24 +277,28 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.clone()
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
-        Ok(Box::new(Cursor::new(Vec::new())))
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<SnapshotFile>, StorageError> {
+        let slots = self.slots.clone();
+        let file = run_blocking(move || slots.create())
+            .await
+            .map_err(storage_error(ErrorSubject::Snapshot(None), ErrorVerb::Write))?;
+        Ok(Box::new(file))
     }
 
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta,
-        data: Box<Cursor<Vec<u8>>>,
+        data: Box<SnapshotFile>,
     ) -> Result<(), StorageError> {
         let this = self.clone();
         let meta = meta.clone();
-        run_blocking(move || this.install(&meta, data.get_ref()))
+        run_blocking(move || this.install(&meta, *data))
             .await
             .map_err(storage_error(ErrorSubject::Snapshot(None), ErrorVerb::Write))
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
-        snapshot::load(&self.committed())
+        snapshot::load(&self.slots, &self.committed())
             .map_err(storage_error(ErrorSubject::Snapshot(None), ErrorVerb::Read))
     }
 }

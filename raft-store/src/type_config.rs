@@ -1,8 +1,6 @@
 //! The openraft type configuration: what a log entry carries, what apply answers, how nodes are
 //! described, and which async runtime runs Raft (tokio, or madsim under `--cfg madsim`).
 
-use std::io::Cursor;
-
 use crate::command::Batch;
 use crate::node_info::NodeInfo;
 use crate::outcome::AppliedOutcomes;
@@ -21,7 +19,7 @@ openraft::declare_raft_types!(
         NodeId = NodeId,
         Node = NodeInfo,
         Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = Cursor<Vec<u8>>,
+        SnapshotData = crate::snapshot::SnapshotFile,
         AsyncRuntime = Runtime,
 );
 

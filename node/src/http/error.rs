@@ -132,7 +132,10 @@ impl From<ReadError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        Self::internal(&error)
+        match error {
+            StoreError::Installing => Self::unavailable(error.to_string()),
+            error => Self::internal(&error),
+        }
     }
 }
 

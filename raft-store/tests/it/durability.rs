@@ -2,7 +2,6 @@
 //! simulated power loss on the memory disk. Goal: the log, the vote, the state machine and the snapshot come back, and a
 //! crash loses only what was never acknowledged as durable.
 
-use std::io::Cursor;
 use std::sync::Arc;
 
 use openraft::storage::{RaftLogStorage, RaftLogStorageExt, RaftStateMachine};
@@ -63,8 +62,8 @@ async fn a_snapshot_installed_elsewhere_reproduces_the_state() {
 
     let (_, mut target) = stores(mem_disk());
     target.apply(vec![entry(1, 1, vec![create("OTHER", 1)])]).await.unwrap();
-    let data = snapshot.snapshot.into_inner();
-    target.install_snapshot(&snapshot.meta, Box::new(Cursor::new(data))).await.unwrap();
+    let received = send_snapshot(snapshot.snapshot, &mut target, 7, true).await;
+    target.install_snapshot(&snapshot.meta, received).await.unwrap();
 
     assert_eq!(target.handle().digest().unwrap(), source.handle().digest().unwrap());
     assert_eq!(target.applied_state().await.unwrap().0, Some(log_id(1, 3)));

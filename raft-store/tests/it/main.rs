@@ -6,5 +6,7 @@ mod durability;
 mod file_log;
 mod listing_bench;
 mod sled_commits;
+mod snapshot_bench;
+mod snapshots;
 mod storage_suite;
 mod support;

@@ -8,6 +8,7 @@ use raft_store::domain::{
     CouponCode, CouponId, CouponTerms, Discount, Metadata, Timestamp, UserId,
 };
 use raft_store::limits::TIMESTAMP_MILLIS_MAX;
+use raft_store::snapshot::SnapshotFile;
 use raft_store::storage::{Backend, BackendError, DiskBackend, MemDisk, SledBackend};
 use raft_store::type_config::Entry;
 use raft_store::{LogStore, StateMachine};
@@ -85,4 +86,39 @@ pub fn redeem(coupon_id: u64, user: &str) -> KeyedCommand {
         currency: None,
     });
     KeyedCommand { idempotency: None, actor: None, command }
+}
+
+/// Sends snapshot data into `target` as openraft's chunked transport does: the sender seeks to
+/// each chunk's offset and reads `chunk_bytes`, the receiver seeks there and writes it. With
+/// `resend`, every other chunk is sent twice, as after an answer lost on the way back.
+pub async fn send_snapshot(
+    mut data: Box<SnapshotFile>,
+    target: &mut StateMachine,
+    chunk_bytes: usize,
+    resend: bool,
+) -> Box<SnapshotFile> {
+    use openraft::storage::RaftStateMachine;
+    use std::io::SeekFrom;
+    use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+    let end = data.seek(SeekFrom::End(0)).await.expect("seek to the end");
+    let mut received = target.begin_receiving_snapshot().await.expect("begin receiving");
+    let (mut offset, mut sent) = (0, 0);
+    while offset < end {
+        data.seek(SeekFrom::Start(offset)).await.expect("seek");
+        let mut chunk = Vec::with_capacity(chunk_bytes);
+        while chunk.len() < chunk_bytes {
+            if data.read_buf(&mut chunk).await.expect("read") == 0 {
+                break;
+            }
+        }
+        for _ in 0..if resend && sent % 2 == 1 { 2 } else { 1 } {
+            received.seek(SeekFrom::Start(offset)).await.expect("seek");
+            received.write_all(&chunk).await.expect("write");
+        }
+        offset += chunk.len() as u64;
+        sent += 1;
+    }
+    received.shutdown().await.expect("shutdown");
+    received
 }

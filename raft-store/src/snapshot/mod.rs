@@ -1,0 +1,72 @@
+//! Snapshots: the state proper (every key space a replica needs: coupons, codes, redemptions and
+//! their indexes, idempotency records, alerts, counters, membership, last applied), built, stored,
+//! sent, received and installed as a stream of records, in memory bounded by a chunk and a page
+//! whatever the size of the state.
+//!
+//! - `format`: the records and their checks;
+//! - `file`: the stored data, by slot and offset, and openraft's snapshot data over it;
+//! - `view`: the state at one log id, read while apply goes on;
+//! - `install`: replacing the state from a received snapshot, redone after a crash.
+
+mod file;
+mod format;
+mod install;
+mod view;
+
+use std::io::{BufWriter, Seek, SeekFrom};
+use std::sync::Arc;
+
+pub use file::{SnapshotFile, SnapshotSlots};
+pub use format::SNAPSHOT_FORMAT_VERSION;
+pub use install::{finish_interrupted, install};
+pub use view::BuildView;
+
+use crate::error::Result;
+use crate::keyspace::{self, SnapshotManifest, StoredSnapshotMeta};
+use crate::limits::SNAPSHOT_STORED_CHUNK_BYTES;
+use crate::storage::{BackendError, ReadTree};
+use crate::type_config::{LogId, Snapshot};
+use format::RecordEncoder;
+
+/// The same state at the same log id has the same id on every node.
+pub fn snapshot_id(last_log_id: Option<LogId>) -> String {
+    match last_log_id {
+        Some(log_id) => {
+            format!("{}-{}-{}", log_id.leader_id.term, log_id.leader_id.node_id, log_id.index)
+        }
+        None => "empty".to_owned(),
+    }
+}
+
+/// Writes the state `view` sees into a new slot; the file returned is at its start.
+pub fn write(
+    slots: &Arc<SnapshotSlots>,
+    view: &BuildView,
+    committed: &dyn ReadTree,
+) -> Result<SnapshotFile> {
+    let out = BufWriter::with_capacity(SNAPSHOT_STORED_CHUNK_BYTES, slots.create()?);
+    let mut encoder = RecordEncoder::new(out)?;
+    view.scan(committed, |key, value| {
+        if keyspace::carried_by_snapshots(key[0]) {
+            encoder.record(key, value)?;
+        }
+        Ok(())
+    })?;
+    let mut file =
+        encoder.finish()?.into_inner().map_err(|error| BackendError::from(error.into_error()))?;
+    file.seek(SeekFrom::Start(0)).map_err(BackendError::from)?;
+    Ok(file)
+}
+
+pub fn stored_manifest(reader: &dyn ReadTree) -> Result<Option<SnapshotManifest>> {
+    keyspace::get::<StoredSnapshotMeta>(reader, &())
+}
+
+/// The stored snapshot, opened for reading (it stays stored while it is read).
+pub fn load(slots: &Arc<SnapshotSlots>, reader: &dyn ReadTree) -> Result<Option<Snapshot>> {
+    let Some(manifest) = stored_manifest(reader)? else {
+        return Ok(None);
+    };
+    let file = slots.open(manifest.slot, manifest.bytes);
+    Ok(Some(Snapshot { meta: manifest.meta, snapshot: Box::new(file) }))
+}
