@@ -10,7 +10,8 @@
 #                         clock_skew, regions_3, regions_5, preferred_region_loss
 #   --broken FEATURE      build the node deliberately broken: no-idempotency, ack-before-flush,
 #                         snapshot-without-idempotency, stale-follower-reads, blind-resend,
-#                         confirm-after-expiry, no-leader-preference, unheld-first-stamp
+#                         confirm-after-expiry, no-leader-preference, unheld-first-stamp,
+#                         ungated-elections
 #                         ("broken-" optional)
 #   --detect              with --broken: report per scenario how many seeds caught the bug and
 #                         the first that did; exits 0 only if every scenario run caught it
@@ -55,7 +56,7 @@ while [ $# -gt 0 ]; do
         --no-determinism) determinism=0; shift ;;
         -j) jobs="$2"; shift 2 ;;
         -v|--verbose) verbose=1; shift ;;
-        -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         [0-9]*) seeds="$1"; shift ;;
         *) echo "sim.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac

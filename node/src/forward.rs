@@ -97,6 +97,19 @@ impl Forwarder {
         &self.rpc
     }
 
+    /// The other voters of the membership this node knows, and how many voters there are in
+    /// all (this node included, if it is one).
+    pub fn other_voters(&self) -> (Vec<NodeInfo>, usize) {
+        let membership = self.raft.metrics().borrow().membership_config.clone();
+        let voters = membership.membership().voter_ids().collect::<Vec<_>>();
+        let others = voters
+            .iter()
+            .filter(|id| **id != self.node_id)
+            .filter_map(|id| membership.membership().get_node(id).cloned())
+            .collect();
+        (others, voters.len())
+    }
+
     /// Whether this node leads, as far as it knows now, without waiting.
     pub fn leads(&self) -> bool {
         self.raft.metrics().borrow().current_leader == Some(self.node_id)

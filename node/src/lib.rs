@@ -18,7 +18,7 @@
 //! | wiring      | `node`, `config` |
 //! | inbound     | `peer_server`, `http` |
 //! | operations  | `service`, `alert_webhook`, `convert` |
-//! | leader path | `leader_preference`, `write`, `read_barrier`, `cluster_admin`, `forward` |
+//! | leader path | `leader_preference`, `election_gate`, `write`, `read_barrier`, `cluster_admin`, `forward` |
 //! | outbound    | `raft_network`, `peer`, `http_transport`, `accept_loop`, `tls`, `transport` |
 //! | foundations | `metrics`, `shutdown`, `log_format`, `limits`, `entropy`, `wall_clock`, `handoff_gate` |
 //!
@@ -31,7 +31,8 @@
 //!   the domain's and back, returning plain errors.
 //! - **leader path**: batching writes (`write`), linearizable reads (`read_barrier`) and
 //!   membership changes (`cluster_admin`), all reaching the leader through `forward::Forwarder`;
-//!   and the move of leadership to the preferred leader region (`leader_preference`).
+//!   the move of leadership to the preferred leader region (`leader_preference`); and no
+//!   campaigns from a voter that cannot reach a majority (`election_gate`).
 //! - **outbound**: peer calls (`peer`), openraft's network over them (`raft_network`), and the
 //!   `Transport` seam with its production implementation (`http_transport`, serving through
 //!   `accept_loop`, with TLS from `tls` when the node has a certificate).
@@ -43,6 +44,7 @@ pub mod alert_webhook;
 pub mod cluster_admin;
 pub mod config;
 mod convert;
+pub mod election_gate;
 mod entropy;
 pub mod forward;
 pub mod handoff_gate;

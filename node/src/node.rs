@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::alert_webhook::AlertWebhook;
 use crate::cluster_admin::{AdminError, ClusterAdmin, Prober};
 use crate::config::{Bootstrap, Config};
+use crate::election_gate::ElectionGate;
 use crate::forward::Forwarder;
 use crate::handoff_gate::HandoffGate;
 use crate::http::{App, AppState, RateLimit};
@@ -174,6 +175,8 @@ async fn assemble<T: Transport>(
     let timeout = config.request_timeout;
     let prober = Prober::new(rpc.clone(), config.cluster_secret.as_deref().map(Arc::from));
     let forwarder = Forwarder::new(raft.clone(), config.node_id, rpc.clone());
+    let gate = ElectionGate { forwarder: forwarder.clone(), interval: config.raft.heartbeat };
+    tokio::spawn(gate.run(shutdown.clone()).in_current_span());
     let wall_clock = Arc::new(WallClock::default());
     let handoff = Arc::new(HandoffGate::new());
     let writer = Writer::new(

@@ -35,6 +35,8 @@ pub fn broken_feature() -> Option<&'static str> {
         (cfg!(feature = "broken-blind-resend"), "broken-blind-resend"),
         (cfg!(feature = "broken-confirm-after-expiry"), "broken-confirm-after-expiry"),
         (cfg!(feature = "broken-no-leader-preference"), "broken-no-leader-preference"),
+        (cfg!(feature = "broken-unheld-first-stamp"), "broken-unheld-first-stamp"),
+        (cfg!(feature = "broken-ungated-elections"), "broken-ungated-elections"),
     ]
     .into_iter()
     .find_map(|(on, name)| on.then_some(name))

@@ -34,14 +34,7 @@ pub struct QuorumReading {
 /// voter that is down costs the first stamp little.
 pub async fn quorum_reading(forwarder: &Forwarder, own: Timestamp) -> Option<QuorumReading> {
     let started = Instant::now();
-    let membership = forwarder.raft().metrics().borrow().membership_config.clone();
-    let voters: Vec<_> = membership
-        .membership()
-        .voter_ids()
-        .filter(|id| *id != forwarder.node_id())
-        .filter_map(|id| membership.membership().get_node(&id).cloned())
-        .collect();
-    let voter_count = voters.len() + 1;
+    let (voters, voter_count) = forwarder.other_voters();
     let quorum = voter_count / 2 + 1;
     let mut asked: FuturesUnordered<_> = voters
         .iter()

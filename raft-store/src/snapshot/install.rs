@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use crate::error::{Result, StoreError};
 use crate::keyspace::{self, InstallingSnapshot, Meta, SnapshotManifest, StoredSnapshotMeta};
-use crate::limits::{SNAPSHOT_INSTALL_BATCH_BYTES, SNAPSHOT_STORED_CHUNK_BYTES};
+use crate::limits::{
+    SNAPSHOT_INSTALL_BATCH_BYTES, SNAPSHOT_INSTALL_FLUSH_BYTES, SNAPSHOT_STORED_CHUNK_BYTES,
+};
 use crate::state_meta::StateMeta;
 use crate::storage::{Backend, Tree, TreeReader, WriteOp};
 use crate::type_config::SnapshotMeta;
@@ -79,13 +81,20 @@ pub fn finish_interrupted(backend: &Arc<dyn Backend>) -> Result<bool> {
 fn replace_state(backend: &dyn Backend, file: &SnapshotFile) -> Result<()> {
     clear_state(backend)?;
     let mut records = decoder(file)?;
-    let (mut batch, mut batch_bytes) = (Vec::new(), 0);
+    let (mut batch, mut batch_bytes, mut unflushed_bytes) = (Vec::new(), 0, 0);
     while let Some((key, value)) = records.next_record()? {
         batch_bytes += key.len() + value.len();
         batch.push(WriteOp::Put { key, value });
         if batch_bytes >= SNAPSHOT_INSTALL_BATCH_BYTES {
             backend.commit(Tree::StateMachine, std::mem::take(&mut batch))?;
+            unflushed_bytes += batch_bytes;
             batch_bytes = 0;
+        }
+        // sled keeps every page written since its last flush in memory: a million redemptions
+        // installed without one took 3 GB more at the peak, with one every 32 MiB 0.9 GB.
+        if unflushed_bytes >= SNAPSHOT_INSTALL_FLUSH_BYTES {
+            backend.flush(Tree::StateMachine)?;
+            unflushed_bytes = 0;
         }
     }
     batch.push(keyspace::delete::<InstallingSnapshot>(&()));
