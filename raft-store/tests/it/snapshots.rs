@@ -43,11 +43,13 @@ async fn a_snapshot_built_during_apply_is_the_state_at_its_log_id() {
     let mut source = state_through(before_build).await;
     let mut builder = source.get_snapshot_builder().await;
     let build = tokio::spawn(async move { builder.build_snapshot().await.expect("build") });
-    let mut index = before_build;
+    let (mut index, mut during_build) = (before_build, 0);
     while !build.is_finished() || index < before_build + 20 {
+        during_build += u32::from(!build.is_finished());
         index += 1;
         source.apply(vec![entry_at(index)]).await.expect("apply");
     }
+    assert!(during_build > 0, "no entry was applied while the snapshot was being built");
     let snapshot = build.await.expect("the build task");
     let at = snapshot.meta.last_log_id.expect("a log id").index;
     assert!(at >= before_build && at < index, "the build ran while {index} entries applied");
