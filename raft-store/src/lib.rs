@@ -23,6 +23,7 @@ pub mod region;
 #[cfg(madsim)]
 pub mod sim_runtime;
 pub mod snapshot;
+pub mod snapshot_data;
 pub mod state_machine;
 pub mod state_meta;
 pub mod state_reader;

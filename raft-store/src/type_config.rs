@@ -19,7 +19,7 @@ openraft::declare_raft_types!(
         NodeId = NodeId,
         Node = NodeInfo,
         Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = crate::snapshot::SnapshotFile,
+        SnapshotData = crate::snapshot_data::SnapshotFile,
         AsyncRuntime = Runtime,
 );
 

@@ -1,7 +1,7 @@
 //! Snapshot data as stored: each snapshot in a slot of its own, in chunks keyed by (slot, byte
-//! offset), so a snapshot is written, sent, received and installed one chunk at a time and never
-//! whole in memory. `SnapshotFile` is openraft's snapshot data: a seekable byte stream over one
-//! slot.
+//! offset) in `SnapshotChunks`, so a snapshot is written, sent, received and installed one chunk
+//! at a time and never whole in memory. `SnapshotSlots` is the `ChunkStore` that
+//! `crate::snapshot_data::SnapshotFile` (openraft's snapshot data) reads and writes.
 //!
 //! A slot is leased while a `SnapshotFile` is open on it (a snapshot being built, sent to a
 //! follower or received from the leader). After a new snapshot is stored, the chunks of every slot
@@ -9,14 +9,12 @@
 //! previous snapshot finishes reading it.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::Bound;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::keyspace::{self, InstallingSnapshot, SnapshotChunks};
+use crate::snapshot_data::{ChunkStore, SnapshotFile};
 use crate::storage::{Backend, ScanOrder, Tree, TreeReader};
 
 /// Which slots exist and which are in use, shared by every handle of one state machine.
@@ -54,26 +52,15 @@ impl SnapshotSlots {
                 None => self.stored_slots()?.last().map_or(0, |slot| slot + 1),
             };
             inner.next = Some(next + 1);
-            *inner.leases.entry(next).or_default() += 1;
             next
         };
-        Ok(SnapshotFile::new(self.clone(), slot, 0))
+        // No chunk of a new slot exists before the file is leased, so none can be removed.
+        Ok(SnapshotFile::open(self.clone(), slot, 0))
     }
 
     /// The stored data of `slot`, `length` bytes long, leased to the file returned.
     pub fn open(self: &Arc<Self>, slot: u64, length: u64) -> SnapshotFile {
-        *self.lock().leases.entry(slot).or_default() += 1;
-        SnapshotFile::new(self.clone(), slot, length)
-    }
-
-    fn release(&self, slot: u64) {
-        let mut inner = self.lock();
-        if let Some(count) = inner.leases.get_mut(&slot) {
-            *count -= 1;
-            if *count == 0 {
-                inner.leases.remove(&slot);
-            }
-        }
+        SnapshotFile::open(self.clone(), slot, length)
     }
 
     /// Removes the chunks of every slot but `keep` (the stored snapshot's), the one an interrupted
@@ -112,6 +99,57 @@ impl SnapshotSlots {
     }
 }
 
+impl ChunkStore for SnapshotSlots {
+    fn chunk_holding(&self, slot: u64, position: u64) -> std::io::Result<Option<(u64, Vec<u8>)>> {
+        let found = keyspace::scan::<SnapshotChunks>(
+            &self.reader(),
+            Bound::Included(&(slot, 0)),
+            Bound::Included(&(slot, position)),
+            ScanOrder::Descending,
+            1,
+        )
+        .map_err(std::io::Error::other)?;
+        Ok(found.into_iter().next().map(|((_, offset), bytes)| (offset, bytes)))
+    }
+
+    fn chunk_begins_at(&self, slot: u64, offset: u64) -> std::io::Result<bool> {
+        let chunk = keyspace::get::<SnapshotChunks>(&self.reader(), &(slot, offset));
+        Ok(chunk.map_err(std::io::Error::other)?.is_some())
+    }
+
+    fn put_chunk(
+        &self,
+        slot: u64,
+        offset: u64,
+        bytes: &[u8],
+        replace: bool,
+    ) -> std::io::Result<()> {
+        let write = || -> Result<()> {
+            let mut ops = Vec::with_capacity(2);
+            if replace {
+                ops.push(delete_chunks_from(slot, offset));
+            }
+            ops.push(keyspace::put::<SnapshotChunks>(&(slot, offset), &bytes.to_vec())?);
+            Ok(self.backend.commit(Tree::StateMachine, ops)?)
+        };
+        write().map_err(std::io::Error::other)
+    }
+
+    fn lease(&self, slot: u64) {
+        *self.lock().leases.entry(slot).or_default() += 1;
+    }
+
+    fn release(&self, slot: u64) {
+        let mut inner = self.lock();
+        if let Some(count) = inner.leases.get_mut(&slot) {
+            *count -= 1;
+            if *count == 0 {
+                inner.leases.remove(&slot);
+            }
+        }
+    }
+}
+
 /// Deletes the chunks of `slot` from `offset` on.
 fn delete_chunks_from(slot: u64, offset: u64) -> crate::storage::WriteOp {
     keyspace::delete_range::<SnapshotChunks>(
@@ -120,190 +158,10 @@ fn delete_chunks_from(slot: u64, offset: u64) -> crate::storage::WriteOp {
     )
 }
 
-/// One slot's bytes as a file: reads, writes at the end (or again from the start of a chunk
-/// already written, as a resent chunk does), and seeks. It holds at most one chunk in memory.
-pub struct SnapshotFile {
-    slots: Arc<SnapshotSlots>,
-    slot: u64,
-    length: u64,
-    position: u64,
-    /// The chunk last read: its offset and bytes.
-    chunk: Option<(u64, Vec<u8>)>,
-}
-
-impl SnapshotFile {
-    fn new(slots: Arc<SnapshotSlots>, slot: u64, length: u64) -> Self {
-        Self { slots, slot, length, position: 0, chunk: None }
-    }
-
-    pub fn slot(&self) -> u64 {
-        self.slot
-    }
-
-    pub fn len(&self) -> u64 {
-        self.length
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.length == 0
-    }
-
-    /// Another file on the same slot, at its start (its own lease and position).
-    pub fn reopen(&self) -> Self {
-        self.slots.open(self.slot, self.length)
-    }
-
-    fn read_at_position(&mut self, into: &mut [u8]) -> Result<usize> {
-        if self.position >= self.length || into.is_empty() {
-            return Ok(0);
-        }
-        let position = self.position;
-        let cached = self.chunk.as_ref().is_some_and(|(offset, bytes)| {
-            (*offset..*offset + bytes.len() as u64).contains(&position)
-        });
-        if !cached {
-            let reader = self.slots.reader();
-            let found = keyspace::scan::<SnapshotChunks>(
-                &reader,
-                Bound::Included(&(self.slot, 0)),
-                Bound::Included(&(self.slot, position)),
-                ScanOrder::Descending,
-                1,
-            )?
-            .pop();
-            let Some(((_, offset), bytes)) = found else {
-                return Err(StoreError::Snapshot("a stored snapshot is missing a chunk"));
-            };
-            if offset + bytes.len() as u64 <= position {
-                return Err(StoreError::Snapshot("a stored snapshot is missing a chunk"));
-            }
-            self.chunk = Some((offset, bytes));
-        }
-        let (offset, bytes) = self.chunk.as_ref().expect("the chunk holding the position");
-        let from = (position - offset) as usize;
-        let available = (bytes.len() - from).min((self.length - position) as usize);
-        let count = available.min(into.len());
-        into[..count].copy_from_slice(&bytes[from..from + count]);
-        self.position += count as u64;
-        Ok(count)
-    }
-
-    /// Stores `bytes` as one chunk at the position: the end, or the start of a chunk already
-    /// written, whose data from there on is replaced.
-    fn write_at_position(&mut self, bytes: &[u8]) -> Result<usize> {
-        if bytes.is_empty() {
-            return Ok(0);
-        }
-        let key = (self.slot, self.position);
-        let mut ops = Vec::with_capacity(2);
-        if self.position < self.length {
-            if keyspace::get::<SnapshotChunks>(&self.slots.reader(), &key)?.is_none() {
-                return Err(StoreError::Snapshot("a snapshot rewritten from inside a chunk"));
-            }
-            ops.push(delete_chunks_from(self.slot, self.position));
-        } else if self.position > self.length {
-            return Err(StoreError::Snapshot("a snapshot written with a gap"));
-        }
-        ops.push(keyspace::put::<SnapshotChunks>(&key, &bytes.to_vec())?);
-        self.slots.backend.commit(Tree::StateMachine, ops)?;
-        self.chunk = None;
-        self.position += bytes.len() as u64;
-        self.length = self.position;
-        Ok(bytes.len())
-    }
-
-    fn seek_to(&mut self, to: SeekFrom) -> std::io::Result<u64> {
-        let target = match to {
-            SeekFrom::Start(offset) => Some(offset),
-            SeekFrom::End(delta) => self.length.checked_add_signed(delta),
-            SeekFrom::Current(delta) => self.position.checked_add_signed(delta),
-        };
-        let target = target.ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
-        })?;
-        self.position = target;
-        Ok(target)
-    }
-}
-
-impl Drop for SnapshotFile {
-    fn drop(&mut self) {
-        self.slots.release(self.slot);
-    }
-}
-
-fn io_error(error: StoreError) -> std::io::Error {
-    std::io::Error::other(error)
-}
-
-impl Read for SnapshotFile {
-    fn read(&mut self, into: &mut [u8]) -> std::io::Result<usize> {
-        self.read_at_position(into).map_err(io_error)
-    }
-}
-
-impl Write for SnapshotFile {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.write_at_position(bytes).map_err(io_error)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Seek for SnapshotFile {
-    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
-        self.seek_to(to)
-    }
-}
-
-// openraft sends and receives snapshots through tokio's traits. Each call is one read or write of
-// one stored chunk, done at once: the backend's calls are short, and openraft runs them on the
-// state machine's own task (a follower's receive) or a replication task (a leader's send).
-impl tokio::io::AsyncRead for SnapshotFile {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        let count = this.read_at_position(buf.initialize_unfilled()).map_err(io_error)?;
-        buf.advance(count);
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl tokio::io::AsyncWrite for SnapshotFile {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        bytes: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Poll::Ready(self.get_mut().write_at_position(bytes).map_err(io_error))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl tokio::io::AsyncSeek for SnapshotFile {
-    fn start_seek(self: Pin<&mut Self>, to: SeekFrom) -> std::io::Result<()> {
-        self.get_mut().seek_to(to).map(drop)
-    }
-
-    fn poll_complete(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<u64>> {
-        Poll::Ready(Ok(self.position))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io::{Read, Seek, SeekFrom, Write};
+
     use super::*;
     use crate::storage::MemDisk;
 

@@ -23,8 +23,9 @@ use crate::state_meta::StateMeta;
 use crate::storage::{Backend, Tree, TreeReader, WriteOp};
 use crate::type_config::SnapshotMeta;
 
-use super::file::{SnapshotFile, SnapshotSlots};
+use super::file::SnapshotSlots;
 use super::format::RecordDecoder;
+use crate::snapshot_data::SnapshotFile;
 
 /// The records of `file`, from its start.
 fn decoder(file: &SnapshotFile) -> Result<RecordDecoder<BufReader<SnapshotFile>>> {

@@ -4,7 +4,8 @@
 //! whatever the size of the state.
 //!
 //! - `format`: the records and their checks;
-//! - `file`: the stored data, by slot and offset, and openraft's snapshot data over it;
+//! - `file`: the stored data, by slot and offset (`crate::snapshot_data::SnapshotFile` is
+//!   openraft's snapshot data over it);
 //! - `view`: the state at one log id, read while apply goes on;
 //! - `install`: replacing the state from a received snapshot, redone after a crash.
 
@@ -16,7 +17,8 @@ mod view;
 use std::io::{BufWriter, Seek, SeekFrom};
 use std::sync::Arc;
 
-pub use file::{SnapshotFile, SnapshotSlots};
+pub use crate::snapshot_data::SnapshotFile;
+pub use file::SnapshotSlots;
 pub use format::SNAPSHOT_FORMAT_VERSION;
 pub use install::{finish_interrupted, install};
 pub use view::BuildView;
