@@ -3,9 +3,11 @@
 //! Every child is killed by pid when the cluster is dropped; on a failing test the nodes' logs
 //! are printed.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering::SeqCst};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use super::http::get;
@@ -67,9 +69,29 @@ impl NodePlace {
     }
 }
 
+/// Ports handed to nodes: below Linux's ephemeral range (32768 and up by default), so no
+/// outgoing connection of a test, which takes its local port from that range, can hold one
+/// between the check here and the node's bind (port 0 would hand out exactly such a port).
+const NODE_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// Where the next search for a free port starts, as an offset into `NODE_PORTS`: after the last
+/// port handed out, so two nodes of one test run never get the same port; first from a point set
+/// by the process id, so successive runs do not start on the ports of one that just ended.
+static NEXT_PORT: LazyLock<AtomicU16> = LazyLock::new(|| {
+    let span = u32::from(NODE_PORTS.end - NODE_PORTS.start);
+    AtomicU16::new(u16::try_from(std::process::id() % span).expect("below the span"))
+});
+
+/// An address on `host` with a port of `NODE_PORTS` that nothing listens on.
 fn free_addr(host: IpAddr) -> String {
-    let listener = std::net::TcpListener::bind((host, 0)).expect("a free port");
-    listener.local_addr().expect("bound").to_string()
+    let span = NODE_PORTS.end - NODE_PORTS.start;
+    for _ in 0..span {
+        let port = NODE_PORTS.start + NEXT_PORT.fetch_add(1, SeqCst) % span;
+        if std::net::TcpListener::bind((host, port)).is_ok() {
+            return SocketAddr::new(host, port).to_string();
+        }
+    }
+    panic!("no free port in {NODE_PORTS:?} on {host}");
 }
 
 impl ProcessCluster {
