@@ -22,7 +22,10 @@ currency must name it (422 without), and a fixed discount keeps its own (a chang
 422). A client knows the coupon it sells; the hooks read it (`GET /coupons/{id}` or `?code=`,
 with the admin key) and, where the drawn request names no currency (or, on a change of a fixed
 coupon, another one), give it the coupon's (and the order amount drawn for no currency its
-whole units, which every currency takes).
+whole units, which every currency takes). A change that sets no currency has its money bounds
+cut to whole units too, as has a validate's order amount beside a currency (two query
+parameters, which a schema cannot relate; a body's amounts are held to their currency's minor
+units by the document itself).
 
 An import names each code once (a repeat is 422): later lines that repeat a code (as the server
 reads one: first column, trimmed, unquoted, upper case) are dropped. A body the fuzzer draws of
@@ -125,10 +128,35 @@ def _order_currency(case):
         order = case.body
     if isinstance(order, dict) and order.get("currency") is None:
         order["currency"] = currency
-        # Its amount is drawn without knowing the currency: whole units fit every currency.
-        amount = order.get("order_amount")
+        _whole_units(order)
+
+
+def _whole_units(fields, names=("order_amount",)):
+    """Amounts drawn without knowing their currency, cut to whole units (which every currency
+    takes); one that was above zero stays above zero."""
+    for name in names:
+        amount = fields.get(name)
         if isinstance(amount, str) and _AMOUNT.match(amount):
-            order["order_amount"] = amount.split(".", 1)[0]
+            whole = amount.split(".", 1)[0]
+            fields[name] = "1" if int(whole) == 0 and float(amount) > 0 else whole
+
+
+def _patch_bounds_units(case):
+    """A change that sets no currency has its money bounds in the coupon's."""
+    if case.method.upper() != "PATCH" or not isinstance(case.body, dict) or "currency" in case.body:
+        return
+    discount = _coupon_currency(case)
+    if discount and discount.get("currency"):
+        _whole_units(case.body, ("min_order_amount", "max_discount_amount"))
+
+
+def _validate_query_units(case):
+    """A body holds its order amount to its currency's minor units in the schema (`if`/`then`);
+    a query cannot say that of two parameters, so an amount drawn beside a currency keeps its
+    whole units."""
+    if str(case.path).endswith("/validate") and isinstance(case.query, dict):
+        if isinstance(case.query.get("currency"), str):
+            _whole_units(case.query)
 
 
 def _fixed_currency(case):
@@ -162,6 +190,9 @@ def _distinct_members(body):
     seen, kept = set(), []
     for member in members:
         key = member.get("id") if isinstance(member, dict) else None
+        # The server reads an integer written with a zero fraction (2763.0) as that integer.
+        if isinstance(key, float) and key.is_integer():
+            key = int(key)
         if isinstance(key, int) and not isinstance(key, bool):
             if key in seen:
                 continue
@@ -187,4 +218,6 @@ def before_call(context, case, **kwargs):
     if case.media_type == "text/csv":
         case.body = _distinct_codes(case.body) if isinstance(case.body, str) else ""
     _order_currency(case)
+    _validate_query_units(case)
     _fixed_currency(case)
+    _patch_bounds_units(case)

@@ -7,13 +7,14 @@
 //! lookup, and the bearer key every route but the probes needs (401, 403, and in `x-roles` the
 //! roles that may call it).
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use axum::body::Bytes;
 use axum::http::{header as http_header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use coupon_client::api::{header, ErrorCode, FieldError, Problem, RejectionReason};
-use raft_store::domain::Role;
+use coupon_client::api::{header, Currency, ErrorCode, FieldError, Problem, RejectionReason};
+use raft_store::domain::{Role, UNSTATED_CURRENCY_MINOR_UNITS};
 use raft_store::limits::{
     CAMPAIGN_CODES_PER_COMMAND_MAX, CODE_JOB_LENGTH_MAX, CODE_JOB_LENGTH_MIN, CODE_LENGTH_MAX,
     CODE_LENGTH_MIN, GENERATED_CODE_LENGTH,
@@ -59,26 +60,42 @@ static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| {
 });
 
 /// Rules between the fields of a body, which utoipa's schema model has no keyword for, added to
-/// the document's JSON: an order amount needs its currency (redeem); the cap of a coupon or a
-/// campaign goes with a percentage only, and its bounds in no currency have two fraction
-/// digits (create), as `if`/`then`; a change names a field (`minProperties`, which utoipa does not write for a
-/// struct); a discount has no fields but its own; a generated code's prefix and length fit in a
-/// code; an import is a body of codes. The server holds requests to the same rules (`convert`),
-/// so the schema refuses what it does.
+/// the document's JSON, as `if`/`then`: an order amount needs its currency (redeem); every
+/// amount has at most its currency's minor units as fraction digits, and two in none (a fixed
+/// discount, a create's money bounds, an order, a change that sets the currency); the cap of a
+/// coupon or a campaign goes with a percentage only. A change names a field (`minProperties`,
+/// which utoipa does not write for a struct); a discount has no fields but its own; a generated
+/// code's prefix and length fit in a code; an import is a body of codes. The server holds
+/// requests to the same rules (`convert`), so the schema refuses what it does.
 fn add_field_rules(document: &mut serde_json::Value) {
     let currency = serde_json::json!({"$ref": "#/components/schemas/Currency"});
     let schemas = &mut document["components"]["schemas"];
     // A change names at least one field (`{}` is 422).
     schemas["UpdateCouponRequest"]["minProperties"] = serde_json::json!(1);
-    schemas["RedeemRequest"]["allOf"] = serde_json::json!([{
+    let mut redeem = vec![serde_json::json!({
         "if": present("order_amount"),
         "then": {"required": ["currency"], "properties": {"currency": currency}},
-    }]);
+    })];
+    redeem.extend(minor_units_rules(&sibling_currency, &["order_amount"]));
+    schemas["RedeemRequest"]["allOf"] = serde_json::Value::Array(redeem);
+    let mut hold = vec![unstated_currency_rule(&sibling_currency, &["order_amount"])];
+    hold.extend(minor_units_rules(&sibling_currency, &["order_amount"]));
+    schemas["HoldRequest"]["allOf"] = serde_json::Value::Array(hold);
+    // A change's money bounds are in the currency it sets; without one, in the coupon's own,
+    // which is state (scripts/schemathesis_hooks.py gives such a body amounts that fit it).
+    schemas["UpdateCouponRequest"]["allOf"] = serde_json::Value::Array(minor_units_rules(
+        &sibling_currency,
+        &["min_order_amount", "max_discount_amount"],
+    ));
     for request in ["CreateCouponRequest", "CreateCampaignRequest"] {
         schemas[request]["allOf"] = money_bounds_rules();
     }
     for variant in schemas["Discount"]["oneOf"].as_array_mut().into_iter().flatten() {
         variant["additionalProperties"] = serde_json::json!(false);
+        if variant["properties"]["type"]["enum"] == serde_json::json!(["fixed"]) {
+            variant["allOf"] =
+                serde_json::Value::Array(minor_units_rules(&sibling_currency, &["value"]));
+        }
     }
     schemas["GenerateCodesRequest"]["allOf"] = generated_length_rules();
     // A member's address as `cluster::member_node` reads it: a host of any characters, the
@@ -98,27 +115,83 @@ fn present(field: &str) -> serde_json::Value {
     serde_json::json!({"required": [field], "properties": {field: {"type": "string"}}})
 }
 
-/// A cap goes with a percentage discount only; a coupon's money bounds in no currency have at
-/// most two fraction digits (`UNSTATED_CURRENCY_MINOR_UNITS`; trailing zeros aside), as
-/// `convert::new_coupon` reads them. (In a currency, its minor units: not stated here.)
+/// An amount with at most `digits` fraction digits, trailing zeros aside, as
+/// `money::parse_amount` counts them (the field's own pattern says what an amount looks like).
+fn fraction_digits_at_most(digits: u32) -> serde_json::Value {
+    serde_json::json!({"pattern": format!("^[^.]*([.][0-9]{{0,{digits}}}0*)?$")})
+}
+
+/// The condition "the `currency` beside the amounts is one of `codes`".
+fn sibling_currency(codes: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"required": ["currency"], "properties": {"currency": codes}})
+}
+
+/// The condition "the discount's `currency` is one of `codes`" (a create's money bounds).
+fn discount_currency(codes: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"required": ["discount"], "properties": {"discount": sibling_currency(codes)}})
+}
+
+/// `amounts` have at most their currency's minor units as fraction digits: one rule per count of
+/// minor units that ISO 4217 gives (0 for JPY, 2 for EUR, 3 for KWD, 4 for CLF), whose `if` is
+/// `currency_is` the codes with that count.
+fn minor_units_rules(
+    currency_is: &dyn Fn(serde_json::Value) -> serde_json::Value,
+    amounts: &[&str],
+) -> Vec<serde_json::Value> {
+    let mut by_units: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+    for code in Currency::accepted_codes() {
+        let units = Currency::from(code).minor_units().expect("an accepted code has minor units");
+        by_units.entry(units).or_default().push(code);
+    }
+    by_units
+        .into_iter()
+        .map(|(units, codes)| {
+            serde_json::json!({
+                "if": currency_is(serde_json::json!({"enum": codes})),
+                "then": amounts_rule(amounts, units),
+            })
+        })
+        .collect()
+}
+
+/// Without a currency (`currency_is` no string), `amounts` have at most
+/// `UNSTATED_CURRENCY_MINOR_UNITS` fraction digits.
+fn unstated_currency_rule(
+    currency_is: &dyn Fn(serde_json::Value) -> serde_json::Value,
+    amounts: &[&str],
+) -> serde_json::Value {
+    serde_json::json!({
+        "if": {"not": currency_is(serde_json::json!({"type": "string"}))},
+        "then": amounts_rule(amounts, UNSTATED_CURRENCY_MINOR_UNITS),
+    })
+}
+
+/// Each of `amounts`, where present, has at most `digits` fraction digits.
+fn amounts_rule(amounts: &[&str], digits: u32) -> serde_json::Value {
+    let bounded: serde_json::Map<String, serde_json::Value> = amounts
+        .iter()
+        .map(|amount| ((*amount).to_owned(), fraction_digits_at_most(digits)))
+        .collect();
+    serde_json::json!({"properties": bounded})
+}
+
+/// A cap goes with a percentage discount only; a coupon's money bounds have at most the minor
+/// units of the discount's currency as fraction digits, and without one
+/// `UNSTATED_CURRENCY_MINOR_UNITS` (trailing zeros aside), as `convert::new_coupon` reads them.
 fn money_bounds_rules() -> serde_json::Value {
-    let two_digits = serde_json::json!({"pattern": "^[0-9]+([.][0-9]{1,2}0*)?$"});
-    serde_json::json!([
-        {
+    let bounds = ["min_order_amount", "max_discount_amount"];
+    let mut rules = vec![
+        serde_json::json!({
             "if": present("max_discount_amount"),
             "then": {"properties": {"discount": {
                 "required": ["type"],
                 "properties": {"type": {"const": "percentage"}},
             }}},
-        },
-        {
-            "if": {"properties": {"discount": {"anyOf": [
-                {"not": {"required": ["currency"]}},
-                {"properties": {"currency": {"type": "null"}}},
-            ]}}},
-            "then": {"properties": {"min_order_amount": two_digits, "max_discount_amount": two_digits}},
-        },
-    ])
+        }),
+        unstated_currency_rule(&discount_currency, &bounds),
+    ];
+    rules.extend(minor_units_rules(&discount_currency, &bounds));
+    serde_json::Value::Array(rules)
 }
 
 /// A job's prefix and length (absent: `GENERATED_CODE_LENGTH`) together fit in a code: one rule
@@ -318,4 +391,80 @@ fn replayed() -> utoipa::openapi::Header {
              `Idempotency-Key`; absent otherwise.",
         ))
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use raft_store::domain::parse_amount;
+    use regex::Regex;
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    /// Amounts of 0 to 5 fraction digits, with and without trailing zeros.
+    const AMOUNTS: [&str; 12] = [
+        "7", "7.0", "7.5", "7.50", "7.05", "7.500", "7.125", "7.1250", "7.0001", "7.00010",
+        "0.00001", "12.34560",
+    ];
+
+    fn pattern(rule: &serde_json::Value, amount: &str) -> Regex {
+        Regex::new(rule["then"]["properties"][amount]["pattern"].as_str().expect("a pattern"))
+            .expect("the pattern compiles")
+    }
+
+    #[test]
+    fn each_currency_s_amounts_are_held_to_its_minor_units_as_the_server_holds_them() {
+        let rules = minor_units_rules(&sibling_currency, &["order_amount"]);
+        for code in Currency::accepted_codes() {
+            let naming: Vec<&serde_json::Value> = rules
+                .iter()
+                .filter(|rule| {
+                    let codes = rule["if"]["properties"]["currency"]["enum"].as_array();
+                    codes.is_some_and(|codes| codes.contains(&serde_json::json!(code)))
+                })
+                .collect();
+            assert_eq!(naming.len(), 1, "one rule names {code}");
+            let allows = pattern(naming[0], "order_amount");
+            let currency = raft_store::domain::Currency::parse(code).expect("an accepted code");
+            for amount in AMOUNTS {
+                let server = parse_amount(Decimal::from_str(amount).unwrap(), Some(&currency));
+                assert_eq!(allows.is_match(amount), server.is_ok(), "{amount} {code}");
+            }
+        }
+    }
+
+    #[test]
+    fn amounts_in_no_currency_have_the_unstated_minor_units() {
+        let rule = unstated_currency_rule(&sibling_currency, &["order_amount"]);
+        let allows = pattern(&rule, "order_amount");
+        for amount in AMOUNTS {
+            let server = parse_amount(Decimal::from_str(amount).unwrap(), None);
+            assert_eq!(allows.is_match(amount), server.is_ok(), "{amount}");
+        }
+        assert_eq!(rule["if"]["not"]["required"], serde_json::json!(["currency"]));
+    }
+
+    #[test]
+    fn the_document_holds_every_amount_of_a_body_to_its_currency() {
+        let document: serde_json::Value = serde_json::from_slice(&DOCUMENT).unwrap();
+        let schemas = &document["components"]["schemas"];
+        let rules = |schema: &serde_json::Value| schema["allOf"].as_array().map_or(0, Vec::len);
+        let fixed = schemas["Discount"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|variant| variant["properties"]["type"]["enum"] == serde_json::json!(["fixed"]))
+            .expect("a fixed variant");
+        let counts = minor_units_rules(&sibling_currency, &[]).len();
+        assert!(counts >= 4, "ISO 4217 has currencies of 0, 2, 3 and 4 minor units");
+        assert_eq!(rules(fixed), counts);
+        assert_eq!(rules(&schemas["RedeemRequest"]), 1 + counts);
+        assert_eq!(rules(&schemas["HoldRequest"]), 1 + counts);
+        assert_eq!(rules(&schemas["UpdateCouponRequest"]), counts);
+        for create in ["CreateCouponRequest", "CreateCampaignRequest"] {
+            assert_eq!(rules(&schemas[create]), 2 + counts, "{create}");
+        }
+    }
 }

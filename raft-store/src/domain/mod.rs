@@ -44,7 +44,7 @@ pub use invalid::{BoundsError, Invalid};
 pub use metadata::Metadata;
 pub use money::{
     check_amount_range, parse_amount, parse_positive_amount, round_to_minor_unit, AMOUNT_MAX,
-    ROUNDING,
+    ROUNDING, UNSTATED_CURRENCY_MINOR_UNITS,
 };
 pub use redemption::Redemption;
 pub use status::{CouponStatus, IndexedStatus};
