@@ -384,4 +384,50 @@ mod tests {
         let past_the_end = ledger.read(|s| s.coupons_page(&filter, Some(CouponId(u64::MAX)), 5));
         assert_eq!(past_the_end, CouponPage { coupons: Vec::new(), next_after: None });
     }
+
+    #[test]
+    fn intersections_page_as_a_filter_of_every_coupon_would() {
+        // Goal: the leapfrog of two long indexes whose ids interleave (a busy prefix and a
+        // status), of a sparse prefix and a status, and of a status no coupon has, lists exactly
+        // what a filter applied to every coupon lists, page after page.
+        let mut ledger = Ledger::default();
+        let mut coupons = Vec::new();
+        for n in 0..700u64 {
+            // Three busy prefixes whose ids interleave; runs of inactive coupons of one in eight.
+            let id = ledger.create(&format!("R{}-{n}", n % 3), terms());
+            if n % 8 < 3 || (300..340).contains(&n) {
+                ledger.outcome(Command::Deactivate { coupon_id: id }, at(1));
+            }
+            coupons.push(id);
+        }
+        let now = at(2);
+        let all: Vec<_> = ledger.read(|s| {
+            coupons.iter().map(|id| s.coupon(*id).map(|coupon| coupon.expect("created"))).collect()
+        });
+        for (prefix, status) in [
+            ("R1", CouponStatus::Inactive),
+            ("R1", CouponStatus::Active),
+            ("R2-1", CouponStatus::Inactive),
+            ("R0", CouponStatus::Exhausted),
+        ] {
+            let filter = CouponFilter {
+                code_prefix: Some(prefix.into()),
+                status: Some((status, now)),
+                ..CouponFilter::default()
+            };
+            let expected: Vec<u64> =
+                all.iter().filter(|c| filter.admits(c)).map(|c| c.id.0).collect();
+            let (mut paged, mut after) = (Vec::new(), None);
+            for _ in 0..all.len() {
+                let page = ledger.read(|s| s.coupons_page(&filter, after, 7));
+                paged.extend(page.coupons.iter().map(|coupon| coupon.id.0));
+                after = page.next_after;
+                if after.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(after, None, "{prefix} {status:?}: the walk ends");
+            assert_eq!(paged, expected, "{prefix} {status:?}");
+        }
+    }
 }

@@ -3,7 +3,12 @@
 //! holds, in id order, every coupon it may admit; a page is the ids all of them hold (found by
 //! leapfrogging: each index seeks to the largest id another proposed), each checked on its coupon.
 //! So a page of one filter reads about as many index entries and coupons as it lists, whatever
-//! the number of coupons.
+//! the number of coupons. An intersection is driven by its most selective index whatever the
+//! order of the filters: every round of turns moves past at least one id of each index, so a walk
+//! takes at most (indexes x (ids of the most selective index in its range + 1)) steps. Proving an
+//! intersection empty still reads that many entries (as PostgreSQL's bitmap AND of two indexes
+//! reads both ranges); `LISTING_SCAN_MAX` bounds each page of it, which then ends short with a
+//! cursor.
 //!
 //! A code prefix that few codes share (`CODE_PREFIX_SPARSE_CODES_MAX`) has no index entries of its
 //! own: its codes are one short range of the code index, read whole and put in id order.
