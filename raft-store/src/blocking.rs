@@ -7,5 +7,9 @@ use crate::error::Result;
 pub async fn run_blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(work).await?
+    // In the simulation, madsim runs the work as a simulated task (its disk never blocks), so the
+    // run stays deterministic; it marks the function deprecated to warn off real blocking work.
+    #[cfg_attr(madsim, allow(deprecated))]
+    let task = tokio::task::spawn_blocking(work);
+    task.await?
 }

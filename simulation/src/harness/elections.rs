@@ -77,7 +77,7 @@ impl Elections {
     /// of the highest (term, node), which every other node defers to once it hears of it.
     pub fn leader_at(&self, at_ns: u64) -> Option<NodeId> {
         let seen_by_then = self.0.iter().filter(|(_, election)| election.elected_at_ns <= at_ns);
-        seen_by_then.map(|((_, node), _)| *node).last()
+        seen_by_then.map(|((_, node), _)| *node).next_back()
     }
 
     /// When a leader was first seen in `(from_ns, until_ns]`, in order.

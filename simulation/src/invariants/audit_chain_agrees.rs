@@ -8,9 +8,13 @@ use std::collections::BTreeMap;
 use super::Evidence;
 use crate::final_state::AuditChain;
 
+/// The members whose chain has (this many records, this last hash).
+type MembersByChain<'a> = BTreeMap<(u64, &'a str), Vec<u64>>;
+
 pub fn check(evidence: &Evidence<'_>) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut by_applied: BTreeMap<(u64, u64), BTreeMap<(u64, &str), Vec<u64>>> = BTreeMap::new();
+    // By the (term, index) of the last log entry applied.
+    let mut by_applied: BTreeMap<(u64, u64), MembersByChain<'_>> = BTreeMap::new();
     for (id, replica) in &evidence.final_state.replicas {
         match (&replica.audit, replica.last_applied) {
             (AuditChain::Broken(why), _) => {
