@@ -393,7 +393,7 @@ mod tests {
         let mut ledger = Ledger::default();
         let mut coupons = Vec::new();
         for n in 0..700u64 {
-            // Three busy prefixes whose ids interleave; runs of inactive coupons of one in eight.
+            // Three busy prefixes whose ids interleave; three in eight inactive, and a run of 40.
             let id = ledger.create(&format!("R{}-{n}", n % 3), terms());
             if n % 8 < 3 || (300..340).contains(&n) {
                 ledger.outcome(Command::Deactivate { coupon_id: id }, at(1));
