@@ -50,6 +50,10 @@ pub const READINESS_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(4);
 /// Deadline of the Raft RPCs that do not carry their own (snapshot installs do).
 pub const PEER_RPC_TIMEOUT_MIN: Duration = Duration::from_millis(500);
+/// How long a voter holds a leader's question "have you applied this index?" open before it
+/// answers no: a code generation job waits at most this long for a voter after each chunk, so
+/// a voter that is down or far behind slows the job down without stopping it.
+pub const APPLIED_WAIT_MAX: Duration = Duration::from_secs(10);
 
 /// Deadline of one identity challenge to a node before a membership change (never more than a
 /// fifth of the request's deadline).

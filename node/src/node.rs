@@ -187,7 +187,12 @@ async fn assemble<T: Transport>(
         handoff.clone(),
     );
     tokio::spawn(crate::write::tick_log_time(writer.clone(), shutdown.clone()).in_current_span());
-    let jobs = crate::write::run_code_jobs(writer.clone(), state.clone(), shutdown.clone());
+    let jobs = crate::write::run_code_jobs(
+        writer.clone(),
+        forwarder.clone(),
+        state.clone(),
+        shutdown.clone(),
+    );
     tokio::spawn(jobs.in_current_span());
     let barrier = ReadBarrier::new(forwarder.clone(), timeout, handoff.clone());
     if let Some(preferred) = &config.preferred_leader_region {

@@ -25,7 +25,7 @@ use subtle::ConstantTimeEq;
 
 use crate::cluster_admin::{ClusterAdmin, MembershipChange};
 use crate::http::ApiError;
-use crate::limits::{PEER_BODY_BYTES_MAX, REQUESTS_PER_BATCH_MAX};
+use crate::limits::{APPLIED_WAIT_MAX, PEER_BODY_BYTES_MAX, REQUESTS_PER_BATCH_MAX};
 use crate::peer::identity::{self, IdentityChallenge};
 use crate::peer::{codec, path, CLUSTER_SECRET_HEADER};
 use crate::read_barrier::ReadBarrier;
@@ -60,6 +60,7 @@ pub fn peer_router(state: PeerState) -> Router {
         .route(path::KEY_REFUSED, post(key_refused))
         .route(path::CAMPAIGN, post(campaign))
         .route(path::CLOCK, post(clock))
+        .route(path::APPLIED, post(applied))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such peer route") })
         .layer(middleware::from_fn_with_state(state.secret.clone(), require_secret));
     open.merge(guarded).layer(DefaultBodyLimit::max(PEER_BODY_BYTES_MAX)).with_state(state)
@@ -165,6 +166,19 @@ async fn campaign(State(peer): State<PeerState>) -> Response {
 /// This node's wall clock, for a leader that holds its stamps to the voters' clocks.
 async fn clock(State(peer): State<PeerState>) -> Response {
     reply(&Timestamp::from_datetime(peer.wall_clock.now()))
+}
+
+/// Whether this node has applied the leader's log index, waiting for it at most
+/// `APPLIED_WAIT_MAX`: the leader paces a code generation job by the answers.
+async fn applied(State(peer): State<PeerState>, body: Bytes) -> Result<Response, ApiError> {
+    let index: u64 = decode(&body)?;
+    let caught_up = peer
+        .raft
+        .wait(Some(APPLIED_WAIT_MAX))
+        .applied_index_at_least(Some(index), "a leader's pacing")
+        .await
+        .is_ok();
+    Ok(reply(&caught_up))
 }
 
 /// Whether this node refuses the key now: a revocation asks every member until each says yes.

@@ -24,6 +24,9 @@ pub mod path {
     pub const CAMPAIGN: &str = "/peer/campaign";
     /// This member's wall clock: a new leader's first stamp is held to the voters' readings.
     pub const CLOCK: &str = "/peer/clock";
+    /// Whether this member has applied a log index, answered once it has or after
+    /// `APPLIED_WAIT_MAX`: the leader paces a code generation job by its voters' apply.
+    pub const APPLIED: &str = "/peer/applied";
     /// Whether this member refuses a key: how a revocation learns it has reached every member.
     pub const KEY_REFUSED: &str = "/peer/key-refused";
     /// The identity challenge: the one peer route that needs no secret, and is sent without it.

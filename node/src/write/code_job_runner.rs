@@ -3,16 +3,22 @@
 //! (a runner on a new leader that had not yet applied its predecessor's last chunk) changes
 //! nothing the second time; whichever node leads picks the work up where the log says it stands.
 //!
-//! A chunk takes a while to apply, and every write behind it waits meanwhile: after each chunk
-//! the runner rests as long as the chunk took, so a job holds at most half of the log's time and
-//! redeems keep the other half however large the job.
+//! A chunk takes a while to apply, and every write behind it waits meanwhile, on every node.
+//! So after each chunk the runner waits until the other voters have applied it too (a voter
+//! that is down or far behind is waited for at most `APPLIED_WAIT_MAX`), then rests as long as
+//! all that took: a job holds at most half of its slowest voter's apply, and redeems keep the
+//! other half however large the job. Paced by the leader's own apply alone, a follower that
+//! applies more slowly fell further behind with every chunk, and went on applying through the
+//! rests.
 
 use std::time::Duration;
 
 use raft_store::command::{Command, KeyedCommand};
 use raft_store::StateHandle;
 
+use super::voters_behind::voters_behind;
 use super::Writer;
+use crate::forward::Forwarder;
 use crate::shutdown::Shutdown;
 
 /// How often a node looks for running jobs while none runs (or it does not lead).
@@ -20,11 +26,16 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Jobs one round goes on with: a chunk of each, in turn.
 const JOBS_PER_ROUND_MAX: usize = 16;
 
-pub async fn run_code_jobs(writer: Writer, state: StateHandle, shutdown: Shutdown) {
+pub async fn run_code_jobs(
+    writer: Writer,
+    forwarder: Forwarder,
+    state: StateHandle,
+    shutdown: Shutdown,
+) {
     let stop = shutdown.requested();
     tokio::pin!(stop);
     loop {
-        let worked = writer.leads() && run_round(&writer, &state).await;
+        let worked = writer.leads() && run_round(&writer, &forwarder, &state).await;
         if !worked {
             tokio::select! {
                 _ = &mut stop => return,
@@ -35,7 +46,7 @@ pub async fn run_code_jobs(writer: Writer, state: StateHandle, shutdown: Shutdow
 }
 
 /// One chunk of each running job; whether there was any to run.
-async fn run_round(writer: &Writer, state: &StateHandle) -> bool {
+async fn run_round(writer: &Writer, forwarder: &Forwarder, state: &StateHandle) -> bool {
     let jobs = state.read(|state| {
         let mut jobs = Vec::new();
         for id in state.running_jobs(JOBS_PER_ROUND_MAX)? {
@@ -58,6 +69,12 @@ async fn run_round(writer: &Writer, state: &StateHandle) -> bool {
         if let Err(error) = writer.write_as_leader(vec![request]).await {
             tracing::debug!(%error, job_id = %job.id, "a code job chunk was not written");
             return false;
+        }
+        let applied_here = forwarder.raft().metrics().borrow().last_applied;
+        let index = applied_here.map_or(0, |log_id| log_id.index);
+        let (behind, voters) = voters_behind(forwarder, index).await;
+        if behind > 0 {
+            tracing::info!(behind, voters, index, "voters had not applied a code job's chunk");
         }
         tokio::time::sleep(started.elapsed()).await;
     }

@@ -7,6 +7,7 @@ mod linger;
 mod log_time_tick;
 mod proposer;
 mod quorum_clock;
+mod voters_behind;
 mod writer;
 
 use raft_store::{NodeId, NodeInfo};
