@@ -4,9 +4,8 @@
 //! nothing the second time; whichever node leads picks the work up where the log says it stands.
 //!
 //! A chunk takes a while to apply, and every write behind it waits meanwhile, on every node.
-//! So after each chunk the runner waits until the other voters have applied it too (a voter
-//! that is down or far behind is waited for at most `APPLIED_WAIT_MAX`), then rests as long as
-//! all that took: a job holds at most half of its slowest voter's apply, and redeems keep the
+//! So after each chunk the runner waits until the other voters have applied it too (`VoterPace`
+//! says which are waited for, and for how long), then rests as long as all that took: a job holds at most half of its slowest voter's apply, and redeems keep the
 //! other half however large the job. Paced by the leader's own apply alone, a follower that
 //! applies more slowly fell further behind with every chunk, and went on applying through the
 //! rests.
@@ -16,7 +15,7 @@ use std::time::Duration;
 use raft_store::command::{Command, KeyedCommand};
 use raft_store::StateHandle;
 
-use super::voters_behind::voters_behind;
+use super::voter_pace::{VoterPace, Waited};
 use super::Writer;
 use crate::forward::Forwarder;
 use crate::shutdown::Shutdown;
@@ -34,8 +33,9 @@ pub async fn run_code_jobs(
 ) {
     let stop = shutdown.requested();
     tokio::pin!(stop);
+    let mut pace = VoterPace::default();
     loop {
-        let worked = writer.leads() && run_round(&writer, &forwarder, &state).await;
+        let worked = writer.leads() && run_round(&writer, &forwarder, &mut pace, &state).await;
         if !worked {
             tokio::select! {
                 _ = &mut stop => return,
@@ -46,7 +46,12 @@ pub async fn run_code_jobs(
 }
 
 /// One chunk of each running job; whether there was any to run.
-async fn run_round(writer: &Writer, forwarder: &Forwarder, state: &StateHandle) -> bool {
+async fn run_round(
+    writer: &Writer,
+    forwarder: &Forwarder,
+    pace: &mut VoterPace,
+    state: &StateHandle,
+) -> bool {
     let jobs = state.read(|state| {
         let mut jobs = Vec::new();
         for id in state.running_jobs(JOBS_PER_ROUND_MAX)? {
@@ -72,9 +77,9 @@ async fn run_round(writer: &Writer, forwarder: &Forwarder, state: &StateHandle) 
         }
         let applied_here = forwarder.raft().metrics().borrow().last_applied;
         let index = applied_here.map_or(0, |log_id| log_id.index);
-        let (behind, voters) = voters_behind(forwarder, index).await;
+        let Waited { asked, behind } = pace.wait_for_apply(forwarder, index).await;
         if behind > 0 {
-            tracing::info!(behind, voters, index, "voters had not applied a code job's chunk");
+            tracing::info!(behind, asked, index, "voters had not applied a code job's chunk");
         }
         tokio::time::sleep(started.elapsed()).await;
     }

@@ -7,7 +7,7 @@ mod linger;
 mod log_time_tick;
 mod proposer;
 mod quorum_clock;
-mod voters_behind;
+mod voter_pace;
 mod writer;
 
 use raft_store::{NodeId, NodeInfo};

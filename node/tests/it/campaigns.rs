@@ -4,8 +4,10 @@
 use futures::future::join_all;
 use serde_json::{json, Value};
 
+use crate::support::cpu_throttle::CpuThrottle;
 use crate::support::http::{client, get, post_json, send};
 use crate::support::in_process::InProcessCluster;
+use crate::support::processes::ProcessCluster;
 use crate::support::ONE_CLUSTER_AT_A_TIME;
 
 fn campaign_body(budget: u64, per_code: u64) -> Value {
@@ -225,4 +227,50 @@ async fn a_job_generates_unique_checked_codes() {
         "{}",
         refused.body
     );
+}
+
+/// Codes of a job that `api` has applied, read locally (what that node itself holds).
+async fn created_at(api: &str, location: &str) -> (u64, String) {
+    let job = get(api, &format!("{location}?consistency=local")).await.body;
+    (job["created"].as_u64().unwrap_or(0), job["state"].as_str().unwrap_or("").to_owned())
+}
+
+/// Goal: a code generation job goes no faster than its slowest voter applies it, so that voter
+/// never falls more than the chunk in flight behind. Steps: three node processes; one follower
+/// held to a fifth of a core (a cgroup); a job of six chunks on the leader; while it runs, the
+/// leader's codes and then the slow follower's are read, each as applied there; the leader is
+/// never more than one chunk (1,000 codes) ahead, and the job ends with every code on both.
+/// Paced by the leader's own apply alone, the slow follower fell further behind every chunk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_job_waits_for_a_voter_that_applies_slowly() {
+    const CHUNK: u64 = raft_store::limits::CODE_JOB_CHUNK_CODES as u64;
+    const COUNT: u64 = 6 * CHUNK;
+    let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let cluster = ProcessCluster::start(3, &[]).await;
+    let apis = cluster.api_addrs();
+    let leader = cluster.leader().await;
+    let slow = (leader + 1) % apis.len();
+    let pid = cluster.nodes[slow].pid().expect("the follower runs");
+    let Some(_throttle) = CpuThrottle::hold(pid, 20) else { return };
+
+    let id = create_campaign(&apis[leader], &campaign_body(100, 1)).await;
+    let body = json!({"count": COUNT, "length": 10});
+    let started = post_json(&apis[leader], &format!("/campaigns/{id}/codes"), &body, None).await;
+    assert_eq!(started.status, 202, "{}", started.body);
+    let location = started.headers["location"].to_str().unwrap().to_owned();
+    let mut widest = 0;
+    let mut ended = false;
+    for _ in 0..1_200 {
+        // The leader first: the follower, read after it, can only have caught up meanwhile.
+        let (at_leader, state) = created_at(&apis[leader], &location).await;
+        let (at_slow, _) = created_at(&apis[slow], &location).await;
+        widest = widest.max(at_leader.saturating_sub(at_slow));
+        if state == "done" && at_slow == COUNT {
+            ended = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ended, "the job did not end on both nodes within the test's wait");
+    assert!(widest <= CHUNK, "the slow voter fell {widest} codes behind the leader");
 }

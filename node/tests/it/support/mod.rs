@@ -1,6 +1,7 @@
 //! Test clusters of real nodes on 127.0.0.1: in-process (`InProcessCluster`, for tests that look
 //! inside a node) and as child processes (`ProcessCluster`, for SIGKILL), plus HTTP helpers.
 
+pub mod cpu_throttle;
 pub mod http;
 pub mod in_process;
 pub mod processes;

@@ -178,6 +178,11 @@ impl ProcessNode {
         self.child = Some(child);
     }
 
+    /// The process id while the node runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL: no shutdown code runs, nothing is flushed on the way out.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
