@@ -13,7 +13,7 @@ use crate::domain::{
     KeyId, OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::{Result, StoreError};
-use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
+use crate::idempotency::{IdempotencyKey, IdempotencyRecord, NodeBatchRecord};
 use crate::limits::SNAPSHOT_PAGE_ENTRIES;
 use crate::state_meta::StateMeta;
 use crate::storage::{KeyValue, ReadTree, ScanOrder, Tree, WriteOp};
@@ -102,6 +102,9 @@ key_space!(/// Jobs still running, for the leader's runner to go on with.
 key_space!(/// Codes asked of each pattern by every job admitted (`apply::code_jobs`), the count that
     /// keeps a pattern at most half full.
     PatternCodes in StateMachine at 0x16: CodePattern => u64);
+key_space!(/// The outcomes of each batch a node sent under node-assigned keys, by the batch's key
+    /// (`IdempotencyKey::node_batch_slot`); listed for expiry in `IdempotencyExpiry` too.
+    NodeBatchRecords in StateMachine at 0x17: IdempotencyKey => NodeBatchRecord);
 
 // The listing's indexes (0x18..0x1F), written by apply in the batch that writes the coupon.
 key_space!(/// Coupons by their indexed status, in id order: the listing by status.
@@ -133,7 +136,7 @@ const SNAPSHOT_PREFIXES: std::ops::Range<u8> = 0x40..0x43;
 
 const LOG_PREFIXES: [u8; 4] =
     [LogEntries::PREFIX, Votes::PREFIX, Committed::PREFIX, LastPurged::PREFIX];
-const STATE_MACHINE_PREFIXES: [u8; 30] = [
+const STATE_MACHINE_PREFIXES: [u8; 31] = [
     Meta::PREFIX,
     Coupons::PREFIX,
     CodeIndex::PREFIX,
@@ -143,6 +146,7 @@ const STATE_MACHINE_PREFIXES: [u8; 30] = [
     OrderRedemptions::PREFIX,
     IdempotencyRecords::PREFIX,
     IdempotencyExpiry::PREFIX,
+    NodeBatchRecords::PREFIX,
     Alerts::PREFIX,
     UndeliveredAlerts::PREFIX,
     ApiKeys::PREFIX,
@@ -537,7 +541,8 @@ pub(crate) fn carried_by_snapshots(_prefix: u8) -> bool {
 /// records, so a retry after a snapshot install is applied twice.
 #[cfg(feature = "broken-snapshot-without-idempotency")]
 pub(crate) fn carried_by_snapshots(prefix: u8) -> bool {
-    prefix != IdempotencyRecords::PREFIX && prefix != IdempotencyExpiry::PREFIX
+    ![IdempotencyRecords::PREFIX, IdempotencyExpiry::PREFIX, NodeBatchRecords::PREFIX]
+        .contains(&prefix)
 }
 
 /// SHA-256 of the state proper (what snapshots carry), for comparing replicas.

@@ -11,12 +11,12 @@ use crate::domain::{
     OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
-use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
+use crate::idempotency::{IdempotencyKey, IdempotencyRecord, NodeBatchRecord};
 use crate::keyspace::{
     self, Alerts, ApiKeys, AuditLog, CampaignCodes, Campaigns, CodeIndex, CodeJobs,
     CouponRedemptions, Coupons, HoldExpiry, Holds, IdempotencyExpiry, IdempotencyRecords,
-    KeyDigests, KeySpace, Meta, OrderHolds, OrderRedemptions, PatternCodes, Redemptions,
-    RunningJobs, UndeliveredAlerts, UserRedemptionCounts,
+    KeyDigests, KeySpace, Meta, NodeBatchRecords, OrderHolds, OrderRedemptions, PatternCodes,
+    Redemptions, RunningJobs, UndeliveredAlerts, UserRedemptionCounts,
 };
 use crate::state_meta::StateMeta;
 use crate::storage::{ReadTree, ScanOrder};
@@ -217,6 +217,11 @@ impl<'a> StateReader<'a> {
 
     pub fn idempotency_record(&self, key: &IdempotencyKey) -> Result<Option<IdempotencyRecord>> {
         keyspace::get::<IdempotencyRecords>(self.tree, key)
+    }
+
+    /// The record of a node's batch, by the batch's key (`IdempotencyKey::node_batch_slot`).
+    pub fn node_batch_record(&self, batch: &IdempotencyKey) -> Result<Option<NodeBatchRecord>> {
+        keyspace::get::<NodeBatchRecords>(self.tree, batch)
     }
 
     /// Up to `limit` of the oldest listings of idempotency keys recorded before `cutoff`.

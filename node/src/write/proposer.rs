@@ -91,14 +91,14 @@ impl Proposer {
     }
 
     /// Writes a client's `request` through the log and returns what apply decided for it. A
-    /// request without an idempotency token gets one drawn here (`with_node_token`), so that
-    /// every request this node sends again after leadership moved is deduplicated by apply.
+    /// request without an idempotency token gets one with its batch (`give_node_tokens`), so
+    /// that every request this node sends again after leadership moved is deduplicated by apply.
     pub async fn propose(&self, request: KeyedCommand) -> Answer {
-        let (request, node_token) = with_node_token(request);
+        let client_keyed = request.idempotency.is_some();
         let mut answer =
             self.enqueue(request, Origin::Local)?.await.unwrap_or(Err(WriteError::Stopped))?;
         // A resend the node made is not a replay the client asked for.
-        answer.replayed &= !node_token;
+        answer.replayed &= client_keyed;
         Ok(answer)
     }
 
@@ -135,24 +135,31 @@ impl Proposer {
     }
 }
 
-/// `request` with an idempotency token: its own, or one drawn here; and whether the token is the
-/// node's.
+/// Gives each request this node received without a token one of the node's: a key drawn for
+/// the whole batch and the request's position in it, so that apply keeps one record per batch
+/// rather than one per request (`IdempotencyKey::node_assigned`).
 #[cfg(not(feature = "broken-blind-resend"))]
-fn with_node_token(mut request: KeyedCommand) -> (KeyedCommand, bool) {
-    if request.idempotency.is_some() {
-        return (request, false);
+fn give_node_tokens(batch: &mut [Proposal]) {
+    let keyless = |proposal: &Proposal| {
+        proposal.origin == Origin::Local && proposal.request.idempotency.is_none()
+    };
+    if !batch.iter().any(keyless) {
+        return;
     }
-    let mut entropy = [0u8; 16];
-    crate::entropy::fill(&mut entropy);
-    request.idempotency = Some(IdempotencyToken::node_assigned(entropy));
-    (request, true)
+    let mut batch_key = [0u8; 16];
+    crate::entropy::fill(&mut batch_key);
+    for (position, proposal) in batch.iter_mut().enumerate() {
+        if keyless(proposal) {
+            let position = u16::try_from(position).expect("a batch is bounded by an entry's size");
+            proposal.request.idempotency =
+                Some(IdempotencyToken::node_assigned(batch_key, position));
+        }
+    }
 }
 
 /// Deliberately broken build: requests without a key stay without a token (see `Writer`).
 #[cfg(feature = "broken-blind-resend")]
-fn with_node_token(request: KeyedCommand) -> (KeyedCommand, bool) {
-    (request, false)
-}
+fn give_node_tokens(_: &mut [Proposal]) {}
 
 async fn run_batches<W, F>(
     mut pending: mpsc::UnboundedReceiver<Proposal>,
@@ -195,6 +202,7 @@ async fn run_batches<W, F>(
         }
         (previous_batch_len, previous_batch_at) = (batch.len(), Instant::now());
         metrics.batch_requests.observe(batch.len() as f64);
+        give_node_tokens(&mut batch);
         let written = write(batch);
         tokio::spawn(async move {
             written.await;
@@ -336,12 +344,13 @@ mod tests {
         AppliedOutcome { outcome: Outcome::AlertDeliveryConfirmed, replayed: false }
     }
 
-    /// Goal: a request sent without an Idempotency-Key reaches the log under a token the node
-    /// drew (so a resend is deduplicated by apply), and apply's replay of that resend does not
-    /// read as a replay to the client. Steps: a stand-in for Raft that records the tokens and
-    /// answers every request as a replay; one keyless request, one with its own key.
+    /// Goal: requests sent without an Idempotency-Key reach the log under tokens the node drew
+    /// (so a resend is deduplicated by apply), one batch key for the requests written together,
+    /// each at its own position; and apply's replay of such a resend does not read as a replay
+    /// to the client. Steps: a stand-in for Raft that records the tokens and answers every
+    /// request as a replay; three keyless requests and one with its own key, proposed together.
     #[tokio::test(start_paused = true)]
-    async fn a_keyless_request_is_proposed_under_a_node_token() {
+    async fn keyless_requests_are_proposed_under_their_batchs_node_token() {
         let (_stop, shutdown) = shutdown_channel();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let record = Arc::clone(&seen);
@@ -356,18 +365,32 @@ mod tests {
         let (proposer, batches) =
             Proposer::with_write(write, 16, LINGER, Arc::new(Metrics::new()), shutdown);
         tokio::spawn(batches);
-        let keyless = proposer.propose(request()).await.unwrap();
-        assert!(!keyless.replayed, "the client sent it once");
         let client_key = IdempotencyToken {
             key: IdempotencyKey::from_validated("client-key".to_owned()),
             fingerprint: Fingerprint::of(&[b"x"]),
         };
         let keyed = KeyedCommand { idempotency: Some(client_key.clone()), ..request() };
-        assert!(proposer.propose(keyed).await.unwrap().replayed, "the client's own retry");
+        let requests = [request(), keyed, request(), request()];
+        let answers =
+            futures::future::join_all(requests.map(|request| proposer.propose(request))).await;
+        let replayed: Vec<bool> =
+            answers.into_iter().map(|answer| answer.unwrap().replayed).collect();
+        assert_eq!(
+            replayed,
+            [false, true, false, false],
+            "only the client's own retry is a replay"
+        );
         let seen = seen.lock().unwrap();
-        let node_token = seen[0].as_ref().expect("a token was drawn");
-        assert!(node_token.key.is_node_assigned());
         assert_eq!(seen[1].as_ref(), Some(&client_key), "a client's key is kept");
+        let slots: Vec<_> = [0, 2, 3]
+            .map(|index| {
+                let token = seen[index].as_ref().expect("a token was drawn");
+                token.key.node_batch_slot().expect("a node's key, naming its batch")
+            })
+            .into();
+        assert!(slots.iter().all(|slot| slot.batch == slots[0].batch), "one batch: {slots:?}");
+        let positions: Vec<u16> = slots.iter().map(|slot| slot.position).collect();
+        assert_eq!(positions, [0, 2, 3], "each at its place in the batch");
     }
 
     #[tokio::test(start_paused = true)]

@@ -329,7 +329,7 @@ mod tests {
 
     fn request(token: bool) -> KeyedCommand {
         KeyedCommand {
-            idempotency: token.then(|| IdempotencyToken::node_assigned([7; 16])),
+            idempotency: token.then(|| IdempotencyToken::node_assigned([7; 16], 0)),
             actor: None,
             command: Command::ConfirmAlertDelivery { alert_ids: Vec::new() },
         }

@@ -6,12 +6,12 @@ use crate::domain::{
     CouponId, Hold, HoldState, JobState, OrderId, Redemption, RedemptionId, Timestamp, UserId,
 };
 use crate::error::Result;
-use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
+use crate::idempotency::{IdempotencyKey, IdempotencyRecord, NodeBatchRecord};
 use crate::keyspace::{
     self, Alerts, ApiKeys, AuditLog, CampaignCodes, Campaigns, CodeIndex, CodeJobs,
     CouponRedemptions, Coupons, HoldExpiry, Holds, IdempotencyExpiry, IdempotencyRecords,
-    KeyDigests, OrderHolds, OrderRedemptions, PatternCodes, Redemptions, RunningJobs,
-    UndeliveredAlerts, UserRedemptionCounts,
+    KeyDigests, NodeBatchRecords, OrderHolds, OrderRedemptions, PatternCodes, Redemptions,
+    RunningJobs, UndeliveredAlerts, UserRedemptionCounts,
 };
 use crate::storage::PendingWrites;
 
@@ -42,7 +42,12 @@ pub enum Change {
         key: IdempotencyKey,
         record: Box<IdempotencyRecord>,
     },
-    /// Lists the keys one log entry recorded, for their expiry.
+    /// Stores the record of a node's batch, by the batch's key.
+    RecordNodeBatch {
+        batch: IdempotencyKey,
+        record: Box<NodeBatchRecord>,
+    },
+    /// Lists the keys one log entry recorded (requests' and node batches'), for their expiry.
     ListIdempotencyKeys {
         recorded_at: Timestamp,
         entry_index: u64,
@@ -100,12 +105,21 @@ pub fn write_change(change: Change, now: Timestamp, pending: &mut PendingWrites<
         Change::RecordIdempotency { key, record } => {
             pending.push(keyspace::put::<IdempotencyRecords>(&key, &record)?);
         }
+        Change::RecordNodeBatch { batch, record } => {
+            assert!(batch.is_node_batch(), "a node batch's record is kept under its batch's key");
+            pending.push(keyspace::put::<NodeBatchRecords>(&batch, &record)?);
+        }
         Change::ListIdempotencyKeys { recorded_at, entry_index, keys } => {
             pending.push(keyspace::put::<IdempotencyExpiry>(&(recorded_at, entry_index), &keys)?);
         }
         Change::ExpireIdempotencyKeys { recorded_at, entry_index, keys } => {
             for key in &keys {
-                pending.push(keyspace::delete::<IdempotencyRecords>(key));
+                let forgotten = if key.is_node_batch() {
+                    keyspace::delete::<NodeBatchRecords>(key)
+                } else {
+                    keyspace::delete::<IdempotencyRecords>(key)
+                };
+                pending.push(forgotten);
             }
             pending.push(keyspace::delete::<IdempotencyExpiry>(&(recorded_at, entry_index)));
         }

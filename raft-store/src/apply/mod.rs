@@ -18,10 +18,14 @@ mod holds;
 mod key_commands;
 mod redeem;
 
+use std::collections::{btree_map, BTreeMap, BTreeSet};
+
 use crate::command::{Batch, Command, KeyedCommand, MembershipNote};
 use crate::domain::{ApiKey, AuditAction, AuditRecord, Timestamp};
 use crate::error::Result;
-use crate::idempotency::{IdempotencyRecord, IdempotencyToken};
+use crate::idempotency::{
+    IdempotencyKey, IdempotencyRecord, IdempotencyToken, NodeBatchRecord, NodeBatchSlot,
+};
 use crate::limits::{
     HOLD_EXPIRIES_PER_ENTRY_MAX, IDEMPOTENCY_EXPIRY_LISTINGS_PER_ENTRY_MAX, IDEMPOTENCY_RETENTION,
     LOG_TIME_STEP_MAX,
@@ -43,16 +47,16 @@ pub struct Decision {
 
 /// Decides `request` at log time `now`. A request out of bounds is refused, and an idempotency
 /// key seen before returns the stored outcome (same request) or `IdempotencyKeyReused` (another
-/// request); neither changes anything.
+/// request); neither changes anything. (A node-assigned key is kept in its batch's record:
+/// `apply_batch`.)
 pub fn apply(
     request: &KeyedCommand,
     now: Timestamp,
     counters: Counters,
     state: &StateReader<'_>,
 ) -> Result<Decision> {
-    if let Err(error) = request.check_bounds() {
-        tracing::warn!(%error, "refused a logged command out of bounds");
-        return Ok(refused(counters));
+    if let Some(refusal) = out_of_bounds(request, counters) {
+        return Ok(refusal);
     }
     if let Some(token) = &request.idempotency {
         if let Some(record) = recorded_outcome(state, &token.key)? {
@@ -60,6 +64,26 @@ pub fn apply(
             return Ok(Decision { response, changes: Vec::new(), counters });
         }
     }
+    let mut decision = decide_audited(request, now, counters, state)?;
+    if let Some(token) = &request.idempotency {
+        let record = IdempotencyRecord {
+            fingerprint: token.fingerprint,
+            outcome: decision.response.outcome.clone(),
+            recorded_at: now,
+        };
+        let key = token.key.clone();
+        decision.changes.push(Change::RecordIdempotency { key, record: Box::new(record) });
+    }
+    Ok(decision)
+}
+
+/// Decides a request within bounds whose key (if any) is new, with its audit record.
+fn decide_audited(
+    request: &KeyedCommand,
+    now: Timestamp,
+    counters: Counters,
+    state: &StateReader<'_>,
+) -> Result<Decision> {
     let (outcome, mut changes, mut counters) = decide(&request.command, now, counters, state)?;
     // A command that changed nothing (a repeated revoke) leaves no record; a membership note is
     // nothing but its record.
@@ -74,16 +98,67 @@ pub fn apply(
         counters.next_audit_id = record.id.next();
         changes.push(Change::RecordAudit(record));
     }
-    if let Some(token) = &request.idempotency {
-        let record = IdempotencyRecord {
-            fingerprint: token.fingerprint,
-            outcome: outcome.clone(),
-            recorded_at: now,
-        };
-        changes
-            .push(Change::RecordIdempotency { key: token.key.clone(), record: Box::new(record) });
-    }
     Ok(Decision { response: AppliedOutcome { outcome, replayed: false }, changes, counters })
+}
+
+/// The records of the node batches one log entry's requests belong to, read once each and
+/// written once at the end of the entry (`apply_batch`).
+#[derive(Default)]
+struct NodeBatches {
+    records: BTreeMap<IdempotencyKey, NodeBatchRecord>,
+    /// Those that gained an outcome in this entry.
+    changed: BTreeSet<IdempotencyKey>,
+}
+
+impl NodeBatches {
+    /// As `apply`, for a request under a node-assigned key kept at `slot`: the outcome its
+    /// batch's record holds at the position, or the decision, which the record then holds.
+    fn apply(
+        &mut self,
+        request: &KeyedCommand,
+        slot: NodeBatchSlot,
+        now: Timestamp,
+        counters: Counters,
+        state: &StateReader<'_>,
+    ) -> Result<Decision> {
+        if let Some(refusal) = out_of_bounds(request, counters) {
+            return Ok(refusal);
+        }
+        let record = match self.records.entry(slot.batch.clone()) {
+            btree_map::Entry::Occupied(held) => held.into_mut(),
+            btree_map::Entry::Vacant(new) => {
+                new.insert(state.node_batch_record(&slot.batch)?.unwrap_or_default())
+            }
+        };
+        if let Some(outcome) = outcome_in_batch(record, slot.position) {
+            let response = AppliedOutcome { outcome, replayed: true };
+            return Ok(Decision { response, changes: Vec::new(), counters });
+        }
+        let decision = decide_audited(request, now, counters, state)?;
+        record.outcomes.insert(slot.position, decision.response.outcome.clone());
+        self.changed.insert(slot.batch);
+        Ok(decision)
+    }
+
+    /// The records that changed, to write.
+    fn into_changes(self) -> impl Iterator<Item = Change> {
+        let Self { mut records, changed } = self;
+        changed.into_iter().map(move |batch| {
+            let record = records.remove(&batch).expect("a changed record is held");
+            Change::RecordNodeBatch { batch, record: Box::new(record) }
+        })
+    }
+}
+
+#[cfg(not(feature = "broken-no-idempotency"))]
+fn outcome_in_batch(record: &NodeBatchRecord, position: u16) -> Option<Outcome> {
+    record.outcomes.get(&position).cloned()
+}
+
+/// Deliberately broken build (see `recorded_outcome`): a node batch's outcomes are never read.
+#[cfg(feature = "broken-no-idempotency")]
+fn outcome_in_batch(_: &NodeBatchRecord, _: u16) -> Option<Outcome> {
+    None
 }
 
 /// The answer to a request whose key was used before: the stored outcome when it is the same
@@ -98,6 +173,13 @@ pub fn replay(token: &IdempotencyToken, record: IdempotencyRecord) -> AppliedOut
             replayed: false,
         }
     }
+}
+
+/// The refusal of a request out of bounds (`refused`), or `None` for one within them.
+fn out_of_bounds(request: &KeyedCommand, counters: Counters) -> Option<Decision> {
+    let error = request.check_bounds().err()?;
+    tracing::warn!(%error, "refused a logged command out of bounds");
+    Some(refused(counters))
 }
 
 /// `InvalidCommand`, with no change. Not stored under the request's key: the node refuses such
@@ -355,8 +437,16 @@ pub fn apply_batch(
     coupon_index::index_due(meta.log_time, pending)?;
     let mut responses = Vec::with_capacity(batch.requests.len());
     let mut recorded = Vec::new();
+    let mut node_batches = NodeBatches::default();
     for request in &batch.requests {
-        let decision = apply(request, meta.log_time, meta.counters, &StateReader::new(&*pending))?;
+        let state = StateReader::new(&*pending);
+        let slot = request.idempotency.as_ref().and_then(|token| token.key.node_batch_slot());
+        let decision = match slot {
+            Some(slot) => {
+                node_batches.apply(request, slot, meta.log_time, meta.counters, &state)?
+            }
+            None => apply(request, meta.log_time, meta.counters, &state)?,
+        };
         meta.counters = decision.counters;
         for change in decision.changes {
             if let Change::RecordIdempotency { key, .. } = &change {
@@ -365,6 +455,12 @@ pub fn apply_batch(
             write_change(change, meta.log_time, pending)?;
         }
         responses.push(decision.response);
+    }
+    for change in node_batches.into_changes() {
+        if let Change::RecordNodeBatch { batch, .. } = &change {
+            recorded.push(batch.clone());
+        }
+        write_change(change, meta.log_time, pending)?;
     }
     if !recorded.is_empty() {
         let listing =
@@ -602,11 +698,12 @@ mod tests {
         use std::time::Duration;
 
         use super::ledger::*;
-        use crate::command::{CodeChoice, Command};
+        use crate::command::{CodeChoice, Command, KeyedCommand};
         use crate::domain::fixtures::*;
         use crate::domain::{
             AlertId, CouponCode, CouponId, CouponTerms, RedeemRejection, RedemptionId, Timestamp,
         };
+        use crate::idempotency::IdempotencyToken;
         use crate::limits::{IDEMPOTENCY_RETENTION, LOG_TIME_STEP_MAX};
         use crate::outcome::{Outcome, Rejection};
 
@@ -979,6 +1076,82 @@ mod tests {
                 let key = crate::idempotency::IdempotencyKey::from_validated(key.to_owned());
                 assert!(ledger.read(|s| s.idempotency_record(&key)).is_none());
             }
+        }
+
+        fn in_node_batch(batch: u8, position: u16, command: Command) -> KeyedCommand {
+            let token = IdempotencyToken::node_assigned([batch; 16], position);
+            KeyedCommand { idempotency: Some(token), actor: None, command }
+        }
+
+        /// Goal: the requests of a batch a node sent under its own keys are deduplicated as a
+        /// client's retries are, with one record for the batch however its requests reach the
+        /// log: a resend of part of the batch, a batch split over two entries, a request twice
+        /// in one entry. Steps: a coupon with ten uses; batch 1's positions 0-2 in one entry;
+        /// positions 1-3 again with batch 2's position 0 (of another node) in the next; then
+        /// position 3 once more.
+        #[test]
+        fn a_node_batch_is_applied_once_per_position_under_one_record() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("NODE-BATCH", CouponTerms { usage_limit: 10, ..terms() });
+            let user = |name: &str| redeem_by(id, name);
+            let first = ledger.run_entry(
+                (0..3).map(|at_| in_node_batch(1, at_, user(&format!("u{at_}")))).collect(),
+                at(1),
+            );
+            assert!(first.iter().all(|answer| !answer.replayed));
+            let resent = ledger.run_entry(
+                vec![
+                    in_node_batch(1, 1, user("u1")),
+                    in_node_batch(1, 2, user("u2")),
+                    in_node_batch(1, 3, user("u3")),
+                    in_node_batch(2, 0, user("v0")),
+                    in_node_batch(1, 3, user("u3")),
+                ],
+                at(2),
+            );
+            let replayed: Vec<bool> = resent.iter().map(|answer| answer.replayed).collect();
+            assert_eq!(replayed, [true, true, false, false, true]);
+            assert_eq!(resent[0].outcome, first[1].outcome, "the first outcome, replayed");
+            assert_eq!(resent[4].outcome, resent[2].outcome);
+            assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 5, "u0-u3 and v0");
+
+            let slot = |batch: u8| {
+                let key = crate::idempotency::IdempotencyKey::node_assigned([batch; 16], 0);
+                key.node_batch_slot().unwrap().batch
+            };
+            let record = ledger.read(|s| s.node_batch_record(&slot(1))).expect("one record");
+            assert_eq!(record.outcomes.keys().copied().collect::<Vec<_>>(), [0, 1, 2, 3]);
+            assert!(ledger.read(|s| s.node_batch_record(&slot(2))).is_some());
+            let per_request = crate::idempotency::IdempotencyKey::node_assigned([1; 16], 0);
+            assert!(
+                ledger.read(|s| s.idempotency_record(&per_request)).is_none(),
+                "no record of its own"
+            );
+            let listed = ledger.read(|s| s.idempotency_expiring(at(3), 10));
+            let listed: Vec<_> = listed.into_iter().map(|listing| listing.keys).collect();
+            assert_eq!(listed, [vec![slot(1)], vec![slot(1), slot(2)]], "each batch, per entry");
+
+            let later = ledger.run(in_node_batch(1, 3, user("u3")), at(3));
+            assert!(later.replayed);
+            assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 5);
+        }
+
+        #[test]
+        fn a_node_batchs_record_is_forgotten_with_its_listings() {
+            let mut ledger = Ledger::default();
+            let id = ledger.create("NODE-EXPIRY", terms());
+            ledger.run(in_node_batch(1, 0, redeem_by(id, "a")), at(10));
+            ledger.run(in_node_batch(1, 1, redeem_by(id, "b")), at(11));
+            let key = crate::idempotency::IdempotencyKey::node_assigned([1; 16], 0);
+            let batch = key.node_batch_slot().unwrap().batch;
+            assert!(ledger.read(|s| s.node_batch_record(&batch)).is_some());
+
+            let after = at(11)
+                .saturating_add(IDEMPOTENCY_RETENTION)
+                .saturating_add(Duration::from_millis(1));
+            ledger.pass_time_to(after);
+            assert!(ledger.read(|s| s.node_batch_record(&batch)).is_none());
+            assert!(ledger.read(|s| s.idempotency_expiring(after, 10)).is_empty());
         }
     }
     mod forged {

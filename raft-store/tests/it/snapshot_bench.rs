@@ -39,7 +39,8 @@ fn redeem(serial: u64) -> KeyedCommand {
         order_amount: None,
         currency: None,
     });
-    let token = IdempotencyToken::node_assigned(u128::from(serial).to_be_bytes());
+    // A batch of its own per redeem: one record per redeem, as a client's keys keep.
+    let token = IdempotencyToken::node_assigned(u128::from(serial).to_be_bytes(), 0);
     KeyedCommand { idempotency: Some(token), actor: None, command }
 }
 
