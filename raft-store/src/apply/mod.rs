@@ -1,8 +1,9 @@
 //! Apply: the one pure function that decides a request against the current state.
 //!
-//! `apply(request, now, counters, state)` reads through `state`, never writes, never looks at a
-//! clock or a random source: every node that applies the same log decides the same. The state
-//! machine writes the returned changes (and the new counters) atomically.
+//! `apply(request, node_batches, now, counters, state)` reads through `state` (and the records of
+//! the entry's node batches, read from it), never writes, never looks at a clock or a random
+//! source: every node that applies the same log decides the same. `apply_batch` runs it for each
+//! request of an entry; the state machine writes the changes (and the new counters) atomically.
 //!
 //! Apply is total: a command that breaks a bound of the state (`KeyedCommand::check_bounds`,
 //! `Batch::check_bounds`) is refused as `Rejection::InvalidCommand` and changes nothing, so no
@@ -47,33 +48,37 @@ pub struct Decision {
 
 /// Decides `request` at log time `now`. A request out of bounds is refused, and an idempotency
 /// key seen before returns the stored outcome (same request) or `IdempotencyKeyReused` (another
-/// request); neither changes anything. (A node-assigned key is kept in its batch's record:
-/// `apply_batch`.)
-pub fn apply(
+/// request); neither changes anything. A client's key keeps a record of its own; a key the node
+/// assigned is kept in its batch's record, one of `node_batches`.
+fn apply(
     request: &KeyedCommand,
+    node_batches: &mut NodeBatches,
     now: Timestamp,
     counters: Counters,
     state: &StateReader<'_>,
 ) -> Result<Decision> {
-    if let Some(refusal) = out_of_bounds(request, counters) {
-        return Ok(refusal);
+    if let Err(error) = request.check_bounds() {
+        tracing::warn!(%error, "refused a logged command out of bounds");
+        return Ok(refused(counters));
     }
-    if let Some(token) = &request.idempotency {
-        if let Some(record) = recorded_outcome(state, &token.key)? {
-            let response = replay(token, record);
-            return Ok(Decision { response, changes: Vec::new(), counters });
-        }
+    let Some(token) = &request.idempotency else {
+        return decide_audited(request, now, counters, state);
+    };
+    if let Some(slot) = token.key.node_batch_slot() {
+        return node_batches.apply(request, slot, now, counters, state);
+    }
+    if let Some(record) = recorded_outcome(state, &token.key)? {
+        let response = replay(token, record);
+        return Ok(Decision { response, changes: Vec::new(), counters });
     }
     let mut decision = decide_audited(request, now, counters, state)?;
-    if let Some(token) = &request.idempotency {
-        let record = IdempotencyRecord {
-            fingerprint: token.fingerprint,
-            outcome: decision.response.outcome.clone(),
-            recorded_at: now,
-        };
-        let key = token.key.clone();
-        decision.changes.push(Change::RecordIdempotency { key, record: Box::new(record) });
-    }
+    let record = IdempotencyRecord {
+        fingerprint: token.fingerprint,
+        outcome: decision.response.outcome.clone(),
+        recorded_at: now,
+    };
+    let key = token.key.clone();
+    decision.changes.push(Change::RecordIdempotency { key, record: Box::new(record) });
     Ok(decision)
 }
 
@@ -111,8 +116,9 @@ struct NodeBatches {
 }
 
 impl NodeBatches {
-    /// As `apply`, for a request under a node-assigned key kept at `slot`: the outcome its
-    /// batch's record holds at the position, or the decision, which the record then holds.
+    /// As `apply`, for a request within bounds under a node-assigned key kept at `slot`: the
+    /// outcome its batch's record holds at the position, or the decision, which the record
+    /// then holds.
     fn apply(
         &mut self,
         request: &KeyedCommand,
@@ -121,9 +127,6 @@ impl NodeBatches {
         counters: Counters,
         state: &StateReader<'_>,
     ) -> Result<Decision> {
-        if let Some(refusal) = out_of_bounds(request, counters) {
-            return Ok(refusal);
-        }
         let record = match self.records.entry(slot.batch.clone()) {
             btree_map::Entry::Occupied(held) => held.into_mut(),
             btree_map::Entry::Vacant(new) => {
@@ -173,13 +176,6 @@ pub fn replay(token: &IdempotencyToken, record: IdempotencyRecord) -> AppliedOut
             replayed: false,
         }
     }
-}
-
-/// The refusal of a request out of bounds (`refused`), or `None` for one within them.
-fn out_of_bounds(request: &KeyedCommand, counters: Counters) -> Option<Decision> {
-    let error = request.check_bounds().err()?;
-    tracing::warn!(%error, "refused a logged command out of bounds");
-    Some(refused(counters))
 }
 
 /// `InvalidCommand`, with no change. Not stored under the request's key: the node refuses such
@@ -440,13 +436,7 @@ pub fn apply_batch(
     let mut node_batches = NodeBatches::default();
     for request in &batch.requests {
         let state = StateReader::new(&*pending);
-        let slot = request.idempotency.as_ref().and_then(|token| token.key.node_batch_slot());
-        let decision = match slot {
-            Some(slot) => {
-                node_batches.apply(request, slot, meta.log_time, meta.counters, &state)?
-            }
-            None => apply(request, meta.log_time, meta.counters, &state)?,
-        };
+        let decision = apply(request, &mut node_batches, meta.log_time, meta.counters, &state)?;
         meta.counters = decision.counters;
         for change in decision.changes {
             if let Change::RecordIdempotency { key, .. } = &change {
@@ -1086,9 +1076,10 @@ mod tests {
         /// Goal: the requests of a batch a node sent under its own keys are deduplicated as a
         /// client's retries are, with one record for the batch however its requests reach the
         /// log: a resend of part of the batch, a batch split over two entries, a request twice
-        /// in one entry. Steps: a coupon with ten uses; batch 1's positions 0-2 in one entry;
-        /// positions 1-3 again with batch 2's position 0 (of another node) in the next; then
-        /// position 3 once more.
+        /// in one entry; and the record is forgotten after the retention, like a client's.
+        /// Steps: a coupon with ten uses; batch 1's positions 0-2 in one entry; positions 1-3
+        /// again with batch 2's position 0 (of another node) in the next; position 3 once more;
+        /// then log time past the retention.
         #[test]
         fn a_node_batch_is_applied_once_per_position_under_one_record() {
             let mut ledger = Ledger::default();
@@ -1134,23 +1125,14 @@ mod tests {
             let later = ledger.run(in_node_batch(1, 3, user("u3")), at(3));
             assert!(later.replayed);
             assert_eq!(ledger.read(|s| s.coupon(id)).unwrap().times_redeemed, 5);
-        }
 
-        #[test]
-        fn a_node_batchs_record_is_forgotten_with_its_listings() {
-            let mut ledger = Ledger::default();
-            let id = ledger.create("NODE-EXPIRY", terms());
-            ledger.run(in_node_batch(1, 0, redeem_by(id, "a")), at(10));
-            ledger.run(in_node_batch(1, 1, redeem_by(id, "b")), at(11));
-            let key = crate::idempotency::IdempotencyKey::node_assigned([1; 16], 0);
-            let batch = key.node_batch_slot().unwrap().batch;
-            assert!(ledger.read(|s| s.node_batch_record(&batch)).is_some());
-
-            let after = at(11)
+            let after = at(3)
                 .saturating_add(IDEMPOTENCY_RETENTION)
                 .saturating_add(Duration::from_millis(1));
             ledger.pass_time_to(after);
-            assert!(ledger.read(|s| s.node_batch_record(&batch)).is_none());
+            for batch in [slot(1), slot(2)] {
+                assert!(ledger.read(|s| s.node_batch_record(&batch)).is_none(), "forgotten");
+            }
             assert!(ledger.read(|s| s.idempotency_expiring(after, 10)).is_empty());
         }
     }
