@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use raft_store::command::KeyedCommand;
-use raft_store::idempotency::IdempotencyToken;
 use raft_store::outcome::AppliedOutcome;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -152,7 +151,7 @@ fn give_node_tokens(batch: &mut [Proposal]) {
         if keyless(proposal) {
             let position = u16::try_from(position).expect("a batch is bounded by an entry's size");
             proposal.request.idempotency =
-                Some(IdempotencyToken::node_assigned(batch_key, position));
+                Some(raft_store::idempotency::IdempotencyToken::node_assigned(batch_key, position));
         }
     }
 }

@@ -228,17 +228,31 @@ impl Writer {
 type Answer = Result<AppliedOutcome, WriteError>;
 
 /// Decides one request's fate after an attempt that answered `result`: its answer, or `None` to
-/// send it again; and notes in `appended` whether it may now have been appended. A redirect is followed, unless the request may have
-/// been appended and carries no idempotency token (a resend could apply it twice): its outcome
-/// is then unknown.
+/// send it again; and notes in `appended` whether it may now have been appended. A redirect is
+/// followed, unless the request may have been appended and carries no idempotency token (a
+/// resend could apply it twice): its outcome is then unknown.
 fn after_attempt(request: &KeyedCommand, result: Answer, appended: &mut bool) -> Option<Answer> {
     match result {
         Err(error) if error.is_redirect() => {
             *appended |= error.may_be_appended();
-            (*appended && request.idempotency.is_none()).then_some(Err(WriteError::Timeout))
+            (*appended && !resend_is_deduplicated(request)).then_some(Err(WriteError::Timeout))
         }
         other => Some(settle(other, *appended)),
     }
+}
+
+/// Whether apply would recognise `request` sent again: only by its idempotency token.
+#[cfg(not(feature = "broken-blind-resend"))]
+fn resend_is_deduplicated(request: &KeyedCommand) -> bool {
+    request.idempotency.is_some()
+}
+
+/// Deliberately broken build for the simulation's detection test: a request that may have been
+/// appended is sent again whether or not it carries a token, as before writes carried node
+/// tokens (`proposer::give_node_tokens` gives none in this build either).
+#[cfg(feature = "broken-blind-resend")]
+fn resend_is_deduplicated(_: &KeyedCommand) -> bool {
+    true
 }
 
 /// The answer for a request that may have been appended by an earlier attempt (`appended`): an
@@ -258,7 +272,7 @@ fn settle(answer: Answer, appended: bool) -> Answer {
 fn write_error(error: RaftError<NodeId, ClientWriteError<NodeId, NodeInfo>>) -> WriteError {
     match error {
         RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => {
-            superseded(forward.leader_id.zip(forward.leader_node))
+            WriteError::Superseded { leader: forward.leader_id.zip(forward.leader_node) }
         }
         RaftError::APIError(ClientWriteError::ChangeMembershipError(error)) => {
             tracing::error!(%error, "a coupon write failed with a membership error");
@@ -269,18 +283,6 @@ fn write_error(error: RaftError<NodeId, ClientWriteError<NodeId, NodeInfo>>) -> 
             WriteError::Stopped
         }
     }
-}
-
-#[cfg(not(feature = "broken-blind-resend"))]
-fn superseded(leader: Option<(NodeId, NodeInfo)>) -> WriteError {
-    WriteError::Superseded { leader }
-}
-
-/// Deliberately broken build for the simulation's detection test: a truncated entry reads as
-/// "nothing appended", the old mapping.
-#[cfg(feature = "broken-blind-resend")]
-fn superseded(leader: Option<(NodeId, NodeInfo)>) -> WriteError {
-    WriteError::NotLeader { leader }
 }
 
 /// Runs `work` until it ends, or until `metrics` name a leader other than `from` (`None`): a
