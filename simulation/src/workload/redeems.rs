@@ -15,6 +15,11 @@ impl Racer {
     /// A fresh request whose user (and order, when there is one) no other redeem uses; or, now
     /// and then, a shared user's with an order no other redeem uses.
     fn fresh_request(&mut self) -> RedeemRequest {
+        self.fresh_request_with_orders(0.5)
+    }
+
+    /// `fresh_request`, where a user of its own comes with an order at `order_chance`.
+    fn fresh_request_with_orders(&mut self, order_chance: f64) -> RedeemRequest {
         let tag = format!("{}-{}", self.index, self.sequence);
         let order = || Some(ExternalId::new(format!("o{tag}")));
         if self.spec.shared_users > 0 && self.rng.gen_bool(self.spec.shared_user_chance) {
@@ -24,7 +29,7 @@ impl Racer {
             return request;
         }
         let mut request = RedeemRequest::new(format!("u{tag}"));
-        if self.rng.gen_bool(0.5) {
+        if self.rng.gen_bool(order_chance) {
             request.order_id = order();
         }
         request
@@ -95,10 +100,12 @@ impl Racer {
         self.remember(coupon.id, &outcome, key.as_str(), request);
     }
 
-    /// Without a key there is nothing to replay or roll back by key: it is not remembered.
+    /// Without a key there is nothing to replay or roll back by key: it is not remembered. A
+    /// user of its own comes without an order: an order's second redemption would be refused,
+    /// so a keyless write applied twice shows only as a user redeemed twice.
     pub(super) async fn keyless_redeem(&mut self) {
         let Some(coupon) = self.pool.pick(&mut self.rng) else { return };
-        let request = self.fresh_request();
+        let request = self.fresh_request_with_orders(0.0);
         let node = self.random_node();
         let op = self
             .history
