@@ -36,10 +36,10 @@ impl IdempotencyKey {
     /// The key a node gives the request at `position` of a batch it sends, for a request whose
     /// client sent no key, so that a resend of the request (after leadership moved under its
     /// entry) is deduplicated by apply like a client's retry. The node draws `batch` once per
-    /// batch: apply keeps one record per batch (`NodeBatchRecord`, under `node_batch_slot`), not one
-    /// per request. It starts with `NODE_ASSIGNED_KEY_PREFIX`, a byte outside printable ASCII:
-    /// the wire contract refuses such a key in the header, so no client can send or collide
-    /// with it.
+    /// batch: apply keeps one record per batch (`NodeBatchRecord`, under `node_batch_slot`), not
+    /// one per request. It starts with `NODE_ASSIGNED_KEY_PREFIX`, a byte outside printable
+    /// ASCII: the wire contract refuses such a key in the header, so no client can send or
+    /// collide with it.
     pub fn node_assigned(batch: [u8; 16], position: u16) -> Self {
         let mut key = String::with_capacity(NODE_ASSIGNED_KEY_PREFIX.len() + 32 + 5);
         key.push_str(NODE_ASSIGNED_KEY_PREFIX);
