@@ -71,7 +71,7 @@ pub mod write;
 pub use config::Config;
 pub use node::{start, NodeError, RunningNode};
 
-/// Runs a production node (its Raft log's files and sled in `config.data_dir`, HTTP over TCP)
+/// Runs a production node (its Raft log and stored snapshot in `config.data_dir`, HTTP over TCP)
 /// until `shutdown`.
 #[cfg(not(madsim))]
 pub async fn run(

@@ -161,7 +161,7 @@ async fn assemble<T: Transport>(
     backend: Arc<dyn Backend>,
     shutdown: &Shutdown,
 ) -> Result<Parts, NodeError> {
-    raft_store::recovery::recover(&backend)?;
+    let backend = raft_store::recovery::recover(backend)?;
     let rpc = PeerRpc::new(transport.peer_client(), config.cluster_secret.as_deref());
     let state_machine = StateMachine::new(backend.clone());
     let state = state_machine.handle();

@@ -126,17 +126,15 @@ key_space!(/// The stored snapshot's metadata; it lives beside the state but is 
 key_space!(/// Snapshot data by slot and byte offset: the stored snapshot's, and those being built,
     /// sent or received (`snapshot::file`).
     SnapshotChunks in StateMachine at 0x41: (u64, u64) => Vec<u8>);
-key_space!(/// The slot of a snapshot whose install began and has not finished: while it is set the
-    /// state is incomplete, and a node that starts finishes the install first.
-    InstallingSnapshot in StateMachine at 0x42: () => u64);
 
-/// Prefixes of the state proper: everything a snapshot carries. Snapshot storage sits above.
+/// Prefixes of the state proper: everything a snapshot carries, held in memory by a node
+/// (`storage::VolatileState`). Snapshot storage sits above, on the device.
 pub(crate) const STATE_PREFIXES: std::ops::Range<u8> = 0x01..0x40;
-const SNAPSHOT_PREFIXES: std::ops::Range<u8> = 0x40..0x43;
+pub(crate) const SNAPSHOT_PREFIXES: std::ops::Range<u8> = 0x40..0x42;
 
 const LOG_PREFIXES: [u8; 4] =
     [LogEntries::PREFIX, Votes::PREFIX, Committed::PREFIX, LastPurged::PREFIX];
-const STATE_MACHINE_PREFIXES: [u8; 31] = [
+const STATE_MACHINE_PREFIXES: [u8; 30] = [
     Meta::PREFIX,
     Coupons::PREFIX,
     CodeIndex::PREFIX,
@@ -167,7 +165,6 @@ const STATE_MACHINE_PREFIXES: [u8; 31] = [
     ListedCodePrefixes::PREFIX,
     StoredSnapshotMeta::PREFIX,
     SnapshotChunks::PREFIX,
-    InstallingSnapshot::PREFIX,
 ];
 
 const fn all_distinct(prefixes: &[u8]) -> bool {
@@ -187,7 +184,7 @@ const fn all_distinct(prefixes: &[u8]) -> bool {
 const _: () = assert!(all_distinct(&LOG_PREFIXES), "two log key spaces share a prefix");
 const _: () = assert!(all_distinct(&STATE_MACHINE_PREFIXES), "two state key spaces share a prefix");
 const _: () = assert!(STATE_PREFIXES.end == SNAPSHOT_PREFIXES.start);
-const _: () = assert!(InstallingSnapshot::PREFIX < SNAPSHOT_PREFIXES.end);
+const _: () = assert!(SnapshotChunks::PREFIX < SNAPSHOT_PREFIXES.end);
 // The listing's indexes are state: snapshots carry them, so an installed replica lists alike.
 const _: () = assert!(0x18 <= CouponsByStatus::PREFIX && ListedCodePrefixes::PREFIX <= 0x1F);
 const _: () = assert!(ListedCodePrefixes::PREFIX < STATE_PREFIXES.end);

@@ -1,8 +1,9 @@
 //! raft-store: the replicated coupon state.
 //!
 //! The coupon domain, the commands that go through the Raft log, the pure `apply` that decides
-//! them, and openraft's log storage and state machine over a narrow storage `Backend` (sled in
-//! production, an in-memory disk that can lose unflushed writes in simulation).
+//! them, and openraft's log storage and state machine over a narrow storage `Backend` (in
+//! production the log's own files, the state in memory and the stored snapshot in sled; in
+//! simulation an in-memory disk that can lose unflushed writes).
 //!
 //! This crate knows nothing of HTTP: it must never depend on node, client, axum or reqwest.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]

@@ -117,11 +117,9 @@ pub const SNAPSHOT_STORED_CHUNK_BYTES: usize = 1024 * 1024;
 /// digest: what they hold in memory is this many entries, whatever the size of the state.
 pub const SNAPSHOT_PAGE_ENTRIES: usize = 1024;
 
-/// An install writes the state again in batches of about this many bytes,
+/// An install writes the state again in batches of about this many bytes: a reader waits for at
+/// most one batch.
 pub const SNAPSHOT_INSTALL_BATCH_BYTES: usize = 256 * 1024;
-
-/// and flushes the state after about this many: sled holds what it has not flushed in memory.
-pub const SNAPSHOT_INSTALL_FLUSH_BYTES: usize = 32 * 1024 * 1024;
 
 /// The Raft log's files: a segment is closed once it holds this much, and an old segment whose
 /// live values are at most `..._TO_MOVE_MAX` has them written again into the newest and goes.

@@ -1,28 +1,29 @@
-//! The check a node makes on its storage before Raft starts on it, after whatever a crash left.
+//! What a node makes of its storage before Raft starts on it, after whatever a crash left.
 //!
-//! A log longer than the state machine is normal (apply is not synced; openraft replays the
-//! committed tail), and so is a state machine ahead of its stored snapshot. A state machine behind
-//! the start of the log is not: the entries between were purged, nothing can replay them, and
-//! serving from it would serve a state with a hole. The snapshot rule (synced before the log
-//! behind it is purged) prevents it; this check refuses to start if it ever failed.
-//!
-//! Before the check, an install of a snapshot that a crash interrupted is finished from the stored
-//! snapshot (`snapshot::finish_interrupted`): until then the state is half written.
+//! The coupon state is held in memory (`storage::VolatileState`) and rebuilt at every start from
+//! the stored snapshot; openraft then replays the committed log after it. A log longer than the
+//! state is so normal. A state behind the start of the log is not: the entries between were
+//! purged, nothing can replay them, and serving from it would serve a state with a hole. The
+//! snapshot rule (synced before the log behind it is purged) prevents it; this check refuses to
+//! start if it ever failed.
 
 use std::sync::Arc;
 
 use crate::error::{Result, StoreError};
-use crate::keyspace::{self, LastPurged};
+use crate::keyspace::{self, LastPurged, SNAPSHOT_PREFIXES};
 use crate::snapshot;
 use crate::state_reader::StateReader;
-use crate::storage::{Backend, Tree, TreeReader};
+use crate::storage::{Backend, Tree, TreeReader, VolatileState};
 
-/// Makes the storage ready for Raft, or refuses to.
-pub fn recover(backend: &Arc<dyn Backend>) -> Result<()> {
-    if snapshot::finish_interrupted(backend)? {
-        tracing::warn!("finished the install of a snapshot that a crash had interrupted");
+/// The storage Raft runs on: `stored` with the state in memory, restored from the stored
+/// snapshot; or a refusal.
+pub fn recover(stored: Arc<dyn Backend>) -> Result<Arc<dyn Backend>> {
+    let backend: Arc<dyn Backend> = Arc::new(VolatileState::over(stored, SNAPSHOT_PREFIXES.start)?);
+    if snapshot::restore_stored(&backend)? {
+        tracing::info!("the state is restored from the stored snapshot; the log after it replays");
     }
-    check_state_covers_log(backend.as_ref())
+    check_state_covers_log(backend.as_ref())?;
+    Ok(backend)
 }
 
 pub fn check_state_covers_log(backend: &dyn Backend) -> Result<()> {

@@ -1,10 +1,10 @@
 //! `StateMachine`: openraft's `RaftStateMachine` over the `StateMachine` tree.
 //!
 //! Each call to `apply` is one atomic write: the changes of every request in the batch, the
-//! idempotency records, the counters and `last_applied` together. Apply is not synced: the log
-//! is, and a crash replays the committed entries the state had not made durable. A snapshot is
-//! synced to the device with the state it was taken from before openraft hears of it, so the log
-//! is purged only behind a state that a power cut cannot take back.
+//! idempotency records, the counters and `last_applied` together. A node holds the state in
+//! memory (`storage::VolatileState`): the log is synced, and a start restores the stored snapshot
+//! and replays the committed entries after it. A snapshot is synced to the device before openraft
+//! hears of it, so the log is purged only behind a state that a power cut cannot take back.
 //!
 //! A snapshot is built from a `BuildView` while apply goes on, and installed in bounded batches
 //! (`snapshot`); reads are refused while an install has the state half written.

@@ -319,17 +319,19 @@ async fn whole_trail(api: &str, secret: &str) -> Vec<Value> {
     }
 }
 
-/// Goal: a record altered where it is stored (the node's state on its disk, as someone with the
-/// disk could) is named by the chain check that `coupon audit verify` runs. Steps: one node with
-/// an admin key; create two coupons; stop the node; rewrite the stored record of the first
-/// coupon's creation with another usage limit, its hash left as it was; start the node again;
-/// the trail read through `GET /audit` breaks at exactly that record.
+/// Goal: a record altered where it is stored (the node's snapshot on its disk, from which a start
+/// rebuilds the state, as someone with the disk could alter it) is named by the chain check that
+/// `coupon audit verify` runs. Steps: one node with an admin key; create two coupons; take a
+/// snapshot and stop the node; rebuild its state from the disk, rewrite the record of the first
+/// coupon's creation with another usage limit, its hash left as it was, and store a snapshot of
+/// that state; start the node again; the trail read through `GET /audit` breaks at exactly that
+/// record.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_altered_on_disk_is_named_by_the_chain_check() {
     use coupon_client::api::audit::{verify_chain, ChainBreak};
     use raft_store::domain::AuditId;
     use raft_store::keyspace::{self, AuditLog};
-    use raft_store::storage::{Backend, Tree, TreeReader};
+    use raft_store::storage::{Tree, TreeReader};
 
     let _one = ONE_CLUSTER_AT_A_TIME.lock().await;
     let mut cluster = InProcessCluster::start(1, &[ADMIN_FLAG]).await;
@@ -343,16 +345,26 @@ async fn a_record_altered_on_disk_is_named_by_the_chain_check() {
     let seq = created["seq"].as_u64().unwrap();
 
     let node = &mut cluster.nodes[0];
+    let raft = node.running().raft.clone();
+    let applied = raft.metrics().borrow().last_applied;
+    raft.trigger().snapshot().await.expect("snapshot");
+    let covered = |metrics: &openraft::RaftMetrics<_, _>| metrics.snapshot >= applied;
+    raft.wait(Some(std::time::Duration::from_secs(10)))
+        .metrics(covered, "a snapshot")
+        .await
+        .unwrap();
     node.stop().await;
-    node.alter_storage(|disk| {
-        let state = TreeReader { backend: disk, tree: Tree::StateMachine };
-        let mut record = keyspace::get::<AuditLog>(&state, &AuditId(seq)).unwrap().unwrap();
+    node.alter_storage(|disk| async move {
+        let state = raft_store::recovery::recover(disk).expect("the state from the disk");
+        let reader = TreeReader { backend: state.as_ref(), tree: Tree::StateMachine };
+        let mut record = keyspace::get::<AuditLog>(&reader, &AuditId(seq)).unwrap().unwrap();
         let after = record.after.take().unwrap();
         assert!(after.contains(r#""usage_limit":5"#), "{after}");
         record.after = Some(after.replace(r#""usage_limit":5"#, r#""usage_limit":500"#));
         let write = keyspace::put::<AuditLog>(&AuditId(seq), &record).unwrap();
-        disk.commit(Tree::StateMachine, vec![write]).unwrap();
-        disk.flush(Tree::StateMachine).unwrap();
+        state.commit(Tree::StateMachine, vec![write]).unwrap();
+        let mut builder = raft_store::StateMachine::new(state);
+        openraft::RaftSnapshotBuilder::build_snapshot(&mut builder).await.expect("store it");
     })
     .await;
     node.boot().await;

@@ -13,7 +13,7 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Result;
-use crate::keyspace::{self, InstallingSnapshot, SnapshotChunks};
+use crate::keyspace::{self, SnapshotChunks};
 use crate::snapshot_data::{ChunkStore, SnapshotFile};
 use crate::storage::{Backend, ScanOrder, Tree, TreeReader};
 
@@ -63,13 +63,11 @@ impl SnapshotSlots {
         SnapshotFile::open(self.clone(), slot, length)
     }
 
-    /// Removes the chunks of every slot but `keep` (the stored snapshot's), the one an interrupted
-    /// install replays, and those in use.
+    /// Removes the chunks of every slot but `keep` (the stored snapshot's) and those in use.
     pub fn remove_unused(&self, keep: Option<u64>) -> Result<()> {
-        let installing = keyspace::get::<InstallingSnapshot>(&self.reader(), &())?;
         for slot in self.stored_slots()? {
             let in_use = self.lock().leases.contains_key(&slot);
-            if !in_use && Some(slot) != keep && Some(slot) != installing {
+            if !in_use && Some(slot) != keep {
                 self.backend.commit(Tree::StateMachine, vec![delete_chunks_from(slot, 0)])?;
             }
         }

@@ -1,24 +1,19 @@
 //! Installing a received snapshot in bounded memory, safe against a crash at any point.
 //!
-//! The state of a large snapshot cannot be replaced in one atomic write without holding it all,
-//! so the install is made redoable instead:
-//! 1. the received data is checked end to end (format, order, count, digest, and that it is the
-//!    state at the snapshot's last log id) before anything of the state is touched;
-//! 2. one write stores it as the node's snapshot and marks the install as begun, synced;
-//! 3. the state is cleared and written again from the snapshot, a bounded batch at a time;
-//! 4. one write removes the mark, synced.
+//! 1. The received data is checked end to end (format, order, count, digest, and that it is the
+//!    state at the snapshot's last log id) before anything of the state is touched.
+//! 2. One write stores it as the node's snapshot, synced.
+//! 3. The state is cleared and written again from the snapshot, a bounded batch at a time.
 //!
-//! A node that starts with the mark set (a crash during 3) redoes 3 and 4 from the stored
-//! snapshot before anything reads the state (`finish_interrupted`).
+//! The state is held in memory (`storage::VolatileState`), so a crash during 3 leaves nothing
+//! half written: every start rebuilds the state from the stored snapshot (`restore_stored`).
 
 use std::io::BufReader;
 use std::sync::Arc;
 
 use crate::error::{Result, StoreError};
-use crate::keyspace::{self, InstallingSnapshot, Meta, SnapshotManifest, StoredSnapshotMeta};
-use crate::limits::{
-    SNAPSHOT_INSTALL_BATCH_BYTES, SNAPSHOT_INSTALL_FLUSH_BYTES, SNAPSHOT_STORED_CHUNK_BYTES,
-};
+use crate::keyspace::{self, Meta, SnapshotManifest, StoredSnapshotMeta};
+use crate::limits::{SNAPSHOT_INSTALL_BATCH_BYTES, SNAPSHOT_STORED_CHUNK_BYTES};
 use crate::state_meta::StateMeta;
 use crate::storage::{Backend, Tree, TreeReader, WriteOp};
 use crate::type_config::SnapshotMeta;
@@ -53,54 +48,39 @@ fn verify(file: &SnapshotFile, meta: &SnapshotMeta) -> Result<()> {
 pub fn install(backend: &dyn Backend, file: SnapshotFile, meta: &SnapshotMeta) -> Result<()> {
     verify(&file, meta)?;
     let manifest = SnapshotManifest { meta: meta.clone(), slot: file.slot(), bytes: file.len() };
-    backend.commit(
-        Tree::StateMachine,
-        vec![
-            keyspace::put::<StoredSnapshotMeta>(&(), &manifest)?,
-            keyspace::put::<InstallingSnapshot>(&(), &file.slot())?,
-        ],
-    )?;
+    backend
+        .commit(Tree::StateMachine, vec![keyspace::put::<StoredSnapshotMeta>(&(), &manifest)?])?;
     backend.flush(Tree::StateMachine)?;
     replace_state(backend, &file)
 }
 
-/// Finishes an install that a crash interrupted, if there was one; `true` if there was.
-pub fn finish_interrupted(backend: &Arc<dyn Backend>) -> Result<bool> {
+/// Makes the state the stored snapshot's, if there is one; `true` if there was. A start does
+/// this before anything reads the state, and openraft replays the log after it.
+pub fn restore_stored(backend: &Arc<dyn Backend>) -> Result<bool> {
     let reader = TreeReader { backend: backend.as_ref(), tree: Tree::StateMachine };
-    let Some(slot) = keyspace::get::<InstallingSnapshot>(&reader, &())? else {
+    let Some(manifest) = keyspace::get::<StoredSnapshotMeta>(&reader, &())? else {
         return Ok(false);
     };
-    let manifest = keyspace::get::<StoredSnapshotMeta>(&reader, &())?
-        .filter(|manifest| manifest.slot == slot)
-        .ok_or(StoreError::Snapshot("an interrupted install without its stored snapshot"))?;
-    let file = SnapshotSlots::new(backend.clone()).open(slot, manifest.bytes);
+    let file = SnapshotSlots::new(backend.clone()).open(manifest.slot, manifest.bytes);
+    verify(&file, &manifest.meta)?;
     replace_state(backend.as_ref(), &file)?;
     Ok(true)
 }
 
-/// Steps 3 and 4: the state cleared, written again from `file`, and the mark removed.
+/// Step 3: the state cleared and written again from `file`.
 fn replace_state(backend: &dyn Backend, file: &SnapshotFile) -> Result<()> {
     clear_state(backend)?;
     let mut records = decoder(file)?;
-    let (mut batch, mut batch_bytes, mut unflushed_bytes) = (Vec::new(), 0, 0);
+    let (mut batch, mut batch_bytes) = (Vec::new(), 0);
     while let Some((key, value)) = records.next_record()? {
         batch_bytes += key.len() + value.len();
         batch.push(WriteOp::Put { key, value });
         if batch_bytes >= SNAPSHOT_INSTALL_BATCH_BYTES {
             backend.commit(Tree::StateMachine, std::mem::take(&mut batch))?;
-            unflushed_bytes += batch_bytes;
             batch_bytes = 0;
         }
-        // sled keeps every page written since its last flush in memory: a million redemptions
-        // installed without one took 3 GB more at the peak, with one every 32 MiB 0.9 GB.
-        if unflushed_bytes >= SNAPSHOT_INSTALL_FLUSH_BYTES {
-            backend.flush(Tree::StateMachine)?;
-            unflushed_bytes = 0;
-        }
     }
-    batch.push(keyspace::delete::<InstallingSnapshot>(&()));
     backend.commit(Tree::StateMachine, batch)?;
-    backend.flush(Tree::StateMachine)?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 //! - `file`: the stored data, by slot and offset (`crate::snapshot_data::SnapshotFile` is
 //!   openraft's snapshot data over it);
 //! - `view`: the state at one log id, read while apply goes on;
-//! - `install`: replacing the state from a received snapshot, redone after a crash.
+//! - `install`: replacing the state from a received snapshot, or from the stored one at a start.
 
 mod file;
 mod format;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub use crate::snapshot_data::SnapshotFile;
 pub use file::SnapshotSlots;
 pub use format::SNAPSHOT_FORMAT_VERSION;
-pub use install::{finish_interrupted, install};
+pub use install::{install, restore_stored};
 pub use view::BuildView;
 
 use crate::error::Result;

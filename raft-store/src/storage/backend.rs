@@ -1,7 +1,9 @@
 //! `Backend`: the narrow ordered key-value interface everything in raft-store is stored through.
 //!
-//! Two implementations: sled (production and native tests) and `MemDisk` (the simulation, where
-//! sled cannot run). Keys and values are raw bytes here; only `keyspace` gives them types.
+//! Implementations: a node's `DiskBackend` (the log's files and sled), sled alone (native tests),
+//! `MemDisk` (the simulation, where sled cannot run), and `VolatileState`, which holds the coupon
+//! state in memory over any of them. Keys and values are raw bytes here; only `keyspace` gives
+//! them types.
 
 use std::ops::Bound;
 

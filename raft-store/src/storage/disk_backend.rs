@@ -1,8 +1,9 @@
 //! `DiskBackend`: a node's storage on its data directory. The Raft log (entries, vote, committed
 //! and purged ids) is a `FileLog` in `raft-log/`, synced on every flush the log store asks for:
-//! every append before it is acknowledged, every vote, truncate and purge. The coupon state is
-//! sled in `state/`, synced only when a snapshot is built or installed: apply is replayed from the
-//! log after a crash, and the log is purged only behind a snapshot that is on the device.
+//! every append before it is acknowledged, every vote, truncate and purge. The state machine's
+//! tree is sled in `state/`, synced when a snapshot is built or installed. A node keeps only the
+//! stored snapshot there: it holds the coupon state itself in memory (`VolatileState`, over this
+//! backend), and the log is purged only behind a snapshot that is on the device.
 
 use std::path::Path;
 

@@ -1,6 +1,7 @@
 //! Where bytes are kept: the `Backend` seam; a node's `DiskBackend` (the Raft log on its own
-//! files, the coupon state in sled); the in-memory disk of the simulation; pending writes layered
-//! over a tree.
+//! files, the stored snapshot in sled); `VolatileState`, the coupon state in memory over either
+//! (see its module for why); the in-memory disk of the simulation; pending writes layered over a
+//! tree.
 //!
 //! **Why the Raft log has files of its own.** Every acknowledged write must be on the device of a
 //! majority, so the log is synced (`fdatasync`) at every append. Two ways were built and measured
@@ -12,11 +13,11 @@
 //!
 //! (A loaded sitting: three runs each, the machine busy with builds.) sled's flush writes its
 //! whole IO buffer through a thread pool and the sync then covers every file it has; the file log
-//! writes one sequential frame and syncs one file. The file log is kept; sled stays for the coupon
-//! state, where its ordered trees serve the queries. TiKV's `raft-engine` was not measured: it
-//! is built for many Raft groups and takes entries as protobuf messages (its `MessageExt`), so
-//! openraft's entries would need a protobuf wrapper, where the file log is about 500 lines of code
-//! with tests of every torn and damaged case.
+//! writes one sequential frame and syncs one file. The file log is kept. sled first stayed for
+//! the coupon state and now keeps only the stored snapshot: the state is in memory. TiKV's
+//! `raft-engine` was not measured: it is built for many Raft groups and takes entries as protobuf
+//! messages (its `MessageExt`), so openraft's entries would need a protobuf wrapper, where the
+//! file log is about 500 lines of code with tests of every torn and damaged case.
 
 mod backend;
 mod device_sync;
@@ -25,6 +26,7 @@ mod file_log;
 mod mem_disk;
 mod pending;
 mod sled_backend;
+mod volatile_state;
 
 pub use backend::{
     is_empty_range, Backend, BackendError, KeyRange, KeyValue, ReadTree, ScanOrder, Tree,
@@ -35,3 +37,4 @@ pub use file_log::FileLog;
 pub use mem_disk::MemDisk;
 pub use pending::PendingWrites;
 pub use sled_backend::SledBackend;
+pub use volatile_state::VolatileState;

@@ -1,6 +1,6 @@
 //! `SledBackend`: a `Backend` on one sled database with one sled tree per `Tree`. In a node it
-//! holds the coupon state (the Raft log has its own files, `FileLog`); the native tests also run
-//! the log on it.
+//! holds the stored snapshot (the Raft log has its own files, `FileLog`, and the coupon state is
+//! in memory, `VolatileState`); the native tests also run the state and the log on it.
 //!
 //! sled 0.34's own `flush` ends in `sync_file_range`, which reaches the kernel's cache but neither
 //! the file's metadata nor the device (spacejam/sled#1452), and its blob files are never synced.

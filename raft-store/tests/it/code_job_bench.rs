@@ -5,8 +5,8 @@
 //! Steps: a campaign with an expiry (as `coupon campaign create --expires-in` makes one), a job
 //! of `CODE_JOB_BENCH_CODES` codes (default 100,000) of the node's default pattern (12
 //! characters, no prefix), then one log entry per chunk, each applied alone through the state
-//! machine on sled (as a node applies a chunk: its own entry). Prints the median chunk every
-//! tenth of the job and the codes per second over the whole.
+//! machine on a node's storage (as a node applies a chunk: its own entry). Prints the median
+//! chunk every tenth of the job and the codes per second over the whole.
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use raft_store::domain::{CampaignId, CampaignName, CodePattern, JobId, Timestamp
 use raft_store::limits::CODE_JOB_CHUNK_CODES;
 use raft_store::StateMachine;
 
-use crate::support::{create, entry, open_sled};
+use crate::support::{create, entry, node_storage};
 
 fn keyed(command: Command) -> KeyedCommand {
     KeyedCommand { idempotency: None, actor: None, command }
@@ -33,7 +33,7 @@ async fn a_chunk_of_generated_codes_applies_in_bounded_time() {
     let codes: u32 = std::env::var("CODE_JOB_BENCH_CODES")
         .map_or(100_000, |codes| codes.trim().parse().expect("a count"));
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut state = StateMachine::new(open_sled(&dir));
+    let mut state = StateMachine::new(node_storage(&dir));
     let Command::CreateCoupon { mut terms, .. } = create("X-1", 1).command else { unreachable!() };
     // Thirty days after the first entry's stamp: every code has a status change ahead.
     terms.expires_at = Timestamp::from_unix_millis(1000 + 30 * 86_400_000);

@@ -3,11 +3,12 @@
 //! filter and wherever the page sits in the listing, because each filter reads its index rather
 //! than the coupons.
 //!
-//! Steps: fill a sled state through apply (entries of 512 requests, as the node batches them)
-//! with N coupons interleaved by id as a shop would have them: per hundred, 5 expired, 2 not
-//! started, 3 inactive, 5 exhausted, 20 codes of one of 10 campaigns, the rest active; codes
-//! `Pnn-…` under 50 prefixes. Then walk every filter's whole listing in pages of 50 (the cursors
-//! of every page), and time its first, middle and last page (the median of `REPEATS` reads each).
+//! Steps: fill a node's state (in memory) through apply (entries of 512 requests, as the node
+//! batches them) with N coupons interleaved by id as a shop would have them: per hundred, 5
+//! expired, 2 not started, 3 inactive, 5 exhausted, 20 codes of one of 10 campaigns, the rest
+//! active; codes `Pnn-…` under 50 prefixes. Then walk every filter's whole listing in pages of
+//! 50 (the cursors of every page), and time its first, middle and last page (the median of
+//! `REPEATS` reads each).
 //! `LISTING_BENCH_SIZES` (default `1000,1000000`) sets the sizes.
 
 use std::time::{Duration, Instant};
@@ -20,7 +21,7 @@ use raft_store::domain::{
 use raft_store::state_reader::{CouponFilter, CouponPage};
 use raft_store::{StateHandle, StateMachine};
 
-use crate::support::{create, entry, open_sled, redeem};
+use crate::support::{create, entry, node_storage, redeem};
 
 const PAGE: usize = 50;
 const REPEATS: usize = 31;
@@ -171,7 +172,7 @@ async fn a_page_of_the_listing_costs_the_same_from_a_thousand_and_a_million_coup
     let sizes = std::env::var("LISTING_BENCH_SIZES").unwrap_or_else(|_| "1000,1000000".into());
     for coupons in sizes.split(',').map(|size| size.trim().parse::<u64>().expect("a size")) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut state = StateMachine::new(open_sled(&dir));
+        let mut state = StateMachine::new(node_storage(&dir));
         let handle = state.handle();
         let started = Instant::now();
         let now = fill(&mut state, coupons).await;

@@ -1,15 +1,18 @@
 //! Benchmark of snapshots at scale (ignored: run it in release, see `scripts/BENCHMARKS.md`):
-//! what building a snapshot of a large state, and installing it on a new replica, cost in memory
-//! and in apply latency.
+//! what holding a large state, building a snapshot of it, installing it on a new replica and
+//! restarting from it cost in memory, time and apply latency.
 //!
-//! Steps, on sled in a temporary directory:
+//! Steps, on a node's storage (`recovery::recover` over a `DiskBackend` in a temporary directory:
+//! the state in memory, the snapshot in sled):
 //! 1. `SNAPSHOT_BENCH_REDEEMS` redemptions (default 100,000), each with the token every request
 //!    carries (its idempotency record), 512 to a log entry (the most one holds), over 100 coupons.
-//! 2. The state's bytes by key space, and sled's bytes on disk, per redemption.
+//! 2. The state's bytes by key space, and the process's resident size, per redemption.
 //! 3. A snapshot built while entries of 10 redemptions keep being applied: the build's time, the
 //!    process's peak RSS above what it was before, and the latency of every apply meanwhile.
 //! 4. The snapshot sent in 4 MiB chunks (the node's), as openraft sends it, into a second state
 //!    machine, and installed there: the time and the peak RSS above the start.
+//! 5. The first node's storage opened again, as a start does: the time to restore the state from
+//!    the stored snapshot.
 
 use std::time::{Duration, Instant};
 
@@ -24,7 +27,7 @@ use raft_store::storage::{Backend, ScanOrder, Tree};
 use raft_store::type_config::{LogId, Snapshot};
 use raft_store::StateMachine;
 
-use crate::support::{create, entry, open_sled, send_snapshot};
+use crate::support::{create, entry, node_storage, reopen, send_snapshot};
 
 const COUPONS: u64 = 100;
 const SETUP_REDEEMS_PER_ENTRY: u64 = REQUESTS_PER_ENTRY_MAX as u64;
@@ -91,21 +94,6 @@ fn report_state_bytes(backend: &dyn Backend, redeems: u64) {
     }
 }
 
-fn dir_bytes(path: &std::path::Path) -> u64 {
-    std::fs::read_dir(path)
-        .expect("read dir")
-        .map(|entry| {
-            let entry = entry.expect("entry");
-            let meta = entry.metadata().expect("metadata");
-            if meta.is_dir() {
-                dir_bytes(&entry.path())
-            } else {
-                meta.len()
-            }
-        })
-        .sum()
-}
-
 /// Step 1: the state machine after `redeems` redemptions; the last log index applied.
 async fn fill(state: &mut StateMachine, redeems: u64) -> u64 {
     let coupons =
@@ -164,7 +152,7 @@ async fn build_while_applying(state: &mut StateMachine, redeems: u64, mut index:
 /// Step 4: `snapshot` sent to a new replica and installed there.
 async fn send_and_install(snapshot: Snapshot) -> StateMachine {
     let target_dir = tempfile::tempdir().expect("tempdir");
-    let mut target = StateMachine::new(open_sled(&target_dir));
+    let mut target = StateMachine::new(node_storage(&target_dir));
     let (rss_before, _) = rss_mib();
     reset_peak_rss();
     let started = Instant::now();
@@ -186,23 +174,39 @@ fn applied(state: &StateMachine) -> Option<LogId> {
     state.handle().read(|s| s.meta()).expect("meta").last_applied
 }
 
+/// Step 5: the storage of `dir` opened again and its state restored; the state's last log id.
+async fn restart(dir: &tempfile::TempDir) -> Option<LogId> {
+    let started = Instant::now();
+    let stored = reopen(dir, raft_store::storage::DiskBackend::open).await;
+    let backend = raft_store::recovery::recover(stored).expect("recover");
+    let (rss, _) = rss_mib();
+    println!(
+        "restart: the state restored from the stored snapshot in {:.1} s; resident {rss:.0} MiB",
+        started.elapsed().as_secs_f64()
+    );
+    applied(&StateMachine::new(backend))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: run in release, see scripts/BENCHMARKS.md"]
 async fn snapshots_of_a_large_state_build_and_install_in_bounded_memory() {
     let redeems: u64 = std::env::var("SNAPSHOT_BENCH_REDEEMS")
         .map_or(100_000, |redeems| redeems.trim().parse().expect("a count"));
     let dir = tempfile::tempdir().expect("tempdir");
-    let backend = open_sled(&dir);
+    let (rss_empty, _) = rss_mib();
+    let backend = node_storage(&dir);
     let mut state = StateMachine::new(backend.clone());
     let index = fill(&mut state, redeems).await;
     report_state_bytes(backend.as_ref(), redeems);
-    backend.flush(Tree::StateMachine).expect("flush");
-    let on_disk = dir_bytes(dir.path()) as f64 / redeems as f64;
-    println!("sled on disk: {on_disk:.0} bytes per redemption");
+    let (rss_full, _) = rss_mib();
+    let per_redemption = (rss_full - rss_empty) * 1_048_576.0 / redeems as f64;
+    println!("resident: {rss_full:.0} MiB, {per_redemption:.0} bytes per redemption");
 
     let snapshot = build_while_applying(&mut state, redeems, index).await;
     let meta = snapshot.meta.clone();
     let target = send_and_install(snapshot).await;
     assert_eq!(applied(&target), meta.last_log_id, "the install reached the snapshot");
     assert!(applied(&state) >= meta.last_log_id);
+    drop((target, state, backend));
+    assert_eq!(restart(&dir).await, meta.last_log_id, "a start restores the stored snapshot");
 }

@@ -22,6 +22,11 @@ pub fn open_disk(dir: &tempfile::TempDir) -> Arc<DiskBackend> {
     Arc::new(DiskBackend::open(dir.path()).expect("open the disk backend"))
 }
 
+/// A node's storage on `dir`: the disk backend with the state in memory, restored at the start.
+pub fn node_storage(dir: &tempfile::TempDir) -> Arc<dyn Backend> {
+    raft_store::recovery::recover(open_disk(dir)).expect("recover")
+}
+
 /// Opens a directory that another backend just closed. sled's background threads hold the
 /// previous handle's file lock for a moment after it is dropped, so opening is retried (for at
 /// most five seconds) instead of guessing how long that moment is.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use coupon_node::http_transport::HttpTransport;
 use coupon_node::{Config, RunningNode};
-use raft_store::storage::DiskBackend;
+use raft_store::storage::{Backend, DiskBackend};
 use serde_json::json;
 
 use super::http::{client, get, send};
@@ -163,9 +163,12 @@ impl InProcessNode {
     }
 
     /// Runs `change` on the stopped node's storage, as someone with its disk could.
-    pub async fn alter_storage(&self, change: impl FnOnce(&DiskBackend)) {
+    pub async fn alter_storage<Done: std::future::Future<Output = ()>>(
+        &self,
+        change: impl FnOnce(Arc<dyn Backend>) -> Done,
+    ) {
         assert!(self.running.is_none(), "node {} is running", self.id);
-        change(&open_disk(self.dir.path()).await);
+        change(Arc::new(open_disk(self.dir.path()).await)).await;
     }
 
     pub async fn stop(&mut self) {
