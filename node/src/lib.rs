@@ -79,8 +79,10 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), RunError> {
     let transport = http_transport::HttpTransport::with_options(http_options(&config)?)?;
-    let backend = raft_store::storage::DiskBackend::open(&config.data_dir)?;
-    let node = start(config, transport, std::sync::Arc::new(backend)).await?;
+    let stored = raft_store::storage::DiskBackend::open(&config.data_dir)?;
+    let storage =
+        raft_store::recovery::recover(std::sync::Arc::new(stored)).map_err(NodeError::from)?;
+    let node = start(config, transport, storage).await?;
     shutdown.await;
     tracing::info!("shutting down");
     node.stop().await;

@@ -5,7 +5,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use raft_store::storage::Backend;
+use raft_store::recovery::Recovered;
 use raft_store::{LogStore, NodeId, Raft, StateHandle, StateMachine};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -37,8 +37,6 @@ pub enum NodeError {
     RaftConfig(#[from] Box<openraft::ConfigError>),
     #[error("raft failed to start: {0}")]
     Raft(#[from] openraft::error::Fatal<NodeId>),
-    #[error("storage: {0}")]
-    Storage(#[from] raft_store::storage::BackendError),
     #[error("storage: {0}")]
     Recovery(#[from] raft_store::StoreError),
     #[error("bootstrap: {0}")]
@@ -72,20 +70,21 @@ struct Parts {
     wall_clock: Arc<WallClock>,
 }
 
-/// Starts a node on `backend` with `transport`; returns once both listeners are bound.
+/// Starts a node on `storage` (`raft_store::recovery::recover` of its backend) with `transport`;
+/// returns once both listeners are bound.
 pub async fn start<T: Transport>(
     config: Config,
     transport: T,
-    backend: Arc<dyn Backend>,
+    storage: Recovered,
 ) -> Result<RunningNode, NodeError> {
     let span = tracing::info_span!("node", id = config.node_id);
-    start_in_span(config, transport, backend).instrument(span).await
+    start_in_span(config, transport, storage).instrument(span).await
 }
 
 async fn start_in_span<T: Transport>(
     config: Config,
     transport: T,
-    backend: Arc<dyn Backend>,
+    storage: Recovered,
 ) -> Result<RunningNode, NodeError> {
     let bind = |addr: String| async {
         transport.bind(&addr).await.map_err(|source| NodeError::Bind { addr, source })
@@ -93,7 +92,7 @@ async fn start_in_span<T: Transport>(
     let (api_listener, api_addr) = bind(config.api_addr.clone()).await?;
     let (peer_listener, peer_addr) = bind(config.peer_addr.clone()).await?;
     let (trigger, shutdown) = shutdown_channel();
-    let parts = assemble(&config, &transport, backend, &shutdown).await?;
+    let parts = assemble(&config, &transport, storage, &shutdown).await?;
     spawn_background(&config, &transport, &parts, &shutdown);
 
     let rate_limit =
@@ -158,10 +157,10 @@ async fn start_in_span<T: Transport>(
 async fn assemble<T: Transport>(
     config: &Config,
     transport: &T,
-    backend: Arc<dyn Backend>,
+    storage: Recovered,
     shutdown: &Shutdown,
 ) -> Result<Parts, NodeError> {
-    let backend = raft_store::recovery::recover(backend)?;
+    let backend = storage.backend().clone();
     let rpc = PeerRpc::new(transport.peer_client(), config.cluster_secret.as_deref());
     let state_machine = StateMachine::new(backend.clone());
     let state = state_machine.handle();

@@ -15,15 +15,31 @@ use crate::snapshot;
 use crate::state_reader::StateReader;
 use crate::storage::{Backend, Tree, TreeReader, VolatileState};
 
+/// A node's storage made ready by `recover`: the only storage a node starts on.
+pub struct Recovered {
+    backend: Arc<dyn Backend>,
+}
+
+impl Recovered {
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// The same storage seen through `wrap`: the simulation's probe of every commit of the state.
+    pub fn wrapped(self, wrap: impl FnOnce(Arc<dyn Backend>) -> Arc<dyn Backend>) -> Self {
+        Self { backend: wrap(self.backend) }
+    }
+}
+
 /// The storage Raft runs on: `stored` with the state in memory, restored from the stored
 /// snapshot; or a refusal.
-pub fn recover(stored: Arc<dyn Backend>) -> Result<Arc<dyn Backend>> {
+pub fn recover(stored: Arc<dyn Backend>) -> Result<Recovered> {
     let backend: Arc<dyn Backend> = Arc::new(VolatileState::over(stored, SNAPSHOT_PREFIXES.start)?);
     if snapshot::restore_stored(&backend)? {
         tracing::info!("the state is restored from the stored snapshot; the log after it replays");
     }
     check_state_covers_log(backend.as_ref())?;
-    Ok(backend)
+    Ok(Recovered { backend })
 }
 
 pub fn check_state_covers_log(backend: &dyn Backend) -> Result<()> {

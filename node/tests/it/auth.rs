@@ -355,7 +355,8 @@ async fn a_record_altered_on_disk_is_named_by_the_chain_check() {
         .unwrap();
     node.stop().await;
     node.alter_storage(|disk| async move {
-        let state = raft_store::recovery::recover(disk).expect("the state from the disk");
+        let state =
+            raft_store::recovery::recover(disk).expect("the state from the disk").backend().clone();
         let reader = TreeReader { backend: state.as_ref(), tree: Tree::StateMachine };
         let mut record = keyspace::get::<AuditLog>(&reader, &AuditId(seq)).unwrap().unwrap();
         let after = record.after.take().unwrap();

@@ -178,7 +178,7 @@ fn applied(state: &StateMachine) -> Option<LogId> {
 async fn restart(dir: &tempfile::TempDir) -> Option<LogId> {
     let started = Instant::now();
     let stored = reopen(dir, raft_store::storage::DiskBackend::open).await;
-    let backend = raft_store::recovery::recover(stored).expect("recover");
+    let backend = raft_store::recovery::recover(stored).expect("recover").backend().clone();
     let (rss, _) = rss_mib();
     println!(
         "restart: the state restored from the stored snapshot in {:.1} s; resident {rss:.0} MiB",

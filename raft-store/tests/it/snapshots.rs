@@ -105,7 +105,8 @@ async fn a_start_restores_the_stored_snapshot() {
     backend.flush(Tree::StateMachine).unwrap();
     disk.crash();
 
-    let recovered = raft_store::recovery::recover(backend.clone()).expect("recover");
+    let recovered =
+        raft_store::recovery::recover(backend.clone()).expect("recover").backend().clone();
     let restarted = StateMachine::new(recovered);
     assert_eq!(restarted.handle().digest().unwrap(), source.handle().digest().unwrap());
     let stored_state = disk.scan(

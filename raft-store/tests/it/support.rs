@@ -24,7 +24,7 @@ pub fn open_disk(dir: &tempfile::TempDir) -> Arc<DiskBackend> {
 
 /// A node's storage on `dir`: the disk backend with the state in memory, restored at the start.
 pub fn node_storage(dir: &tempfile::TempDir) -> Arc<dyn Backend> {
-    raft_store::recovery::recover(open_disk(dir)).expect("recover")
+    raft_store::recovery::recover(open_disk(dir)).expect("recover").backend().clone()
 }
 
 /// Opens a directory that another backend just closed. sled's background threads hold the

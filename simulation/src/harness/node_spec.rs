@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::address::{api_addr, peer_addr};
 use super::observer::Observer;
 use super::registry::{LiveNode, Registry};
-use super::use_probe::ProbedDisk;
+use super::use_probe::ProbedState;
 use crate::net::SimTransport;
 use crate::region::RegionLayout;
 
@@ -89,10 +89,16 @@ impl NodeSpec {
             Ok(config) => config,
             Err(error) => return observer.node_failed(self.id, format!("bad config: {error}")),
         };
-        let (disk, node, probe) = (self.disk.clone(), self.id, observer.clone());
-        let backend: Arc<dyn raft_store::storage::Backend> =
-            Arc::new(ProbedDisk { disk, node, observer: probe });
-        let node = match coupon_node::start(config, SimTransport::new(), backend).await {
+        let storage = match raft_store::recovery::recover(self.disk.clone()) {
+            Ok(storage) => storage,
+            Err(error) => {
+                return observer.node_failed(self.id, format!("recovery failed: {error}"))
+            }
+        };
+        let (node, probe) = (self.id, observer.clone());
+        let storage =
+            storage.wrapped(|state| Arc::new(ProbedState { state, node, observer: probe }));
+        let node = match coupon_node::start(config, SimTransport::new(), storage).await {
             Ok(node) => node,
             Err(error) => return observer.node_failed(self.id, format!("start failed: {error}")),
         };

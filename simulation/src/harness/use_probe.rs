@@ -1,5 +1,5 @@
-//! `ProbedDisk`: a node's `MemDisk` as the node sees it, which checks the uses of every campaign
-//! each time the node's state machine commits (after every apply call, so after every applied
+//! `ProbedState`: a node's storage as its state machine sees it (the state in memory over its
+//! `MemDisk`), which checks the uses of every campaign each time the node's state machine commits (after every apply call, so after every applied
 //! entry that openraft applies on its own, and after a snapshot is installed).
 //!
 //! A campaign's uses are checked as its codes count them, not as its own counter does: the sum
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use raft_store::domain::CampaignId;
 use raft_store::state_reader::StateReader;
 use raft_store::storage::{
-    Backend, BackendError, KeyRange, KeyValue, MemDisk, ScanOrder, Tree, TreeReader, WriteOp,
+    Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, TreeReader, WriteOp,
 };
 use raft_store::NodeId;
 
@@ -22,15 +22,15 @@ use super::observer::Observer;
 /// Codes of one campaign the probe counts: far above any the workload imports.
 const CODES_MAX: usize = 1_000;
 
-pub struct ProbedDisk {
-    pub disk: Arc<MemDisk>,
+pub struct ProbedState {
+    pub state: Arc<dyn Backend>,
     pub node: NodeId,
     pub observer: Observer,
 }
 
-impl Backend for ProbedDisk {
+impl Backend for ProbedState {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
-        self.disk.get(tree, key)
+        self.state.get(tree, key)
     }
 
     fn scan(
@@ -40,13 +40,13 @@ impl Backend for ProbedDisk {
         order: ScanOrder,
         limit: usize,
     ) -> Result<Vec<KeyValue>, BackendError> {
-        self.disk.scan(tree, range, order, limit)
+        self.state.scan(tree, range, order, limit)
     }
 
     fn commit(&self, tree: Tree, ops: Vec<WriteOp>) -> Result<(), BackendError> {
-        self.disk.commit(tree, ops)?;
+        self.state.commit(tree, ops)?;
         if tree == Tree::StateMachine {
-            let reader = TreeReader { backend: self.disk.as_ref(), tree };
+            let reader = TreeReader { backend: self.state.as_ref(), tree };
             let state = StateReader::new(&reader);
             let found = campaign_use_problems(&state)
                 .unwrap_or_else(|error| vec![format!("state unreadable: {error}")]);
@@ -56,7 +56,7 @@ impl Backend for ProbedDisk {
     }
 
     fn flush(&self, tree: Tree) -> Result<(), BackendError> {
-        self.disk.flush(tree)
+        self.state.flush(tree)
     }
 }
 

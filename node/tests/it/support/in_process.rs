@@ -154,9 +154,10 @@ impl InProcessNode {
     pub async fn boot(&mut self) {
         let backend = open_disk(self.dir.path()).await;
         let transport = HttpTransport::new().expect("http transport");
-        let running = coupon_node::start(self.config(), transport, Arc::new(backend))
-            .await
-            .expect("node starts");
+        let storage =
+            raft_store::recovery::recover(Arc::new(backend)).expect("the storage recovers");
+        let running =
+            coupon_node::start(self.config(), transport, storage).await.expect("node starts");
         self.api_addr = running.api_addr.to_string();
         self.peer_addr = running.peer_addr.to_string();
         self.running = Some(running);
