@@ -14,16 +14,17 @@ pub const SNAPSHOT_SENT_CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 /// Default bound on proposals a node holds at once, queued or waiting for commit
 /// (`--max-in-flight-proposals`); past it new writes get 503.
 pub const IN_FLIGHT_PROPOSALS_DEFAULT: usize = 4096;
-/// Log entries (proposal batches) a node has submitted and not yet seen answered. While one is
-/// in flight, new proposals gather into the next. One entry at a time makes the batches twice as
-/// large as two did, and each entry costs an fsync (sled wakes its whole IO thread pool for each):
-/// measured on 2 cores, 220-250 us of node CPU per keyed redeem against 266-289 us with two in
-/// flight, and 4460-4965 against 4206-4490 redeems/s.
-pub const IN_FLIGHT_BATCHES_MAX: usize = 1;
+/// Log entries (proposal batches) a node has submitted and not yet seen answered. While they are
+/// in flight, new proposals gather into the next. Fewer in flight make larger entries, and each
+/// entry costs a synced append on every node and a replication round. While apply wrote every
+/// entry to sled (whose IO pool woke for each), one in flight was the fastest on 2 cores. With
+/// the state in memory, two are: 3-5 % more redeems/s in five alternating pairs (the anchors'
+/// client, 6,057-6,258 against 5,757-6,049/s), for about 10 % more node CPU per redeem.
+pub const IN_FLIGHT_BATCHES_MAX: usize = 2;
 /// Default pause of the batching task (`--batch-linger-ms`) before it takes the next batch under
 /// concurrent load (the rule is in `write::linger`): more requests join each log entry, so fewer
-/// entries (each an fsync on every node, a replication round and a wake-up of sled's IO pool)
-/// carry the same work. A lone request never waits.
+/// entries (each a synced append on every node and a replication round) carry the same work. A
+/// lone request never waits.
 pub const BATCH_LINGER_DEFAULT: Duration = Duration::from_millis(1);
 /// Largest `--batch-linger-ms`. A request sent to a follower may pause twice (on the follower,
 /// then on the leader), which stays well below the shortest request deadline.

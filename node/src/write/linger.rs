@@ -1,8 +1,7 @@
 //! `Linger`: when the batching task pauses so that more requests join the next log entry.
 //!
-//! Every log entry costs the same fixed work whatever it carries: an fsync on each node (sled
-//! wakes its whole IO thread pool for each), a replication round and a forwarded call from each
-//! follower. Under concurrent load a short pause before taking the next batch lets the requests
+//! Every log entry costs the same fixed work whatever it carries: a synced append on each node, a
+//! replication round and a forwarded call from each follower. Under concurrent load a short pause before taking the next batch lets the requests
 //! that are on their way join it. The pause is only worth it while requests keep coming
 //! together, so it needs both signs of load: the previous batch held more than one request, and
 //! it was taken less than `LOAD_WINDOW` ago. A lone request, or the first after a quiet moment,

@@ -184,8 +184,8 @@ async fn run_batches<W, F>(
         };
         // Wait for an entry slot before draining: what arrives meanwhile joins this batch.
         let Ok(entry_slot) = entries_in_flight.clone().acquire_owned().await else { return };
-        // With one entry in flight nothing is written during the pause: it trades a little
-        // latency for fewer, fuller entries, which is what the measurements favoured.
+        // The pause trades a little latency for fewer, fuller entries, which is what the
+        // measurements favoured.
         let since_previous_batch = previous_batch_at.elapsed();
         if let Some(pause) =
             linger.before_next_batch(Load { previous_batch_len, since_previous_batch })
