@@ -16,12 +16,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const DEFAULT_LOG_FILTER: &str = "coupon_node=info,tower_http=info,openraft=info";
 
-/// mimalloc hands freed memory back to the kernel a second after it is freed, and sled frees and
-/// allocates a 512 KiB IO buffer several times per log entry, so every redeem paid page faults
-/// (about 10 % of the nodes' CPU per redeem, scripts/BENCHMARKS.md). The allocator reads its
-/// options from the environment before `main` runs, so a node started without this variable runs
-/// itself again with purging off; it then keeps its peak resident size. Set the variable to
-/// choose otherwise.
+/// mimalloc hands freed memory back to the kernel a second after it is freed. While sled held the
+/// coupon state it freed and allocated a 512 KiB IO buffer several times per log entry, so every
+/// redeem paid page faults (about 10 % of the nodes' CPU per redeem, scripts/BENCHMARKS.md). The
+/// state is now in memory and that cause is gone; the setting is kept until measured again (what
+/// it costs is the resident size). The allocator reads its options from the environment before
+/// `main` runs, so a node started without this variable runs itself again with purging off; it
+/// then keeps its peak resident size. Set the variable to choose otherwise.
 const ALLOCATOR_PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "-1");
 
 fn main() -> anyhow::Result<()> {
