@@ -1,11 +1,12 @@
 //! `Linger`: when the batching task pauses so that more requests join the next log entry.
 //!
 //! Every log entry costs the same fixed work whatever it carries: a synced append on each node, a
-//! replication round and a forwarded call from each follower. Under concurrent load a short pause before taking the next batch lets the requests
-//! that are on their way join it. The pause is only worth it while requests keep coming
-//! together, so it needs both signs of load: the previous batch held more than one request, and
-//! it was taken less than `LOAD_WINDOW` ago. A lone request, or the first after a quiet moment,
-//! is written at once; so is the batch after a full one, since requests are already waiting.
+//! replication round and a forwarded call from each follower. Under concurrent load a short pause
+//! before taking the next batch lets the requests that are on their way join it. The pause is
+//! only worth it while requests keep coming together, so it needs both signs of load: the
+//! previous batch held more than one request, and it was taken less than `LOAD_WINDOW` ago. A
+//! lone request, or the first after a quiet moment, is written at once; so is the batch after a
+//! full one, since requests are already waiting.
 //!
 //! Why not "the request arrived while the previous batch was being written": under a steady
 //! load, the requests of the next entry are mostly the clients' next requests, sent once the

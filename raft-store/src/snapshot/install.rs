@@ -36,7 +36,12 @@ fn verify(file: &SnapshotFile, meta: &SnapshotMeta) -> Result<()> {
             state_meta = Some(keyspace::decode_value::<Meta>(&value)?);
         }
     }
-    let state_meta: StateMeta =
+    check_state_meta(state_meta, meta)
+}
+
+/// A snapshot's state must carry its metadata, at the snapshot's last log id.
+fn check_state_meta(state_meta: Option<StateMeta>, meta: &SnapshotMeta) -> Result<()> {
+    let state_meta =
         state_meta.ok_or(StoreError::Snapshot("a snapshot without the state's metadata"))?;
     if state_meta.last_applied != meta.last_log_id {
         return Err(StoreError::Snapshot("a snapshot's state is not at its last log id"));
@@ -55,15 +60,17 @@ pub fn install(backend: &dyn Backend, file: SnapshotFile, meta: &SnapshotMeta) -
 }
 
 /// Makes the state the stored snapshot's, if there is one; `true` if there was. A start does
-/// this before anything reads the state, and openraft replays the log after it.
+/// this before anything reads the state, and openraft replays the log after it. The snapshot is
+/// read once: its decoder checks format, order, count and digest as it goes, and a damaged one
+/// fails the start (the state it half wrote is in memory, and goes with the refused start).
 pub fn restore_stored(backend: &Arc<dyn Backend>) -> Result<bool> {
     let reader = TreeReader { backend: backend.as_ref(), tree: Tree::StateMachine };
     let Some(manifest) = keyspace::get::<StoredSnapshotMeta>(&reader, &())? else {
         return Ok(false);
     };
     let file = SnapshotSlots::new(backend.clone()).open(manifest.slot, manifest.bytes);
-    verify(&file, &manifest.meta)?;
     replace_state(backend.as_ref(), &file)?;
+    check_state_meta(keyspace::get::<Meta>(&reader, &())?, &manifest.meta)?;
     Ok(true)
 }
 

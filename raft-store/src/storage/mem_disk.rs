@@ -4,15 +4,13 @@
 //! away everything not flushed, as a killed machine would. The simulation keeps one `MemDisk` per
 //! node across restarts and crashes it on every kill; native tests use it as a fast backend.
 
-use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::backend::{
-    is_empty_range, Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp,
-};
+use super::backend::{Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp};
+use super::ordered_map::{self, OrderedMap};
 
 /// One ordered map per `Tree`, indexed by `tree_index`.
-type Image = [BTreeMap<Vec<u8>, Vec<u8>>; 2];
+type Image = [OrderedMap; 2];
 
 fn tree_index(tree: Tree) -> usize {
     match tree {
@@ -58,23 +56,7 @@ impl MemDisk {
 }
 
 fn apply(image: &mut Image, tree: Tree, ops: &[WriteOp]) {
-    let map = &mut image[tree_index(tree)];
-    for op in ops {
-        match op {
-            WriteOp::Put { key, value } => {
-                map.insert(key.clone(), value.clone());
-            }
-            WriteOp::Delete { key } => {
-                map.remove(key);
-            }
-            WriteOp::DeleteRange { from, to } if from < to => {
-                let mut doomed = map.split_off(from);
-                let mut kept_above = doomed.split_off(to);
-                map.append(&mut kept_above);
-            }
-            WriteOp::DeleteRange { .. } => {}
-        }
-    }
+    ordered_map::apply(&mut image[tree_index(tree)], ops.iter().cloned());
 }
 
 impl Backend for MemDisk {
@@ -89,16 +71,7 @@ impl Backend for MemDisk {
         order: ScanOrder,
         limit: usize,
     ) -> Result<Vec<KeyValue>, BackendError> {
-        if is_empty_range(&range) {
-            return Ok(Vec::new());
-        }
-        let images = self.lock();
-        let in_range = images.visible[tree_index(tree)].range::<[u8], _>(range);
-        let pair = |(key, value): (&Vec<u8>, &Vec<u8>)| (key.clone(), value.clone());
-        Ok(match order {
-            ScanOrder::Ascending => in_range.take(limit).map(pair).collect(),
-            ScanOrder::Descending => in_range.rev().take(limit).map(pair).collect(),
-        })
+        Ok(ordered_map::scan(&self.lock().visible[tree_index(tree)], range, order, limit))
     }
 
     fn commit(&self, tree: Tree, ops: Vec<WriteOp>) -> Result<(), BackendError> {

@@ -24,6 +24,7 @@ mod device_sync;
 mod disk_backend;
 mod file_log;
 mod mem_disk;
+mod ordered_map;
 mod pending;
 mod sled_backend;
 mod volatile_state;

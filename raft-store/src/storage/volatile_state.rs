@@ -14,19 +14,19 @@
 //! below. What it costs: the whole state is held in memory, and a start takes as long as the
 //! install of the stored snapshot and the replay of the log after it.
 
-use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::backend::{
     is_empty_range, Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp,
 };
+use super::ordered_map::{self, OrderedMap};
 
 pub struct VolatileState {
     stored: Arc<dyn Backend>,
     /// The first byte of the state tree's keys that are stored below, not held here.
     stored_from: u8,
-    state: RwLock<BTreeMap<Vec<u8>, Vec<u8>>>,
+    state: RwLock<OrderedMap>,
 }
 
 impl VolatileState {
@@ -62,24 +62,18 @@ impl VolatileState {
         }
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<Vec<u8>, Vec<u8>>> {
+    fn read(&self) -> RwLockReadGuard<'_, OrderedMap> {
         // A panic while holding the lock leaves the map as consistent as any other instant: each
         // commit's operations are applied under one hold of it.
         self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<Vec<u8>, Vec<u8>>> {
+    fn write(&self) -> RwLockWriteGuard<'_, OrderedMap> {
         self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn scan_held(&self, range: KeyRange<'_>, order: ScanOrder, limit: usize) -> Vec<KeyValue> {
-        let state = self.read();
-        let in_range = state.range::<[u8], _>(range);
-        let pair = |(key, value): (&Vec<u8>, &Vec<u8>)| (key.clone(), value.clone());
-        match order {
-            ScanOrder::Ascending => in_range.take(limit).map(pair).collect(),
-            ScanOrder::Descending => in_range.rev().take(limit).map(pair).collect(),
-        }
+        ordered_map::scan(&self.read(), range, order, limit)
     }
 }
 
@@ -106,27 +100,21 @@ impl Backend for VolatileState {
         }
         // Every held key sorts before every stored one, so the two parts follow each other.
         let (held, stored) = (self.reaches_held(&range), self.reaches_stored(&range));
-        let mut found = Vec::new();
-        let mut take = |part: Vec<KeyValue>| found.extend(part);
-        match order {
-            ScanOrder::Ascending => {
-                if held {
-                    take(self.scan_held(range, order, limit));
-                }
-                if stored && found.len() < limit {
-                    let rest = limit - found.len();
-                    found.extend(self.stored.scan(tree, range, order, rest)?);
-                }
-            }
-            ScanOrder::Descending => {
-                if stored {
-                    take(self.stored.scan(tree, range, order, limit)?);
-                }
-                if held && found.len() < limit {
-                    let rest = limit - found.len();
-                    found.extend(self.scan_held(range, order, rest));
-                }
-            }
+        let held_part = |limit| if held { self.scan_held(range, order, limit) } else { Vec::new() };
+        let stored_part = |limit| match stored {
+            true => self.stored.scan(tree, range, order, limit),
+            false => Ok(Vec::new()),
+        };
+        let mut found = match order {
+            ScanOrder::Ascending => held_part(limit),
+            ScanOrder::Descending => stored_part(limit)?,
+        };
+        let rest = limit - found.len();
+        if rest > 0 {
+            found.extend(match order {
+                ScanOrder::Ascending => stored_part(rest)?,
+                ScanOrder::Descending => held_part(rest),
+            });
         }
         Ok(found)
     }
@@ -152,23 +140,7 @@ impl Backend for VolatileState {
         if !stored.is_empty() {
             self.stored.commit(tree, stored)?;
         }
-        let mut state = self.write();
-        for op in held.into_iter().chain(spanning) {
-            match op {
-                WriteOp::Put { key, value } => {
-                    state.insert(key, value);
-                }
-                WriteOp::Delete { key } => {
-                    state.remove(&key);
-                }
-                WriteOp::DeleteRange { from, to } if from < to => {
-                    let mut doomed = state.split_off(&from);
-                    let mut kept_above = doomed.split_off(&to);
-                    state.append(&mut kept_above);
-                }
-                WriteOp::DeleteRange { .. } => {}
-            }
-        }
+        ordered_map::apply(&mut self.write(), held.into_iter().chain(spanning));
         Ok(())
     }
 

@@ -118,6 +118,33 @@ async fn a_start_restores_the_stored_snapshot() {
     assert_eq!(stored_state.unwrap(), Vec::new(), "the state is held in memory only");
 }
 
+/// Goal: a start refuses a damaged stored snapshot rather than serve a state built from it.
+/// Steps: install a snapshot; change one byte in the middle of its stored data; recover fails.
+/// With the byte left as it was, the same recovery succeeds.
+#[tokio::test]
+async fn a_damaged_stored_snapshot_stops_the_start() {
+    use raft_store::keyspace::{self, SnapshotChunks};
+    let mut source = state_through(6).await;
+    let snapshot = source.get_snapshot_builder().await.build_snapshot().await.expect("build");
+    let disk = mem_disk();
+    let backend: Arc<dyn Backend> = disk.clone();
+    let mut target = StateMachine::new(backend.clone());
+    let received = send_snapshot(snapshot.snapshot, &mut target, 4096, false).await;
+    target.install_snapshot(&snapshot.meta, received).await.expect("install");
+    assert!(raft_store::recovery::recover(backend.clone()).is_ok(), "the intact snapshot restores");
+
+    let reader =
+        raft_store::storage::TreeReader { backend: backend.as_ref(), tree: Tree::StateMachine };
+    let manifest = raft_store::snapshot::stored_manifest(&reader).unwrap().expect("stored");
+    let chunk_key = (manifest.slot, 0);
+    let mut chunk = keyspace::get::<SnapshotChunks>(&reader, &chunk_key).unwrap().expect("chunk");
+    let middle = chunk.len() / 2;
+    chunk[middle] ^= 0x01;
+    let damaged = keyspace::put::<SnapshotChunks>(&chunk_key, &chunk).unwrap();
+    backend.commit(Tree::StateMachine, vec![damaged]).unwrap();
+    assert!(raft_store::recovery::recover(backend).is_err(), "a damaged snapshot was restored");
+}
+
 async fn read_all(mut file: Box<raft_store::snapshot::SnapshotFile>) -> Vec<u8> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     file.seek(std::io::SeekFrom::Start(0)).await.expect("seek");

@@ -1,6 +1,7 @@
 //! `ProbedState`: a node's storage as its state machine sees it (the state in memory over its
-//! `MemDisk`), which checks the uses of every campaign each time the node's state machine commits (after every apply call, so after every applied
-//! entry that openraft applies on its own, and after a snapshot is installed).
+//! `MemDisk`), which checks the uses of every campaign each time the node's state machine commits
+//! (after every apply call, so after every applied entry that openraft applies on its own, and
+//! after a snapshot is installed).
 //!
 //! A campaign's uses are checked as its codes count them, not as its own counter does: the sum
 //! over its codes of uses redeemed and held must equal the campaign's counts and stay within its
