@@ -82,20 +82,27 @@ async fn a_damaged_snapshot_is_refused_and_changes_nothing() {
     assert_eq!(target.applied_state().await.unwrap().0, Some(log_id(1, 2)));
 }
 
+/// A snapshot of `state_through(6)`, sent to a state machine on a new `MemDisk` that had applied
+/// entry 1, and installed there; the source and the disk.
+async fn installed_on_mem_disk() -> (StateMachine, Arc<raft_store::storage::MemDisk>) {
+    let mut source = state_through(6).await;
+    let snapshot = source.get_snapshot_builder().await.build_snapshot().await.expect("build");
+    let disk = mem_disk();
+    let mut target = StateMachine::new(disk.clone());
+    target.apply(vec![entry_at(1)]).await.expect("apply");
+    let received = send_snapshot(snapshot.snapshot, &mut target, 4096, false).await;
+    target.install_snapshot(&snapshot.meta, received).await.expect("install");
+    (source, disk)
+}
+
 /// Goal: a node that starts (after a crash in the middle of an install, or any other stop) serves
 /// the stored snapshot's state, whatever its backend held of the state before. Steps: install a
 /// snapshot; leave the state half written on the disk as an earlier layout's crash could; crash
 /// it; recover; the state's digest is the snapshot source's, and the disk holds no state key.
 #[tokio::test]
 async fn a_start_restores_the_stored_snapshot() {
-    let mut source = state_through(6).await;
-    let snapshot = source.get_snapshot_builder().await.build_snapshot().await.expect("build");
-    let disk = mem_disk();
+    let (source, disk) = installed_on_mem_disk().await;
     let backend: Arc<dyn Backend> = disk.clone();
-    let mut target = StateMachine::new(backend.clone());
-    target.apply(vec![entry_at(1)]).await.expect("apply");
-    let received = send_snapshot(snapshot.snapshot, &mut target, 4096, false).await;
-    target.install_snapshot(&snapshot.meta, received).await.expect("install");
 
     let half_written = vec![
         raft_store::storage::WriteOp::DeleteRange { from: vec![0x02], to: vec![0x05] },
@@ -124,13 +131,8 @@ async fn a_start_restores_the_stored_snapshot() {
 #[tokio::test]
 async fn a_damaged_stored_snapshot_stops_the_start() {
     use raft_store::keyspace::{self, SnapshotChunks};
-    let mut source = state_through(6).await;
-    let snapshot = source.get_snapshot_builder().await.build_snapshot().await.expect("build");
-    let disk = mem_disk();
-    let backend: Arc<dyn Backend> = disk.clone();
-    let mut target = StateMachine::new(backend.clone());
-    let received = send_snapshot(snapshot.snapshot, &mut target, 4096, false).await;
-    target.install_snapshot(&snapshot.meta, received).await.expect("install");
+    let (_, disk) = installed_on_mem_disk().await;
+    let backend: Arc<dyn Backend> = disk;
     assert!(raft_store::recovery::recover(backend.clone()).is_ok(), "the intact snapshot restores");
 
     let reader =
