@@ -56,7 +56,10 @@ impl BuildView {
     }
 
     pub fn stop(&self) {
-        *self.lock() = None;
+        // Taken out under the lock and freed after it, since apply waits for this lock: freeing
+        // the pre-images of a long build (1.7 million at two million redemptions) took 0.2 s.
+        let pre_images = self.lock().take();
+        drop(pre_images);
     }
 
     /// Records what `ops` are about to change, if a view is open. Called under the write lock,
