@@ -31,7 +31,8 @@ pub struct Args {
     /// host:port of the peer listener (Raft RPC and forwarded writes).
     #[arg(long, env = "COUPON_PEER_ADDR", default_value = DEFAULT_PEER_ADDR)]
     pub peer_addr: String,
-    /// Directory of this node's Raft log (`raft-log/`) and stored snapshot (`state/`, sled).
+    /// Directory of this node's Raft log (`raft-log/`), snapshot data (`snapshots/`) and stored
+    /// snapshot's manifest (`state/`, sled).
     #[arg(long, env = "COUPON_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
     /// The other members for `--bootstrap`: `ID=API_ADDR/PEER_ADDR`, comma-separated.

@@ -123,8 +123,8 @@ key_space!(/// The beginnings `CouponsByCodePrefix` lists: one read tells whethe
 
 key_space!(/// The stored snapshot's metadata; it lives beside the state but is not part of it.
     StoredSnapshotMeta in StateMachine at 0x40: () => SnapshotManifest);
-key_space!(/// Snapshot data by slot and byte offset: the stored snapshot's, and those being built,
-    /// sent or received (`snapshot::file`).
+key_space!(/// Snapshot data by slot and byte offset, in the layout before it had files of its own;
+    /// a start moves it to the backend's slots (`snapshot::move_to_slots`).
     SnapshotChunks in StateMachine at 0x41: (u64, u64) => Vec<u8>);
 
 /// Prefixes of the state proper: everything a snapshot carries, held in memory by a node
@@ -196,8 +196,7 @@ pub struct PrefixedCoupon {
     pub coupon_id: CouponId,
 }
 
-/// The stored snapshot: its Raft metadata, the slot of `SnapshotChunks` its data is in, and its
-/// length.
+/// The stored snapshot: its Raft metadata, the slot its data is in, and its length.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SnapshotManifest {
     pub meta: SnapshotMeta,

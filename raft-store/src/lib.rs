@@ -2,8 +2,9 @@
 //!
 //! The coupon domain, the commands that go through the Raft log, the pure `apply` that decides
 //! them, and openraft's log storage and state machine over a narrow storage `Backend` (in
-//! production the log's own files, the state in memory and the stored snapshot in sled; in
-//! simulation an in-memory disk that can lose unflushed writes).
+//! production the log's own files, the state in memory, snapshot data in files of its own and the
+//! stored snapshot's manifest in sled; in simulation an in-memory disk that can lose unflushed
+//! writes).
 //!
 //! This crate knows nothing of HTTP: it must never depend on node, client, axum or reqwest.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]

@@ -108,8 +108,8 @@ pub const CODE_PREFIX_INDEXED_CHARS_MAX: usize = 16;
 /// generated codes wrote 12,000 prefix keys; sled's cost is per key written).
 pub const CODE_PREFIX_SPARSE_CODES_MAX: usize = 64;
 
-/// A snapshot this node builds is stored in values of this size, so no single stored value grows
-/// with the state. (One it receives is stored as its chunks arrive: the node's
+/// Snapshot data is written and read this much at a time: a build's buffer, and what a reader of
+/// a stored snapshot holds. (One received is written as its chunks arrive: the node's
 /// `SNAPSHOT_SENT_CHUNK_BYTES`, a bound of its network.)
 pub const SNAPSHOT_STORED_CHUNK_BYTES: usize = 1024 * 1024;
 

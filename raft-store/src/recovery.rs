@@ -34,6 +34,7 @@ impl Recovered {
 /// The storage Raft runs on: `stored` with the state in memory, restored from the stored
 /// snapshot; or a refusal.
 pub fn recover(stored: Arc<dyn Backend>) -> Result<Recovered> {
+    snapshot::move_to_slots(stored.as_ref())?;
     let backend: Arc<dyn Backend> = Arc::new(VolatileState::over(stored, SNAPSHOT_PREFIXES.start)?);
     if snapshot::restore_stored(&backend)? {
         tracing::info!("the state is restored from the stored snapshot; the log after it replays");

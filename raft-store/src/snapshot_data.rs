@@ -1,41 +1,40 @@
-//! `SnapshotFile`: openraft's snapshot data, one slot of stored chunks seen as a seekable file.
-//! It reads, writes at the end (or again from the start of a chunk already written, as a resent
-//! chunk does) and seeks, holding at most one chunk in memory. Where the chunks are kept is a
-//! `ChunkStore` (`snapshot::SnapshotSlots`): this module sits below the key spaces, since openraft's
-//! type configuration names this type.
+//! `SnapshotFile`: openraft's snapshot data, one slot of snapshot data seen as a seekable file.
+//! It reads, writes at the end (or again from an earlier offset, as a resent chunk does) and
+//! seeks, holding at most one read of `SNAPSHOT_STORED_CHUNK_BYTES` in memory. Where the slots
+//! are kept is a `SlotAccess` (`snapshot::SnapshotSlots`): this module sits below the key spaces,
+//! since openraft's type configuration names this type.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// Stored chunks of snapshot data, by slot and byte offset, with leases on slots in use.
-pub trait ChunkStore: Send + Sync + 'static {
-    /// The chunk of `slot` that begins last at or before `position`: its offset and bytes.
-    fn chunk_holding(&self, slot: u64, position: u64) -> io::Result<Option<(u64, Vec<u8>)>>;
-    /// Whether a chunk of `slot` begins at `offset`.
-    fn chunk_begins_at(&self, slot: u64, offset: u64) -> io::Result<bool>;
-    /// Stores `bytes` as the chunk of `slot` at `offset`; with `replace`, every chunk of `slot`
-    /// from `offset` on is removed first, in the same write.
-    fn put_chunk(&self, slot: u64, offset: u64, bytes: &[u8], replace: bool) -> io::Result<()>;
-    /// One more user of `slot`: its chunks are kept until every lease is released.
+use crate::limits::SNAPSHOT_STORED_CHUNK_BYTES;
+
+/// Snapshot data by slot, with leases on slots in use.
+pub trait SlotAccess: Send + Sync + 'static {
+    /// Up to `max` bytes of `slot` from `position`; fewer only at its end.
+    fn read_at(&self, slot: u64, position: u64, max: usize) -> io::Result<Vec<u8>>;
+    /// Writes `bytes` at `offset` of `slot` and drops whatever followed.
+    fn write_at(&self, slot: u64, offset: u64, bytes: &[u8]) -> io::Result<()>;
+    /// One more user of `slot`: its data is kept until every lease is released.
     fn lease(&self, slot: u64);
     fn release(&self, slot: u64);
 }
 
 /// One slot's bytes as a file.
 pub struct SnapshotFile {
-    store: Arc<dyn ChunkStore>,
+    store: Arc<dyn SlotAccess>,
     slot: u64,
     length: u64,
     position: u64,
-    /// The chunk last read: its offset and bytes.
+    /// The bytes last read, and their offset.
     chunk: Option<(u64, Vec<u8>)>,
 }
 
 impl SnapshotFile {
     /// The first `length` bytes of `slot`, under a lease of their own.
-    pub fn open(store: Arc<dyn ChunkStore>, slot: u64, length: u64) -> Self {
+    pub fn open(store: Arc<dyn SlotAccess>, slot: u64, length: u64) -> Self {
         store.lease(slot);
         Self { store, slot, length, position: 0, chunk: None }
     }
@@ -66,13 +65,11 @@ impl SnapshotFile {
             (*offset..*offset + bytes.len() as u64).contains(&position)
         });
         if !cached {
-            let found = self.store.chunk_holding(self.slot, position)?;
-            let Some((offset, bytes)) =
-                found.filter(|(offset, bytes)| offset + bytes.len() as u64 > position)
-            else {
-                return Err(damaged("a stored snapshot is missing a chunk"));
-            };
-            self.chunk = Some((offset, bytes));
+            let bytes = self.store.read_at(self.slot, position, SNAPSHOT_STORED_CHUNK_BYTES)?;
+            if bytes.is_empty() {
+                return Err(damaged("a stored snapshot is shorter than its manifest says"));
+            }
+            self.chunk = Some((position, bytes));
         }
         let (offset, bytes) = self.chunk.as_ref().expect("the chunk holding the position");
         let from = (position - offset) as usize;
@@ -83,20 +80,16 @@ impl SnapshotFile {
         Ok(count)
     }
 
-    /// Stores `bytes` as one chunk at the position: the end, or the start of a chunk already
-    /// written, whose data from there on is replaced.
+    /// Writes `bytes` at the position: the end, or an earlier offset, from which the data
+    /// written before is replaced.
     fn write_at_position(&mut self, bytes: &[u8]) -> io::Result<usize> {
         if bytes.is_empty() {
             return Ok(0);
         }
-        let rewrite = self.position < self.length;
-        if rewrite && !self.store.chunk_begins_at(self.slot, self.position)? {
-            return Err(damaged("a snapshot rewritten from inside a chunk"));
-        }
         if self.position > self.length {
             return Err(damaged("a snapshot written with a gap"));
         }
-        self.store.put_chunk(self.slot, self.position, bytes, rewrite)?;
+        self.store.write_at(self.slot, self.position, bytes)?;
         self.chunk = None;
         self.position += bytes.len() as u64;
         self.length = self.position;
@@ -148,8 +141,8 @@ impl Seek for SnapshotFile {
     }
 }
 
-// openraft sends and receives snapshots through tokio's traits. Each call is one read or write of
-// one stored chunk, done at once: the backend's calls are short, and openraft runs them on the
+// openraft sends and receives snapshots through tokio's traits. Each call is one read or write,
+// done at once: the backend's calls are short, and openraft runs them on the
 // state machine's own task (a follower's receive) or a replication task (a leader's send).
 impl tokio::io::AsyncRead for SnapshotFile {
     fn poll_read(

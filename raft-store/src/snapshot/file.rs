@@ -1,21 +1,19 @@
-//! Snapshot data as stored: each snapshot in a slot of its own, in chunks keyed by (slot, byte
-//! offset) in `SnapshotChunks`, so a snapshot is written, sent, received and installed one chunk
-//! at a time and never whole in memory. `SnapshotSlots` is the `ChunkStore` that
+//! Snapshot data as stored: each snapshot in a slot of its own in the backend's `SlotStore` (a
+//! node's: one file per slot), so a snapshot is written, sent, received and installed a read or
+//! write at a time and never whole in memory. `SnapshotSlots` is the `SlotAccess` that
 //! `crate::snapshot_data::SnapshotFile` (openraft's snapshot data) reads and writes.
 //!
 //! A slot is leased while a `SnapshotFile` is open on it (a snapshot being built, sent to a
-//! follower or received from the leader). After a new snapshot is stored, the chunks of every slot
-//! that is neither the stored snapshot's nor leased are removed, so a follower still reading the
-//! previous snapshot finishes reading it.
+//! follower or received from the leader). After a new snapshot is stored, every slot that is
+//! neither the stored snapshot's nor leased is removed, so a follower still reading the previous
+//! snapshot finishes reading it.
 
 use std::collections::HashMap;
-use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Result;
-use crate::keyspace::{self, SnapshotChunks};
-use crate::snapshot_data::{ChunkStore, SnapshotFile};
-use crate::storage::{Backend, ScanOrder, Tree, TreeReader};
+use crate::snapshot_data::{SlotAccess, SnapshotFile};
+use crate::storage::Backend;
 
 /// Which slots exist and which are in use, shared by every handle of one state machine.
 pub struct SnapshotSlots {
@@ -39,22 +37,18 @@ impl SnapshotSlots {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn reader(&self) -> TreeReader<'_> {
-        TreeReader { backend: self.backend.as_ref(), tree: Tree::StateMachine }
-    }
-
     /// A new, empty slot, leased to the file returned.
     pub fn create(self: &Arc<Self>) -> Result<SnapshotFile> {
         let slot = {
             let mut inner = self.lock();
             let next = match inner.next {
                 Some(next) => next,
-                None => self.stored_slots()?.last().map_or(0, |slot| slot + 1),
+                None => self.backend.slots().list()?.last().map_or(0, |slot| slot + 1),
             };
             inner.next = Some(next + 1);
             next
         };
-        // No chunk of a new slot exists before the file is leased, so none can be removed.
+        // No data of a new slot exists before the file is leased, so none can be removed.
         Ok(SnapshotFile::open(self.clone(), slot, 0))
     }
 
@@ -63,74 +57,30 @@ impl SnapshotSlots {
         SnapshotFile::open(self.clone(), slot, length)
     }
 
-    /// Removes the chunks of every slot but `keep` (the stored snapshot's) and those in use.
+    /// Makes `slot` as written so far durable.
+    pub fn sync(&self, slot: u64) -> Result<()> {
+        Ok(self.backend.slots().sync(slot)?)
+    }
+
+    /// Removes every slot but `keep` (the stored snapshot's) and those in use.
     pub fn remove_unused(&self, keep: Option<u64>) -> Result<()> {
-        for slot in self.stored_slots()? {
+        for slot in self.backend.slots().list()? {
             let in_use = self.lock().leases.contains_key(&slot);
             if !in_use && Some(slot) != keep {
-                self.backend.commit(Tree::StateMachine, vec![delete_chunks_from(slot, 0)])?;
+                self.backend.slots().remove(slot)?;
             }
         }
         Ok(())
     }
-
-    /// Every slot with a chunk stored, ascending: one read of one chunk per slot.
-    fn stored_slots(&self) -> Result<Vec<u64>> {
-        let mut slots = Vec::new();
-        let mut from = (0, 0);
-        while let Some(((slot, _), _)) = keyspace::scan::<SnapshotChunks>(
-            &self.reader(),
-            Bound::Included(&from),
-            Bound::Unbounded,
-            ScanOrder::Ascending,
-            1,
-        )?
-        .pop()
-        {
-            slots.push(slot);
-            match slot.checked_add(1) {
-                Some(next) => from = (next, 0),
-                None => break,
-            }
-        }
-        Ok(slots)
-    }
 }
 
-impl ChunkStore for SnapshotSlots {
-    fn chunk_holding(&self, slot: u64, position: u64) -> std::io::Result<Option<(u64, Vec<u8>)>> {
-        let found = keyspace::scan::<SnapshotChunks>(
-            &self.reader(),
-            Bound::Included(&(slot, 0)),
-            Bound::Included(&(slot, position)),
-            ScanOrder::Descending,
-            1,
-        )
-        .map_err(std::io::Error::other)?;
-        Ok(found.into_iter().next().map(|((_, offset), bytes)| (offset, bytes)))
+impl SlotAccess for SnapshotSlots {
+    fn read_at(&self, slot: u64, position: u64, max: usize) -> std::io::Result<Vec<u8>> {
+        self.backend.slots().read_at(slot, position, max).map_err(std::io::Error::other)
     }
 
-    fn chunk_begins_at(&self, slot: u64, offset: u64) -> std::io::Result<bool> {
-        let chunk = keyspace::get::<SnapshotChunks>(&self.reader(), &(slot, offset));
-        Ok(chunk.map_err(std::io::Error::other)?.is_some())
-    }
-
-    fn put_chunk(
-        &self,
-        slot: u64,
-        offset: u64,
-        bytes: &[u8],
-        replace: bool,
-    ) -> std::io::Result<()> {
-        let write = || -> Result<()> {
-            let mut ops = Vec::with_capacity(2);
-            if replace {
-                ops.push(delete_chunks_from(slot, offset));
-            }
-            ops.push(keyspace::put::<SnapshotChunks>(&(slot, offset), &bytes.to_vec())?);
-            Ok(self.backend.commit(Tree::StateMachine, ops)?)
-        };
-        write().map_err(std::io::Error::other)
+    fn write_at(&self, slot: u64, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        self.backend.slots().write_at(slot, offset, bytes).map_err(std::io::Error::other)
     }
 
     fn lease(&self, slot: u64) {
@@ -146,14 +96,6 @@ impl ChunkStore for SnapshotSlots {
             }
         }
     }
-}
-
-/// Deletes the chunks of `slot` from `offset` on.
-fn delete_chunks_from(slot: u64, offset: u64) -> crate::storage::WriteOp {
-    keyspace::delete_range::<SnapshotChunks>(
-        &(slot, offset),
-        slot.checked_add(1).map(|next| (next, 0)),
-    )
 }
 
 #[cfg(test)]
@@ -199,10 +141,20 @@ mod tests {
         file.seek(SeekFrom::Start(6)).unwrap();
         file.write_all(b"again").unwrap();
         assert_eq!(read_all(&mut file), b"first again");
-        file.seek(SeekFrom::Start(3)).unwrap();
-        assert!(file.write_all(b"inside").is_err(), "a rewrite from inside a chunk");
         file.seek(SeekFrom::Start(40)).unwrap();
         assert!(file.write_all(b"gap").is_err(), "a write past the end");
+        assert_eq!(read_all(&mut file), b"first again");
+    }
+
+    #[test]
+    fn a_slot_shorter_than_its_length_reads_as_damaged() {
+        let slots = slots();
+        let mut file = slots.create().unwrap();
+        file.write_all(b"short").unwrap();
+        let mut claimed_longer = slots.open(file.slot(), 9);
+        let mut bytes = Vec::new();
+        let error = claimed_longer.read_to_end(&mut bytes).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
     }
 
     #[test]
@@ -216,11 +168,11 @@ mod tests {
         let (kept_slot, leased_slot, dropped_slot) = (kept.slot(), leased.slot(), dropped.slot());
         drop((kept, dropped));
         slots.remove_unused(Some(kept_slot)).unwrap();
-        assert_eq!(slots.stored_slots().unwrap(), vec![kept_slot, leased_slot]);
+        assert_eq!(slots.backend.slots().list().unwrap(), vec![kept_slot, leased_slot]);
         assert!(dropped_slot > leased_slot);
         drop(leased);
         slots.remove_unused(Some(kept_slot)).unwrap();
-        assert_eq!(slots.stored_slots().unwrap(), vec![kept_slot]);
+        assert_eq!(slots.backend.slots().list().unwrap(), vec![kept_slot]);
         assert!(slots.create().unwrap().slot() > dropped_slot, "a slot is never handed out twice");
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! 1. The received data is checked end to end (format, order, count, digest, and that it is the
 //!    state at the snapshot's last log id) before anything of the state is touched.
-//! 2. One write stores it as the node's snapshot, synced.
+//! 2. Its data is synced, then one write stores it as the node's snapshot, synced.
 //! 3. The state is cleared and written again from the snapshot, a bounded batch at a time.
 //!
 //! The state is held in memory (`storage::VolatileState`), so a crash during 3 leaves nothing
@@ -52,6 +52,7 @@ fn check_state_meta(state_meta: Option<StateMeta>, meta: &SnapshotMeta) -> Resul
 /// Installs the snapshot received into `file` as this node's state and stored snapshot.
 pub fn install(backend: &dyn Backend, file: SnapshotFile, meta: &SnapshotMeta) -> Result<()> {
     verify(&file, meta)?;
+    backend.slots().sync(file.slot())?;
     let manifest = SnapshotManifest { meta: meta.clone(), slot: file.slot(), bytes: file.len() };
     backend
         .commit(Tree::StateMachine, vec![keyspace::put::<StoredSnapshotMeta>(&(), &manifest)?])?;

@@ -4,11 +4,13 @@
 //! whatever the size of the state.
 //!
 //! - `format`: the records and their checks;
-//! - `file`: the stored data, by slot and offset (`crate::snapshot_data::SnapshotFile` is
-//!   openraft's snapshot data over it);
+//! - `file`: the stored data, by slot (`crate::snapshot_data::SnapshotFile` is openraft's
+//!   snapshot data over it);
+//! - `earlier_chunks`: the data of a layout that kept it in the state tree, moved to slots;
 //! - `view`: the state at one log id, read while apply goes on;
 //! - `install`: replacing the state from a received snapshot, or from the stored one at a start.
 
+mod earlier_chunks;
 mod file;
 mod format;
 mod install;
@@ -18,6 +20,7 @@ use std::io::{BufWriter, Seek, SeekFrom};
 use std::sync::Arc;
 
 pub use crate::snapshot_data::SnapshotFile;
+pub use earlier_chunks::move_to_slots;
 pub use file::SnapshotSlots;
 pub use format::SNAPSHOT_FORMAT_VERSION;
 pub use install::{install, restore_stored};
@@ -40,7 +43,7 @@ pub fn snapshot_id(last_log_id: Option<LogId>) -> String {
     }
 }
 
-/// Writes the state `view` sees into a new slot; the file returned is at its start.
+/// Writes the state `view` sees into a new slot and syncs it; the file returned is at its start.
 pub fn write(
     slots: &Arc<SnapshotSlots>,
     view: &BuildView,
@@ -56,6 +59,7 @@ pub fn write(
     })?;
     let mut file =
         encoder.finish()?.into_inner().map_err(|error| BackendError::from(error.into_error()))?;
+    slots.sync(file.slot())?;
     file.seek(SeekFrom::Start(0)).map_err(BackendError::from)?;
     Ok(file)
 }

@@ -67,6 +67,8 @@ pub enum BackendError {
     EarlierLayout { path: std::path::PathBuf },
     #[error("a single write of {bytes} bytes is larger than the Raft log accepts")]
     CommitTooLarge { bytes: usize },
+    #[error("snapshot slot {slot} written at byte {offset}, past its end at {length}")]
+    SlotGap { slot: u64, offset: u64, length: u64 },
 }
 
 pub trait Backend: Send + Sync + 'static {
@@ -88,6 +90,32 @@ pub trait Backend: Send + Sync + 'static {
     /// Makes every commit to `tree` that returned before this call durable: on the device, by
     /// `fdatasync`, not only in the kernel's cache. Blocking.
     fn flush(&self, tree: Tree) -> Result<(), BackendError>;
+
+    /// Where this backend keeps snapshot data.
+    fn slots(&self) -> &dyn SlotStore;
+}
+
+/// Snapshot data: one byte string per numbered slot, written at its end or again from an offset,
+/// read from anywhere. Like a tree's commits until `flush`, a slot's writes are readable at once
+/// and durable only once `sync` of the slot returns.
+pub trait SlotStore: Send + Sync {
+    /// Every slot written to and not removed, ascending.
+    fn list(&self) -> Result<Vec<u64>, BackendError>;
+
+    /// Up to `max` bytes of `slot` from `position`: fewer only at its end, none past it (or for
+    /// a slot that does not exist).
+    fn read_at(&self, slot: u64, position: u64, max: usize) -> Result<Vec<u8>, BackendError>;
+
+    /// Writes `bytes` at `offset` of `slot` (created if it does not exist) and drops whatever
+    /// followed: `offset` is at most the slot's length.
+    fn write_at(&self, slot: u64, offset: u64, bytes: &[u8]) -> Result<(), BackendError>;
+
+    /// Makes `slot` as written so far durable, its existence included (one never written exists
+    /// from then on, empty).
+    fn sync(&self, slot: u64) -> Result<(), BackendError>;
+
+    /// Removes `slot`; one that does not exist is no error.
+    fn remove(&self, slot: u64) -> Result<(), BackendError>;
 }
 
 /// Reads one tree, whatever stands behind it: the backend itself, or pending writes layered on it.

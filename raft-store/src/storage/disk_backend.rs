@@ -1,19 +1,24 @@
 //! `DiskBackend`: a node's storage on its data directory. The Raft log (entries, vote, committed
 //! and purged ids) is a `FileLog` in `raft-log/`, synced on every flush the log store asks for:
-//! every append before it is acknowledged, every vote, truncate and purge. The state machine's
-//! tree is sled in `state/`, synced when a snapshot is built or installed. A node keeps only the
-//! stored snapshot there: it holds the coupon state itself in memory (`VolatileState`, over this
-//! backend), and the log is purged only behind a snapshot that is on the device.
+//! every append before it is acknowledged, every vote, truncate and purge. Snapshot data is in
+//! plain files in `snapshots/` (`SlotFiles`). The state machine's tree is sled in `state/`, synced
+//! when a snapshot is built or installed. A node keeps only the stored snapshot's manifest there:
+//! it holds the coupon state itself in memory (`VolatileState`, over this backend), and the log
+//! is purged only behind a snapshot that is on the device.
 
 use std::path::Path;
 
-use super::backend::{Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp};
+use super::backend::{
+    Backend, BackendError, KeyRange, KeyValue, ScanOrder, SlotStore, Tree, WriteOp,
+};
 use super::file_log::FileLog;
 use super::sled_backend::SledBackend;
+use super::slot_files::SlotFiles;
 
 pub struct DiskBackend {
     log: FileLog,
     state: SledBackend,
+    snapshots: SlotFiles,
 }
 
 /// The sled database of the layout before the log had files of its own.
@@ -27,6 +32,7 @@ impl DiskBackend {
         Ok(Self {
             log: FileLog::open(&data_dir.join("raft-log"))?,
             state: SledBackend::open(&data_dir.join("state"))?,
+            snapshots: SlotFiles::open(&data_dir.join("snapshots"))?,
         })
     }
 }
@@ -64,5 +70,9 @@ impl Backend for DiskBackend {
             Tree::Log => self.log.flush(),
             Tree::StateMachine => self.state.flush(tree),
         }
+    }
+
+    fn slots(&self) -> &dyn SlotStore {
+        &self.snapshots
     }
 }

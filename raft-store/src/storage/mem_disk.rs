@@ -1,12 +1,16 @@
 //! `MemDisk`: an in-memory `Backend` that behaves like a disk under power loss.
 //!
 //! It keeps two images: what readers see (every commit) and what has been flushed. `crash` throws
-//! away everything not flushed, as a killed machine would. The simulation keeps one `MemDisk` per
-//! node across restarts and crashes it on every kill; native tests use it as a fast backend.
+//! away everything not flushed (and snapshot data not synced, `MemSlots`), as a killed machine
+//! would. The simulation keeps one `MemDisk` per node across restarts and crashes it on every
+//! kill; native tests use it as a fast backend.
 
 use std::sync::{Mutex, MutexGuard};
 
-use super::backend::{Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp};
+use super::backend::{
+    Backend, BackendError, KeyRange, KeyValue, ScanOrder, SlotStore, Tree, WriteOp,
+};
+use super::mem_slots::MemSlots;
 use super::ordered_map::{self, OrderedMap};
 
 /// One ordered map per `Tree`, indexed by `tree_index`.
@@ -30,6 +34,7 @@ struct Images {
 #[derive(Default)]
 pub struct MemDisk {
     images: Mutex<Images>,
+    slots: MemSlots,
 }
 
 impl MemDisk {
@@ -42,6 +47,7 @@ impl MemDisk {
         let mut images = self.lock();
         images.visible = images.durable.clone();
         images.unflushed.clear();
+        self.slots.crash();
     }
 
     /// Commits to `tree` not yet flushed; a test can assert that acknowledged writes left none.
@@ -90,6 +96,10 @@ impl Backend for MemDisk {
             apply(&mut images.durable, tree, ops);
         }
         Ok(())
+    }
+
+    fn slots(&self) -> &dyn SlotStore {
+        &self.slots
     }
 }
 

@@ -1,7 +1,7 @@
-//! Where bytes are kept: the `Backend` seam; a node's `DiskBackend` (the Raft log on its own
-//! files, the stored snapshot in sled); `VolatileState`, the coupon state in memory over either
-//! (see its module for why); the in-memory disk of the simulation; pending writes layered over a
-//! tree.
+//! Where bytes are kept: the `Backend` seam; a node's `DiskBackend` (the Raft log and snapshot
+//! data on files of their own, the stored snapshot's manifest in sled); `VolatileState`, the
+//! coupon state in memory over either (see its module for why); the in-memory disk of the
+//! simulation; pending writes layered over a tree.
 //!
 //! **Why the Raft log has files of its own.** Every acknowledged write must be on the device of a
 //! majority, so the log is synced (`fdatasync`) at every append. Two ways were built and measured
@@ -24,14 +24,16 @@ mod device_sync;
 mod disk_backend;
 mod file_log;
 mod mem_disk;
+mod mem_slots;
 mod ordered_map;
 mod pending;
 mod sled_backend;
+mod slot_files;
 mod volatile_state;
 
 pub use backend::{
-    is_empty_range, Backend, BackendError, KeyRange, KeyValue, ReadTree, ScanOrder, Tree,
-    TreeReader, WriteOp,
+    is_empty_range, Backend, BackendError, KeyRange, KeyValue, ReadTree, ScanOrder, SlotStore,
+    Tree, TreeReader, WriteOp,
 };
 pub use disk_backend::DiskBackend;
 pub use file_log::FileLog;

@@ -1,6 +1,7 @@
-//! `SledBackend`: a `Backend` on one sled database with one sled tree per `Tree`. In a node it
-//! holds the stored snapshot (the Raft log has its own files, `FileLog`, and the coupon state is
-//! in memory, `VolatileState`); the native tests also run the state and the log on it.
+//! `SledBackend`: one sled database with one sled tree per `Tree`, read and written as a
+//! `Backend`'s trees are. In a node (`DiskBackend`) it holds the stored snapshot's manifest: the
+//! Raft log has its own files (`FileLog`), snapshot data too (`SlotFiles`), and the coupon state
+//! is in memory (`VolatileState`).
 //!
 //! sled 0.34's own `flush` ends in `sync_file_range`, which reaches the kernel's cache but neither
 //! the file's metadata nor the device (spacejam/sled#1452), and its blob files are never synced.
@@ -9,9 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::backend::{
-    is_empty_range, Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp,
-};
+use super::backend::{is_empty_range, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp};
 use super::device_sync::sync_tree;
 
 /// sled's page cache; the working set of a coupon cluster is small, and the OS caches the rest.
@@ -42,12 +41,13 @@ impl SledBackend {
     }
 }
 
-impl Backend for SledBackend {
-    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+/// `Backend`'s tree operations, with the same contracts.
+impl SledBackend {
+    pub fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
         Ok(self.tree(tree).get(key)?.map(|value| value.to_vec()))
     }
 
-    fn scan(
+    pub fn scan(
         &self,
         tree: Tree,
         range: KeyRange<'_>,
@@ -68,7 +68,7 @@ impl Backend for SledBackend {
             .collect()
     }
 
-    fn commit(&self, tree: Tree, ops: Vec<WriteOp>) -> Result<(), BackendError> {
+    pub fn commit(&self, tree: Tree, ops: Vec<WriteOp>) -> Result<(), BackendError> {
         let tree = self.tree(tree);
         // A lone put or delete is atomic by itself, so it skips sled's batch: to log a batch's
         // manifest, sled seals and writes its IO buffer before and after it (two synced writes,
@@ -88,7 +88,7 @@ impl Backend for SledBackend {
     }
 
     /// Both trees live in one sled log, so a flush of either makes both durable.
-    fn flush(&self, _tree: Tree) -> Result<(), BackendError> {
+    pub fn flush(&self, _tree: Tree) -> Result<(), BackendError> {
         self.db.flush()?;
         sync_tree(&self.path)?;
         Ok(())

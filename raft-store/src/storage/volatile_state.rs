@@ -10,7 +10,7 @@
 //! half of a node's CPU per redeem, measured with profiles under load (`scripts/BENCHMARKS.md`).
 //!
 //! Keys of the `StateMachine` tree whose first byte is below `stored_from` live in memory; the
-//! others (the stored snapshot, its chunks) and the whole `Log` tree pass through to the backend
+//! others (the stored snapshot's manifest) and the whole `Log` tree, and snapshot data, pass through to the backend
 //! below. What it costs: the whole state is held in memory, and a start takes as long as the
 //! install of the stored snapshot and the replay of the log after it.
 
@@ -18,7 +18,7 @@ use std::ops::Bound;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::backend::{
-    is_empty_range, Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, WriteOp,
+    is_empty_range, Backend, BackendError, KeyRange, KeyValue, ScanOrder, SlotStore, Tree, WriteOp,
 };
 use super::ordered_map::{self, OrderedMap};
 
@@ -147,6 +147,10 @@ impl Backend for VolatileState {
     /// The held state needs no sync: the stored snapshot and the log stand for it.
     fn flush(&self, tree: Tree) -> Result<(), BackendError> {
         self.stored.flush(tree)
+    }
+
+    fn slots(&self) -> &dyn SlotStore {
+        self.stored.slots()
     }
 }
 

@@ -1,8 +1,8 @@
-//! Every shape of `Backend::commit` on sled: a lone put or delete (written without a sled batch),
+//! Every shape of `SledBackend::commit`: a lone put or delete (written without a sled batch),
 //! a lone range delete (also one that matches nothing) and a batch, read back at once and after a
 //! reopen.
 
-use raft_store::storage::{Backend, SledBackend, Tree, WriteOp};
+use raft_store::storage::{SledBackend, Tree, WriteOp};
 
 use crate::support::{open_sled, reopen};
 

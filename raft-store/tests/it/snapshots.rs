@@ -130,21 +130,79 @@ async fn a_start_restores_the_stored_snapshot() {
 /// With the byte left as it was, the same recovery succeeds.
 #[tokio::test]
 async fn a_damaged_stored_snapshot_stops_the_start() {
-    use raft_store::keyspace::{self, SnapshotChunks};
     let (_, disk) = installed_on_mem_disk().await;
     let backend: Arc<dyn Backend> = disk;
     assert!(raft_store::recovery::recover(backend.clone()).is_ok(), "the intact snapshot restores");
 
+    let (slot, bytes) = stored_slot(backend.as_ref());
+    let middle = bytes / 2;
+    let mut byte = backend.slots().read_at(slot, middle, 1).unwrap();
+    byte[0] ^= 0x01;
+    let rest = backend.slots().read_at(slot, middle + 1, bytes as usize).unwrap();
+    backend.slots().write_at(slot, middle, &[byte, rest].concat()).unwrap();
+    assert_eq!(backend.slots().read_at(slot, 0, usize::MAX).unwrap().len() as u64, bytes);
+    assert!(raft_store::recovery::recover(backend).is_err(), "a damaged snapshot was restored");
+}
+
+/// The stored snapshot's slot and length.
+fn stored_slot(backend: &dyn Backend) -> (u64, u64) {
+    let reader = raft_store::storage::TreeReader { backend, tree: Tree::StateMachine };
+    let manifest = raft_store::snapshot::stored_manifest(&reader).unwrap().expect("stored");
+    (manifest.slot, manifest.bytes)
+}
+
+/// Goal: a node upgraded in place keeps the snapshot that the layout before stored in chunks in
+/// its state tree, also when a cut interrupted the move before.
+/// Steps: install a snapshot; put its data back as that layout had it (chunks by slot and offset,
+/// the slot gone) and leave the slot half moved, as a cut could; crash; recover. The state is the
+/// source's, the data is in its slot, and no chunk is left in the tree.
+#[tokio::test]
+async fn a_snapshot_stored_in_the_state_tree_moves_to_its_slot() {
+    use raft_store::keyspace::{self, SnapshotChunks};
+    let (source, disk) = installed_on_mem_disk().await;
+    let backend: Arc<dyn Backend> = disk.clone();
+    let (slot, bytes) = stored_slot(backend.as_ref());
+    let data = backend.slots().read_at(slot, 0, usize::MAX).unwrap();
+    let chunks = data
+        .chunks(1000)
+        .enumerate()
+        .map(|(n, chunk)| {
+            keyspace::put::<SnapshotChunks>(&(slot, n as u64 * 1000), &chunk.to_vec())
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert!(chunks.len() > 2, "the snapshot spans several chunks");
+    let stray = keyspace::put::<SnapshotChunks>(&(slot + 1, 0), &b"a build of then".to_vec());
+    backend
+        .commit(Tree::StateMachine, chunks.into_iter().chain([stray.unwrap()]).collect())
+        .unwrap();
+    backend.flush(Tree::StateMachine).unwrap();
+    backend.slots().remove(slot).unwrap();
+    backend.slots().write_at(slot, 0, &data[..data.len() / 2]).unwrap();
+    backend.slots().write_at(slot, data.len() as u64 / 2, b"torn").unwrap();
+    backend.slots().sync(slot).unwrap();
+    disk.crash();
+
+    let recovered =
+        raft_store::recovery::recover(backend.clone()).expect("recover").backend().clone();
+    assert_eq!(
+        StateMachine::new(recovered).handle().digest().unwrap(),
+        source.handle().digest().unwrap()
+    );
+    assert_eq!(backend.slots().read_at(slot, 0, usize::MAX).unwrap(), data);
+    assert_eq!(stored_slot(backend.as_ref()), (slot, bytes));
+    disk.crash();
     let reader =
         raft_store::storage::TreeReader { backend: backend.as_ref(), tree: Tree::StateMachine };
-    let manifest = raft_store::snapshot::stored_manifest(&reader).unwrap().expect("stored");
-    let chunk_key = (manifest.slot, 0);
-    let mut chunk = keyspace::get::<SnapshotChunks>(&reader, &chunk_key).unwrap().expect("chunk");
-    let middle = chunk.len() / 2;
-    chunk[middle] ^= 0x01;
-    let damaged = keyspace::put::<SnapshotChunks>(&chunk_key, &chunk).unwrap();
-    backend.commit(Tree::StateMachine, vec![damaged]).unwrap();
-    assert!(raft_store::recovery::recover(backend).is_err(), "a damaged snapshot was restored");
+    let left = keyspace::scan::<SnapshotChunks>(
+        &reader,
+        std::ops::Bound::Unbounded,
+        std::ops::Bound::Unbounded,
+        raft_store::storage::ScanOrder::Ascending,
+        1,
+    );
+    assert_eq!(left.unwrap(), Vec::new(), "every chunk is gone from the tree, durably");
+    assert_eq!(backend.slots().read_at(slot, 0, usize::MAX).unwrap(), data, "the slot, durably");
 }
 
 async fn read_all(mut file: Box<raft_store::snapshot::SnapshotFile>) -> Vec<u8> {

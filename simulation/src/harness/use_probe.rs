@@ -14,7 +14,7 @@ use std::sync::Arc;
 use raft_store::domain::CampaignId;
 use raft_store::state_reader::StateReader;
 use raft_store::storage::{
-    Backend, BackendError, KeyRange, KeyValue, ScanOrder, Tree, TreeReader, WriteOp,
+    Backend, BackendError, KeyRange, KeyValue, ScanOrder, SlotStore, Tree, TreeReader, WriteOp,
 };
 use raft_store::NodeId;
 
@@ -58,6 +58,10 @@ impl Backend for ProbedState {
 
     fn flush(&self, tree: Tree) -> Result<(), BackendError> {
         self.state.flush(tree)
+    }
+
+    fn slots(&self) -> &dyn SlotStore {
+        self.state.slots()
     }
 }
 
