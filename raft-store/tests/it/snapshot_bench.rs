@@ -3,14 +3,16 @@
 //! restarting from it cost in memory, time and apply latency.
 //!
 //! Steps, on a node's storage (`recovery::recover` over a `DiskBackend` in a temporary directory:
-//! the state in memory, the snapshot in sled):
+//! the state in memory, snapshot data in its files):
 //! 1. `SNAPSHOT_BENCH_REDEEMS` redemptions (default 100,000), each with the token every request
 //!    carries (its idempotency record), 512 to a log entry (the most one holds), over 100 coupons.
 //! 2. The state's bytes by key space, and the process's resident size, per redemption.
 //! 3. A snapshot built while entries of 10 redemptions keep being applied: the build's time, the
 //!    process's peak RSS above what it was before, and the latency of every apply meanwhile.
 //! 4. The snapshot sent in 4 MiB chunks (the node's), as openraft sends it, into a second state
-//!    machine, and installed there: the time and the peak RSS above the start.
+//!    machine, and installed there (a follower's catch-up), while the first goes on applying an
+//!    entry of 10 redemptions after each millisecond's sleep: the time, the peak RSS above the
+//!    start, and the latency of the sender's applies.
 //! 5. The first node's storage opened again, as a start does: the time to restore the state from
 //!    the stored snapshot.
 
@@ -31,7 +33,11 @@ use crate::support::{create, entry, node_storage, reopen, send_snapshot};
 
 const COUPONS: u64 = 100;
 const SETUP_REDEEMS_PER_ENTRY: u64 = REQUESTS_PER_ENTRY_MAX as u64;
-const REDEEMS_PER_ENTRY_DURING_BUILD: u64 = 10;
+const REDEEMS_PER_ENTRY_MEANWHILE: u64 = 10;
+/// During the send, an entry after each sleep of this (about 440 entries and 4,400 redeems a
+/// second here, what a cluster commits): the sender's own load, which a send must not hold up,
+/// without growing its state much beside the state sent.
+const SEND_PACE: Duration = Duration::from_millis(1);
 const SENT_CHUNK_BYTES: usize = 4 * 1024 * 1024;
 
 fn redeem(serial: u64) -> KeyedCommand {
@@ -117,57 +123,92 @@ async fn fill(state: &mut StateMachine, redeems: u64) -> u64 {
     index
 }
 
-/// Step 3: a snapshot built while entries go on being applied after `index`.
-async fn build_while_applying(state: &mut StateMachine, redeems: u64, mut index: u64) -> Snapshot {
+/// Where the entries applied during a build or a send have got to.
+struct Load {
+    index: u64,
+    serial: u64,
+}
+
+/// Applies entries of `REDEEMS_PER_ENTRY_MEANWHILE` redeems to `state` until `task` is done, one
+/// after another or one per `pace`: the task's result, and a line on the applies meanwhile.
+async fn apply_while<T>(
+    state: &mut StateMachine,
+    load: &mut Load,
+    pace: Option<Duration>,
+    task: tokio::task::JoinHandle<T>,
+) -> (T, String) {
+    let mut latencies = Vec::new();
+    while !task.is_finished() {
+        if let Some(pace) = pace {
+            tokio::time::sleep(pace).await;
+        }
+        let last = load.serial + REDEEMS_PER_ENTRY_MEANWHILE;
+        let requests = (load.serial..last).map(redeem).collect();
+        load.serial = last;
+        load.index += 1;
+        let applying = Instant::now();
+        state.apply(vec![entry(1, load.index, requests)]).await.expect("apply");
+        latencies.push(applying.elapsed());
+    }
+    let done = task.await.expect("the task applied beside");
+    latencies.sort();
+    let report = match latencies.is_empty() {
+        true => "no applies meanwhile".to_owned(),
+        false => format!(
+            "{} applies meanwhile: p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms",
+            latencies.len(),
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99),
+            percentile(&latencies, 1.0),
+        ),
+    };
+    (done, report)
+}
+
+/// Step 3: a snapshot built while entries go on being applied.
+async fn build_while_applying(state: &mut StateMachine, load: &mut Load) -> Snapshot {
     let (rss_before, _) = rss_mib();
     reset_peak_rss();
     let mut builder = state.get_snapshot_builder().await;
     let started = Instant::now();
     let build = tokio::spawn(async move { builder.build_snapshot().await.expect("build") });
-    let (mut latencies, mut serial) = (Vec::new(), redeems);
-    while !build.is_finished() {
-        let requests = (serial..serial + REDEEMS_PER_ENTRY_DURING_BUILD).map(redeem).collect();
-        serial += REDEEMS_PER_ENTRY_DURING_BUILD;
-        index += 1;
-        let applying = Instant::now();
-        state.apply(vec![entry(1, index, requests)]).await.expect("apply");
-        latencies.push(applying.elapsed());
-    }
-    let snapshot = build.await.expect("the build task");
+    let (snapshot, applies) = apply_while(state, load, None, build).await;
     let build_s = started.elapsed().as_secs_f64();
     let (_, build_peak) = rss_mib();
-    latencies.sort();
     println!(
-        "build: {build_s:.1} s, peak RSS {:.0} MiB above the {rss_before:.0} MiB before; {} applies \
-         meanwhile: p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms",
+        "build: {build_s:.1} s, peak RSS {:.0} MiB above the {rss_before:.0} MiB before; {applies}",
         build_peak - rss_before,
-        latencies.len(),
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 1.0),
     );
     snapshot
 }
 
-/// Step 4: `snapshot` sent to a new replica and installed there.
-async fn send_and_install(snapshot: Snapshot) -> StateMachine {
-    let target_dir = tempfile::tempdir().expect("tempdir");
-    let mut target = StateMachine::new(node_storage(&target_dir));
+/// Step 4: `snapshot` sent to a new replica and installed there, while `state` goes on applying.
+async fn send_and_install(
+    state: &mut StateMachine,
+    load: &mut Load,
+    snapshot: Snapshot,
+) -> (StateMachine, tempfile::TempDir) {
     let (rss_before, _) = rss_mib();
     reset_peak_rss();
     let started = Instant::now();
     let bytes = snapshot.snapshot.len();
-    let received = send_snapshot(snapshot.snapshot, &mut target, SENT_CHUNK_BYTES, false).await;
-    target.install_snapshot(&snapshot.meta, received).await.expect("install");
+    let catch_up = tokio::spawn(async move {
+        let target_dir = tempfile::tempdir().expect("tempdir");
+        let mut target = StateMachine::new(node_storage(&target_dir));
+        let received = send_snapshot(snapshot.snapshot, &mut target, SENT_CHUNK_BYTES, false).await;
+        target.install_snapshot(&snapshot.meta, received).await.expect("install");
+        (target, target_dir)
+    });
+    let (replica, applies) = apply_while(state, load, Some(SEND_PACE), catch_up).await;
     let (_, install_peak) = rss_mib();
     println!(
         "send and install of {:.0} MiB: {:.1} s, peak RSS {:.0} MiB above the {rss_before:.0} MiB \
-         before",
+         before; on the sender, {applies}",
         bytes as f64 / 1_048_576.0,
         started.elapsed().as_secs_f64(),
         install_peak - rss_before,
     );
-    target
+    replica
 }
 
 fn applied(state: &StateMachine) -> Option<LogId> {
@@ -202,11 +243,12 @@ async fn snapshots_of_a_large_state_build_and_install_in_bounded_memory() {
     let per_redemption = (rss_full - rss_empty) * 1_048_576.0 / redeems as f64;
     println!("resident: {rss_full:.0} MiB, {per_redemption:.0} bytes per redemption");
 
-    let snapshot = build_while_applying(&mut state, redeems, index).await;
+    let mut load = Load { index, serial: redeems };
+    let snapshot = build_while_applying(&mut state, &mut load).await;
     let meta = snapshot.meta.clone();
-    let target = send_and_install(snapshot).await;
+    let (target, target_dir) = send_and_install(&mut state, &mut load, snapshot).await;
     assert_eq!(applied(&target), meta.last_log_id, "the install reached the snapshot");
     assert!(applied(&state) >= meta.last_log_id);
-    drop((target, state, backend));
+    drop((target, target_dir, state, backend));
     assert_eq!(restart(&dir).await, meta.last_log_id, "a start restores the stored snapshot");
 }
