@@ -61,6 +61,8 @@
 # a cycle that would not fit is not started, and a run cut short fails), START_TIMEOUT_S=30 (bound
 # on a node's restart), DROP_UNSYNCED=1 (0: a control run whose cuts only SIGKILL, so unsynced
 # writes survive as after a process crash: what it loses is not a matter of fsync), and for
+# COUPON_SNAPSHOT_EVERY=64 and COUPON_LOGS_KEPT_BEHIND_SNAPSHOT=16 (the nodes' flags: snapshots
+# are built, stored and installed during the cycles, and the log purged behind them), and for
 # scripts/power_loss.sh TORN_WAIT_S=5, TORN_TARGET=raft-log/*.log, LAZYFS_TOOLS (default
 # $ROOT/../shared/tools/lazyfs), LAZYFS_HOME (the LazyFS build; default target/lazyfs),
 # LAZYFS_MOUNTS (the mounts and their backing files; default /tmp/pl-<hash of CLUSTER_DIR>).
@@ -123,6 +125,10 @@ if [[ "$MODE" == power-loss ]]; then
     export PEER_PORT_BASE="${PEER_PORT_BASE:-9680}"
     export START_TIMEOUT_S="${START_TIMEOUT_S:-30}"
     export STOP_TIMEOUT_S="${STOP_TIMEOUT_S:-5}"
+    # Snapshots every few seconds of the run's load, and a short log behind them: cuts then meet
+    # snapshots being written, stored and installed, and starts restore from one.
+    export COUPON_SNAPSHOT_EVERY="${COUPON_SNAPSHOT_EVERY:-64}"
+    export COUPON_LOGS_KEPT_BEHIND_SNAPSHOT="${COUPON_LOGS_KEPT_BEHIND_SNAPSHOT:-16}"
 elif [[ "$MODE" == partitions ]]; then
     export CLUSTER_DIR="${CLUSTER_DIR:-$ROOT/target/chaos-partitions}"
     export API_PORT_BASE="${API_PORT_BASE:-8780}"
@@ -777,6 +783,16 @@ stop_workers() {
 
 # One cycle: fresh coupons (COUPONS of c x LIMIT, one of 1,000,000), load, a cut of KIND at a random moment, restart, more load, checks.
 # Fails when the cluster did not recover (the run stops there).
+# The highest log index a stored snapshot of any node covers (0 when none has one or answers).
+snapshot_index_now() {
+    local i index highest=0
+    for i in 1 2 3; do
+        index=$(api_get "$i" /metrics 2>/dev/null | awk '$1 == "raft_snapshot_index" { print $2 }') || true
+        if [[ "$index" =~ ^[0-9]+$ ]] && ((index > highest)); then highest=$index; fi
+    done
+    echo "$highest"
+}
+
 run_cycle() {
     local k=$1 kind=$2 before down after failures=0 recovered=0 started=$SECONDS
     : >"$RUN/limits-$k"
@@ -792,6 +808,11 @@ run_cycle() {
     before=$((10 + RANDOM % 31)) down=$((RANDOM % 9)) after=$((10 + RANDOM % 11))
     start_workers "$k"
     sleep_tenths "$before"
+    local snapshot_index
+    snapshot_index=$(snapshot_index_now)
+    if ((snapshot_index > SNAPSHOT_INDEX)); then
+        SNAPSHOT_INDEX=$snapshot_index SNAPSHOT_CYCLES=$((SNAPSHOT_CYCLES + 1))
+    fi
     choose_victims "$kind"
     local t_victims=$SECONDS
     CUT_KIND="$kind"
@@ -869,7 +890,7 @@ power_loss_main() {
     declare -gA LOST_AFTER=([all]=0 [majority]=0 [leader]=0 [torn]=0)
     TORN_ARMED=0 TORN_FIRED=0 TORN_SKIPPED=0 NODES_EXITED=0 FAILED_CHECKS=0 LOST_BEFORE=0
     V_GRANTED=0 V_REJECTED=0 V_UNKNOWN=0 V_PRESENT=0 V_LOST=0 V_DUPLICATES=0 V_OVER_LIMIT=0
-    V_MISCOUNTED=0 V_UNREADABLE=0 V_AGREE=0
+    V_MISCOUNTED=0 V_UNREADABLE=0 V_AGREE=0 SNAPSHOT_INDEX=0 SNAPSHOT_CYCLES=0
     say "seed $SEED: $CYCLES power-cut cycles (kinds in turn: ${kinds[*]}), $WORKERS clients, $COUPONS coupons of $LIMIT to $((COUPONS * LIMIT)) uses and one of 1,000,000 per cycle, at most ${RUN_LIMIT_S}s$( ((DROP_UNSYNCED)) || echo "; control run: cuts only SIGKILL, nothing is dropped")"
     local started=$SECONDS k done_cycles=0 longest=30 cycle_start incomplete=""
     RUN_DEADLINE=$((SECONDS + RUN_LIMIT_S))
@@ -892,6 +913,7 @@ power_loss_main() {
     say "---- power loss: seed $SEED, $done_cycles of $CYCLES cycles in $((SECONDS - started))s"
     say "cuts: all ${CUTS_DONE[all]}, majority ${CUTS_DONE[majority]}, leader ${CUTS_DONE[leader]}, torn ${CUTS_DONE[torn]} (torn faults fired $TORN_FIRED of $TORN_ARMED armed; torn cycles without one: $TORN_SKIPPED)"
     say "acknowledged redeems: $V_GRANTED ($V_REJECTED refused, $V_UNKNOWN unknown outcome)"
+    say "snapshots: a newer one was stored before the cut in $SNAPSHOT_CYCLES of $done_cycles cycles, the last at log index $SNAPSHOT_INDEX (every $COUPON_SNAPSHOT_EVERY entries, $COUPON_LOGS_KEPT_BEHIND_SNAPSHOT kept behind)"
     say "redeems checked present: $V_PRESENT"
     say "lost: $V_LOST (first found missing after a cut of: all ${LOST_AFTER[all]}, majority ${LOST_AFTER[majority]}, leader ${LOST_AFTER[leader]}, torn ${LOST_AFTER[torn]})"
     say "duplicates: $V_DUPLICATES"
