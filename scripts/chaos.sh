@@ -787,7 +787,7 @@ stop_workers() {
 snapshot_index_now() {
     local i index highest=0
     for i in 1 2 3; do
-        index=$(api_get "$i" /metrics 2>/dev/null | awk '$1 == "raft_snapshot_index" { print $2 }') || true
+        index=$(api_get "$i" /metrics 2>/dev/null | awk '$1 == "coupon_raft_snapshot_index" { print $2 }') || true
         if [[ "$index" =~ ^[0-9]+$ ]] && ((index > highest)); then highest=$index; fi
     done
     echo "$highest"
