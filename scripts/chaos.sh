@@ -60,7 +60,7 @@
 # --power-loss only: CUTS, KINDS, RUN_LIMIT_S=900 (bound on the cycles and checks, builds apart:
 # a cycle that would not fit is not started, and a run cut short fails), START_TIMEOUT_S=30 (bound
 # on a node's restart), DROP_UNSYNCED=1 (0: a control run whose cuts only SIGKILL, so unsynced
-# writes survive as after a process crash: what it loses is not a matter of fsync), and for
+# writes survive as after a process crash: what it loses is not a matter of fsync),
 # COUPON_SNAPSHOT_EVERY=64 and COUPON_LOGS_KEPT_BEHIND_SNAPSHOT=16 (the nodes' flags: snapshots
 # are built, stored and installed during the cycles, and the log purged behind them), and for
 # scripts/power_loss.sh TORN_WAIT_S=5, TORN_TARGET=raft-log/*.log, LAZYFS_TOOLS (default
@@ -781,8 +781,6 @@ stop_workers() {
     kill_workers
 }
 
-# One cycle: fresh coupons (COUPONS of c x LIMIT, one of 1,000,000), load, a cut of KIND at a random moment, restart, more load, checks.
-# Fails when the cluster did not recover (the run stops there).
 # The highest log index a stored snapshot of any node covers (0 when none has one or answers).
 snapshot_index_now() {
     local i index highest=0
@@ -793,6 +791,8 @@ snapshot_index_now() {
     echo "$highest"
 }
 
+# One cycle: fresh coupons (COUPONS of c x LIMIT, one of 1,000,000), load, a cut of KIND at a random moment, restart, more load, checks.
+# Fails when the cluster did not recover (the run stops there).
 run_cycle() {
     local k=$1 kind=$2 before down after failures=0 recovered=0 started=$SECONDS
     : >"$RUN/limits-$k"

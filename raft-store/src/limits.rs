@@ -113,6 +113,9 @@ pub const CODE_PREFIX_SPARSE_CODES_MAX: usize = 64;
 /// `SNAPSHOT_SENT_CHUNK_BYTES`, a bound of its network.)
 pub const SNAPSHOT_STORED_CHUNK_BYTES: usize = 1024 * 1024;
 
+/// A snapshot being built is synced each time this much more of it is written.
+pub const SNAPSHOT_SYNC_STEP_BYTES: usize = 32 * 1024 * 1024;
+
 /// Entries of the state read at a time by a snapshot's build, an install's clearing and a
 /// digest: what they hold in memory is this many entries, whatever the size of the state.
 pub const SNAPSHOT_PAGE_ENTRIES: usize = 1024;

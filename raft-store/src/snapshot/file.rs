@@ -6,7 +6,9 @@
 //! A slot is leased while a `SnapshotFile` is open on it (a snapshot being built, sent to a
 //! follower or received from the leader). After a new snapshot is stored, every slot that is
 //! neither the stored snapshot's nor leased is removed, so a follower still reading the previous
-//! snapshot finishes reading it.
+//! snapshot finishes reading it. Opening the stored snapshot and removing slots exclude each
+//! other (`without_removals`): otherwise a removal could come between reading the manifest and
+//! leasing its slot, and the snapshot sent would be gone.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,6 +21,8 @@ use crate::storage::Backend;
 pub struct SnapshotSlots {
     backend: Arc<dyn Backend>,
     inner: Mutex<SlotsInner>,
+    /// Held while slots are removed, and while the stored snapshot is looked up and leased.
+    removals: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -30,14 +34,22 @@ struct SlotsInner {
 
 impl SnapshotSlots {
     pub fn new(backend: Arc<dyn Backend>) -> Arc<Self> {
-        Arc::new(Self { backend, inner: Mutex::default() })
+        Arc::new(Self { backend, inner: Mutex::default(), removals: Mutex::default() })
     }
 
     fn lock(&self) -> MutexGuard<'_, SlotsInner> {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A new, empty slot, leased to the file returned.
+    /// Runs `open` (a look-up of the stored snapshot and the lease of its slot) while no slot is
+    /// removed.
+    pub fn without_removals<T>(&self, open: impl FnOnce() -> T) -> T {
+        let _no_removals = self.removals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        open()
+    }
+
+    /// A new, empty slot (created in the store, so an empty snapshot exists too), leased to the
+    /// file returned.
     pub fn create(self: &Arc<Self>) -> Result<SnapshotFile> {
         let slot = {
             let mut inner = self.lock();
@@ -48,7 +60,8 @@ impl SnapshotSlots {
             inner.next = Some(next + 1);
             next
         };
-        // No data of a new slot exists before the file is leased, so none can be removed.
+        // A slot above every listed one is in no one's use: creating it before its lease is safe.
+        self.backend.slots().write_at(slot, 0, &[])?;
         Ok(SnapshotFile::open(self.clone(), slot, 0))
     }
 
@@ -64,6 +77,7 @@ impl SnapshotSlots {
 
     /// Removes every slot but `keep` (the stored snapshot's) and those in use.
     pub fn remove_unused(&self, keep: Option<u64>) -> Result<()> {
+        let _no_opening = self.removals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for slot in self.backend.slots().list()? {
             let in_use = self.lock().leases.contains_key(&slot);
             if !in_use && Some(slot) != keep {

@@ -2,62 +2,56 @@
 //! node's `snapshots/`).
 //!
 //! A snapshot is written once, front to back, and read front to back (sent to a follower, or
-//! restored at a start), so a file is all it needs. Kept in sled, as before, every chunk also
-//! stayed in sled's cache and log: building a snapshot of five million redemptions (1.6 GB) took
-//! 2.7 GB of memory above the state, and sled's final sync wrote it all at once while apply
-//! waited behind it. Here the bytes go to the kernel's page cache, and a file being written is
-//! synced every `SLOT_SYNC_STEP_BYTES`, so the sync that makes a snapshot durable has at most that
-//! much left to write.
+//! restored at a start), so a file is all it needs. When snapshot data was kept in sled, every
+//! chunk also stayed in sled's cache and log: building a snapshot of five million redemptions
+//! (1.6 GB) took 2.7 GB of memory above the state, and sled's final sync wrote it all at once while
+//! apply waited behind it. Here the bytes go to the kernel's page cache, and a build syncs its file
+//! as it grows (`snapshot::write`), so the sync that makes a snapshot durable has little left.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 
 use super::backend::{BackendError, SlotStore};
 use super::device_sync::{sync_data, sync_dir};
-
-/// A slot's file is synced each time this much more of it is written.
-const SLOT_SYNC_STEP_BYTES: u64 = 32 * 1024 * 1024;
 
 const FILE_PREFIX: &str = "slot-";
 
 pub struct SlotFiles {
     dir: PathBuf,
-    /// Bytes written to each slot since its last sync.
-    unsynced: Mutex<HashMap<u64, u64>>,
 }
 
 impl SlotFiles {
-    /// The slots in `dir`, created (and its name made durable in its parent) if it is missing.
+    /// The slots in `dir`, created if it is missing; its name is made durable in its parent on
+    /// every open (an open cut short after the creation syncs it the next time).
     pub fn open(dir: &Path) -> Result<Self, BackendError> {
-        if !dir.is_dir() {
-            std::fs::create_dir_all(dir)?;
-            if let Some(parent) = dir.parent() {
-                sync_dir(parent)?;
-            }
+        std::fs::create_dir_all(dir)?;
+        if let Some(parent) = dir.parent() {
+            sync_dir(parent)?;
         }
-        Ok(Self { dir: dir.to_owned(), unsynced: Mutex::default() })
+        Ok(Self { dir: dir.to_owned() })
     }
 
     fn path(&self, slot: u64) -> PathBuf {
         self.dir.join(format!("{FILE_PREFIX}{slot}"))
     }
-
-    /// The slot's file, created empty if it does not exist; what it holds is kept.
-    fn open_for_writing(&self, slot: u64) -> io::Result<File> {
-        OpenOptions::new().create(true).write(true).truncate(false).open(self.path(slot))
-    }
-
-    fn unsynced(&self) -> MutexGuard<'_, HashMap<u64, u64>> {
-        self.unsynced.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
 }
 
+/// The slot a file name stands for: only the names `path` makes.
 fn slot_of(name: &str) -> Option<u64> {
-    name.strip_prefix(FILE_PREFIX)?.parse().ok()
+    let digits = name.strip_prefix(FILE_PREFIX)?;
+    let slot: u64 = digits.parse().ok()?;
+    (digits == slot.to_string()).then_some(slot)
+}
+
+/// A file that does not exist, as no file.
+fn absent_as_none(opened: io::Result<File>) -> io::Result<Option<File>> {
+    match opened {
+        Ok(file) => Ok(Some(file)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 impl SlotStore for SlotFiles {
@@ -74,10 +68,8 @@ impl SlotStore for SlotFiles {
     }
 
     fn read_at(&self, slot: u64, position: u64, max: usize) -> Result<Vec<u8>, BackendError> {
-        let file = match File::open(self.path(slot)) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(error) => return Err(error.into()),
+        let Some(file) = absent_as_none(File::open(self.path(slot)))? else {
+            return Ok(Vec::new());
         };
         let available = file.metadata()?.len().saturating_sub(position);
         let wanted = usize::try_from(available).unwrap_or(usize::MAX).min(max);
@@ -96,38 +88,37 @@ impl SlotStore for SlotFiles {
     }
 
     fn write_at(&self, slot: u64, offset: u64, bytes: &[u8]) -> Result<(), BackendError> {
-        let file = self.open_for_writing(slot)?;
-        let length = file.metadata()?.len();
-        if offset > length {
+        // Only a write at the start may create the file, so a refused write leaves none behind.
+        let opened = OpenOptions::new()
+            .write(true)
+            .create(offset == 0)
+            .truncate(false)
+            .open(self.path(slot));
+        let file = absent_as_none(opened)?;
+        let length = match &file {
+            Some(file) => file.metadata()?.len(),
+            None => 0,
+        };
+        let Some(file) = file.filter(|_| offset <= length) else {
             return Err(BackendError::SlotGap { slot, offset, length });
-        }
+        };
         if offset < length {
             file.set_len(offset)?;
         }
         file.write_all_at(bytes, offset)?;
-        let mut unsynced = self.unsynced();
-        let written = unsynced.entry(slot).or_default();
-        *written += bytes.len() as u64;
-        if *written >= SLOT_SYNC_STEP_BYTES {
-            *written = 0;
-            drop(unsynced);
-            sync_data(&file)?;
-        }
         Ok(())
     }
 
-    /// The file's data, then the directory that names it (a slot never written is created empty).
+    /// The file's data, then the directory that names it.
     fn sync(&self, slot: u64) -> Result<(), BackendError> {
-        sync_data(&self.open_for_writing(slot)?)?;
+        sync_data(&File::open(self.path(slot))?)?;
         sync_dir(&self.dir)?;
-        self.unsynced().remove(&slot);
         Ok(())
     }
 
     /// A removal need not be durable: a slot that comes back after a cut is no snapshot's, and
     /// the next snapshot stored removes it again.
     fn remove(&self, slot: u64) -> Result<(), BackendError> {
-        self.unsynced().remove(&slot);
         match std::fs::remove_file(self.path(slot)) {
             Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error.into()),
             _ => Ok(()),
@@ -158,9 +149,13 @@ mod tests {
             Err(BackendError::SlotGap { slot: 3, offset: 5, length: 3 })
         ));
         assert_eq!(files.read_at(3, 0, 100).unwrap(), b"hey", "a refused write changes nothing");
+        assert!(files.write_at(4, 1, b"gap").is_err());
+        assert!(files.sync(4).is_err(), "a refused write creates no slot");
 
         files.sync(3).unwrap();
-        std::fs::write(dir.path().join("snapshots/notes.txt"), b"not a slot").unwrap();
+        for other in ["notes.txt", "slot-07", "slot-+7"] {
+            std::fs::write(dir.path().join("snapshots").join(other), b"not a slot").unwrap();
+        }
         assert_eq!(files.list().unwrap(), vec![1, 3]);
         files.remove(1).unwrap();
         files.remove(1).unwrap();

@@ -9,9 +9,9 @@
 //! tree, its copy of a leaf per written key and the IO pool that writes its buffers were more than
 //! half of a node's CPU per redeem, measured with profiles under load (`scripts/BENCHMARKS.md`).
 //!
-//! Keys of the `StateMachine` tree whose first byte is below `stored_from` live in memory; the
-//! others (the stored snapshot's manifest) and the whole `Log` tree, and snapshot data, pass through to the backend
-//! below. What it costs: the whole state is held in memory, and a start takes as long as the
+//! Keys of the `StateMachine` tree whose first byte is below `stored_from` live in memory. The
+//! others (the stored snapshot's manifest), the whole `Log` tree and snapshot data pass through
+//! to the backend below. What it costs: the whole state is held in memory, and a start takes as long as the
 //! install of the stored snapshot and the replay of the log after it.
 
 use std::ops::Bound;
