@@ -6,9 +6,9 @@
 //! A slot is leased while a `SnapshotFile` is open on it (a snapshot being built, sent to a
 //! follower or received from the leader). After a new snapshot is stored, every slot that is
 //! neither the stored snapshot's nor leased is removed, so a follower still reading the previous
-//! snapshot finishes reading it. Opening the stored snapshot and removing slots exclude each
-//! other (`without_removals`): otherwise a removal could come between reading the manifest and
-//! leasing its slot, and the snapshot sent would be gone.
+//! snapshot finishes reading it. Removing slots excludes opening the stored snapshot
+//! (`without_removals`) and creating a slot: otherwise a removal could come between reading the
+//! manifest, or creating the slot, and the lease, and the snapshot would be gone.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +21,8 @@ use crate::storage::Backend;
 pub struct SnapshotSlots {
     backend: Arc<dyn Backend>,
     inner: Mutex<SlotsInner>,
-    /// Held while slots are removed, and while the stored snapshot is looked up and leased.
+    /// Held while slots are removed, while the stored snapshot is looked up and leased, and while a
+    /// new slot is created and leased.
     removals: Mutex<()>,
 }
 
@@ -51,6 +52,8 @@ impl SnapshotSlots {
     /// A new, empty slot (created in the store, so an empty snapshot exists too), leased to the
     /// file returned.
     pub fn create(self: &Arc<Self>) -> Result<SnapshotFile> {
+        // No removal between the slot's creation and its lease.
+        let _no_removals = self.removals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let slot = {
             let mut inner = self.lock();
             let next = match inner.next {
@@ -60,7 +63,6 @@ impl SnapshotSlots {
             inner.next = Some(next + 1);
             next
         };
-        // A slot above every listed one is in no one's use: creating it before its lease is safe.
         self.backend.slots().write_at(slot, 0, &[])?;
         Ok(SnapshotFile::open(self.clone(), slot, 0))
     }
