@@ -106,12 +106,13 @@ pub trait SlotStore: Send + Sync {
     /// a slot that does not exist).
     fn read_at(&self, slot: u64, position: u64, max: usize) -> Result<Vec<u8>, BackendError>;
 
-    /// Writes `bytes` at `offset` of `slot` (created if it does not exist) and drops whatever
-    /// followed: `offset` is at most the slot's length.
+    /// Writes `bytes` at `offset` of `slot` and drops whatever followed: `offset` is at most the
+    /// slot's length (a write at 0 creates a slot that does not exist; any other is refused with
+    /// `SlotGap` and changes nothing).
     fn write_at(&self, slot: u64, offset: u64, bytes: &[u8]) -> Result<(), BackendError>;
 
-    /// Makes `slot` as written so far durable, its existence included (one never written exists
-    /// from then on, empty).
+    /// Makes `slot` as written so far durable, its existence included; a slot that does not
+    /// exist is an error.
     fn sync(&self, slot: u64) -> Result<(), BackendError>;
 
     /// Removes `slot`; one that does not exist is no error.
